@@ -1,0 +1,3 @@
+// Entry point of build/hermes.wasm: re-exports every kernel module.
+// Kernels are pure functions over raw pointers into the imported shared memory.
+export { heapBase } from "./layout";

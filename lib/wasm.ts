@@ -1,0 +1,144 @@
+// Loads build/hermes.wasm once per process and owns the one shared WebAssembly.Memory
+// that every chip's device state lives in. Kernels are called through the raw exports
+// (pointers and lengths): no per-call wrapper, no array copies. Worker threads get the
+// compiled module and the memory (see `instantiateKernels`) and never allocate.
+
+import { readFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Arena, WASM_PAGE_BYTES } from "./arena.ts";
+import type { instantiate } from "../build/hermes.js";
+
+/** The kernel exports of build/hermes.wasm, typed from asc's generated declaration. */
+export type Kernels = Omit<Awaited<ReturnType<typeof instantiate>>, "memory">;
+
+/**
+ * Maximum memory declared in asconfig.json (pages). 2 GiB keeps every pointer below
+ * 2^31, so raw i32 returns of `usize` are never negative on the JS side.
+ */
+export const MAX_PAGES = 32768;
+
+const WASM_PATH = fileURLToPath(new URL("../build/hermes.wasm", import.meta.url));
+const WASM_DEBUG_PATH = fileURLToPath(new URL("../build/hermes.debug.wasm", import.meta.url));
+
+let compiled: WebAssembly.Module | undefined;
+
+/** Compile the module (once per process). Set HERMES_WASM_DEBUG=1 for the debug build. */
+export function wasmModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  const path = process.env["HERMES_WASM_DEBUG"] === "1" ? WASM_DEBUG_PATH : WASM_PATH;
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: run \`npm install\` (or \`npm run asbuild\`) to build the wasm kernels`);
+  }
+  compiled = new WebAssembly.Module(readFileSync(path));
+  return compiled;
+}
+
+/** Instantiate the module on an existing memory (main thread or worker). */
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      abort(msg: number, file: number, line: number, col: number): never {
+        const text = readAsString(memory, msg);
+        const where = readAsString(memory, file);
+        throw new Error(`wasm kernel abort: ${text} (${where}:${line}:${col})`);
+      },
+    },
+  });
+  const exp = instance.exports as unknown as Kernels & { _start?: () => void };
+  exp._start?.();
+  return exp;
+}
+
+/** Decode an AssemblyScript string (UTF-16, byte length stored at ptr - 4). */
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (!ptr) return "";
+  const u32 = new Uint32Array(memory.buffer);
+  const bytes = u32[(ptr - 4) >>> 2]!;
+  const u16 = new Uint16Array(memory.buffer, ptr, bytes >>> 1);
+  let s = "";
+  for (let i = 0; i < u16.length; i++) s += String.fromCharCode(u16[i]!);
+  return s;
+}
+
+/** The process-wide runtime: module, shared memory, kernels and the arena. */
+export class WasmRuntime {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: Kernels;
+  readonly arena: Arena;
+
+  private constructor() {
+    this.module = wasmModule();
+    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    this.kernels = instantiateKernels(this.module, this.memory);
+    this.arena = new Arena(this.memory, this.kernels.heapBase(), MAX_PAGES);
+  }
+
+  private static instance: WasmRuntime | undefined;
+
+  /** The one runtime of this process (created on first use). */
+  static get(): WasmRuntime {
+    WasmRuntime.instance ??= new WasmRuntime();
+    return WasmRuntime.instance;
+  }
+
+  /** Allocate a zero-filled region. */
+  alloc(bytes: number, align?: number): number {
+    return this.arena.alloc(bytes, align);
+  }
+
+  free(ptr: number): void {
+    this.arena.free(ptr);
+  }
+
+  /** Current size of the memory, bytes. */
+  get bytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  get maxBytes(): number {
+    return MAX_PAGES * WASM_PAGE_BYTES;
+  }
+
+  // Typed views. Views are made fresh on each call: after memory.grow the old
+  // SharedArrayBuffer object keeps its old length.
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+  f64(ptr: number, length: number): Float64Array {
+    return new Float64Array(this.memory.buffer, ptr, length);
+  }
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+  u32(ptr: number, length: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, ptr, length);
+  }
+  i16(ptr: number, length: number): Int16Array {
+    return new Int16Array(this.memory.buffer, ptr, length);
+  }
+  u16(ptr: number, length: number): Uint16Array {
+    return new Uint16Array(this.memory.buffer, ptr, length);
+  }
+  i8(ptr: number, length: number): Int8Array {
+    return new Int8Array(this.memory.buffer, ptr, length);
+  }
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+}
+
+/**
+ * A scratch region that is freed when the callback returns (or throws).
+ * Use for kernel inputs/outputs that do not outlive one call.
+ */
+export function withScratch<T>(bytes: number, fn: (ptr: number, rt: WasmRuntime) => T): T {
+  const rt = WasmRuntime.get();
+  const ptr = rt.alloc(bytes);
+  try {
+    return fn(ptr, rt);
+  } finally {
+    rt.free(ptr);
+  }
+}
