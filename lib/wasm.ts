@@ -22,10 +22,15 @@ const WASM_DEBUG_PATH = fileURLToPath(new URL("../build/hermes.debug.wasm", impo
 
 let compiled: WebAssembly.Module | undefined;
 
-/** Compile the module (once per process). Set HERMES_WASM_DEBUG=1 for the debug build. */
+/** The wasm file this process uses. Set HERMES_WASM_DEBUG=1 for the debug build. */
+export function wasmPath(): string {
+  return process.env["HERMES_WASM_DEBUG"] === "1" ? WASM_DEBUG_PATH : WASM_PATH;
+}
+
+/** Compile the module (once per process). */
 export function wasmModule(): WebAssembly.Module {
   if (compiled) return compiled;
-  const path = process.env["HERMES_WASM_DEBUG"] === "1" ? WASM_DEBUG_PATH : WASM_PATH;
+  const path = wasmPath();
   if (!existsSync(path)) {
     throw new Error(`${path} is missing: run \`npm install\` (or \`npm run asbuild\`) to build the wasm kernels`);
   }

@@ -1,0 +1,61 @@
+// The `hermes-sim` command line. Exit codes: 0 ok, 1 failure, 2 bad usage.
+// With --json exactly one JSON document goes to stdout; human text otherwise.
+
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readFileSync } from "node:fs";
+import { chipInfo, formatInfo } from "./info.ts";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export function parseIntArg(name: string, lo: number, hi: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || n < lo || n > hi) {
+      throw new InvalidArgumentError(`${name} must be an integer in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
+}
+
+function program(out: (s: string) => void): Command {
+  const cmd = new Command("hermes-sim")
+    .description("Simulator of the IBM HERMES 64-core PCM analog in-memory computing chip")
+    .version(pkg.version)
+    .option("--debug", "print stack traces on errors")
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) });
+
+  cmd
+    .command("info")
+    .description("print the chip's configuration: every modelled constant with its unit and source")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nExamples:\n  hermes-sim info\n  hermes-sim info --json | jq .architecture.cores")
+    .action((opts: { json?: boolean }) => {
+      const info = chipInfo();
+      out(opts.json ? JSON.stringify(info, null, 2) + "\n" : formatInfo(info));
+    });
+
+  return cmd;
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[], out: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
+  const cmd = program(out);
+  try {
+    await cmd.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const debug = argv.includes("--debug");
+    const err = e as Error;
+    process.stderr.write(`hermes-sim: ${debug ? (err.stack ?? err.message) : err.message}\n`);
+    return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
+  }
+}

@@ -1,0 +1,89 @@
+// Every constant that models the chip, with the place it came from.
+//
+// "Paper" is Le Gallo et al., "A 64-core mixed-signal in-memory compute chip based on
+// phase-change memory for deep neural network inference", Nature Electronics 2023
+// (../shared/reference/hermes-chip-paper.txt). "EDT I" is its Extended Data Table I,
+// "EDF n" its Extended Data Figure n. Conductances are in ADC counts, the unit the
+// paper uses for G (Fig. 2a, Eq. 1): one count is the conductance that moves the ADC
+// output by one LSB in the verify read.
+//
+// A number here without a source is a bug. Model parameters that the paper does not
+// give (they are fitted or assumed) say so in `source`.
+
+export interface Param<T = number> {
+  readonly value: T;
+  readonly unit: string;
+  readonly source: string;
+}
+
+function p<T>(value: T, unit: string, source: string): Param<T> {
+  return { value, unit, source };
+}
+
+/** The chip's architecture: sizes, clocks, formats. */
+export const ARCH = {
+  gridRows: p(8, "cores", "Paper §I: 64 cores placed in eight rows and eight columns"),
+  gridCols: p(8, "cores", "Paper §I: eight rows and eight columns of cores"),
+  cores: p(64, "cores", "EDT I: Number of cores"),
+  crossbarRows: p(256, "unit cells", "EDT I: 256 × 256 unit cells per core"),
+  crossbarCols: p(256, "unit cells", "EDT I: 256 × 256 unit cells per core"),
+  devicesPerCell: p(4, "PCM devices", "EDT I; EDF 2a: G = (g1+ + g2+) − (g1− + g2−)"),
+  weightsPerChip: p(4_194_304, "weights", "Paper §I: up to 4,194,304 weights on chip"),
+  adcsPerCore: p(256, "ADCs", "EDT I: 1 ADC per row"),
+  adcBits: p(12, "bit", "EDT I: ADC output 2 × 12 bit (positive and negative current)"),
+  adcCounters: p(2, "counters", "Paper §II: two 12-bit unsigned integers per ADC"),
+  inputBits: p(8, "bit", "EDT I: resolution of the time-encoded inputs, 8 bit"),
+  pwmLsbNs: p(1, "ns/LSB", "EDT I: 8 bit (1 ns/LSB)"),
+  outputBits: p(8, "bit", "Paper §II: LDPU output converted to INT8"),
+  mvmClockHz: p(1e9, "Hz", "EDT I: maximum MVM clock frequency 1 GHz"),
+  digitalClockHz: p(400e6, "Hz", "EDT I: maximum LDPU/GDPU clock frequency 400 MHz"),
+  ldpuConvertScaleBlocks: p(2, "blocks", "Paper §II: two ADC-convert-and-scale blocks, outputs every second clock"),
+  gdpuSlices: p(8, "slices", "Paper §I, §III: eight GDPU slices between rows four and five"),
+  gdpuInputsPerSlice: p(256, "inputs", "Paper §III: up to 256 serial inputs (64 each of I, A, F, O)"),
+  gdpuCellStates: p(64, "values", "Paper §III: cell-state memory for up to 64 elements"),
+  gdpuClocksPerOutput: p(4, "clocks", "Paper §III: one output every four clock cycles"),
+  gdpuTanhBins: p(18, "bins", "Paper §III: 17 comparators, 18 bins"),
+  links: p(418, "links", "Paper §I: 418 physical communication links (5 Parallel Prism)"),
+  linkMaxNeighbours: p(6, "cores", "Paper §II: transmission to and reception from at most six neighbouring cores"),
+  linkChannels: p(8, "channels", "Paper §II: eight parallel channels, one bit per clock each"),
+  linkDataRateBps: p(3.2e9, "bit/s", "EDT I: maximum link data-rate 3.2 Gbit/s (8 × 400 MHz)"),
+  writeHeadsPerCore: p(32, "IDACs", "EDT I; Methods: 32 parallel IDACs"),
+  slsPerWriteHead: p(8, "source lines", "Methods: each IDAC is assigned to 8 consecutive SLs"),
+  maxWriteCurrentUa: p(800, "µA", "EDT I: max supported write current per write head"),
+  chipAreaMm2: p(144, "mm²", "EDT I: 12 mm × 12 mm"),
+  coreAreaMm2: p(1.392, "mm²", "EDT I: 1.2 mm × 1.16 mm"),
+  mvmAreaPerCoreMm2: p(0.635, "mm²", "EDT I: 0.870 mm × 0.730 mm"),
+  gdpuAreaMm2: p(0.281, "mm²", "EDT I: GDPU macro 0.809 mm × 0.347 mm"),
+  supplyVoltageV: p([0.85, 0.95] as const, "V", "EDT I: supply voltage 0.85 – 0.95 V"),
+  readVoltageRangeMv: p([100, 400] as const, "mV", "EDT I: read voltage range"),
+  pcmResistanceRangeOhm: p([1e5, 1e7] as const, "Ω", "EDT I: nominal PCM resistance range per device"),
+} as const;
+
+/** Program-and-verify, as the Methods ("Weight programming") describe it. */
+export const PROGRAMMING = {
+  resetPulseNs: p(125, "ns", "Methods: RESET pulse width 125 ns"),
+  resetCurrentUa: p(700, "µA", "Methods: RESET amplitude 700 µA"),
+  setPulseNs: p(250, "ns", "Methods: SET pulse width 250 ns"),
+  setTrailingEdgeNs: p(50, "ns", "Methods: SET trailing edge 50 ns"),
+  setCurrentUa: p(125, "µA", "Methods: SET amplitude 125 µA"),
+  programPulseNs: p(125, "ns", "Methods: programming pulses are square, 125 ns"),
+  programCurrentMinUa: p(125, "µA", "Methods: amplitude between 125 µA and 700 µA"),
+  programCurrentMaxUa: p(700, "µA", "Methods: amplitude between 125 µA and 700 µA"),
+  verifyReadV: p(0.2, "V", "Methods: verify read with 0.2 V PWM pulses"),
+  verifyPwmNs: p(512, "ns", "Methods: 512 ns width"),
+  verifyPrechargeNs: p(256, "ns", "Methods: 256 ns precharge"),
+  marginCounts: p(5, "ADC counts", "Methods: margin of 5 ADC counts"),
+  maxIterations: p(30, "iterations", "Methods: maximum number of iterations (30)"),
+  cyclesPerDiagonal: p(8, "cycles", "Methods: 8 programming cycles per diagonal, polarity and device"),
+  gmaxOdp: p(80, "ADC counts", "Paper §IV: ODP Gmax = 80, 10th percentile of the least conductive core's SET"),
+  gmaxTdp: p(160, "ADC counts", "Paper §IV: TDP Gmax = 160"),
+  yieldResetMax: p(5, "ADC counts", "Paper §IV / Fig. 2a: yield needs |G_RESET| < 5"),
+  yieldSetMin: p(50, "ADC counts", "Paper §IV / Fig. 2a: yield needs G_SET > 50"),
+  adcMaxCurrentUa: p(100, "µA", "Methods: maximum current supported by the ADC (approximately 100 µA)"),
+} as const;
+
+export type Fidelity = "physical" | "functional";
+export const FIDELITIES: readonly Fidelity[] = ["physical", "functional"];
+
+/** Every parameter group, for `hermes-sim info`. */
+export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING } as const;
