@@ -1,3 +1,6 @@
 // Entry point of build/hermes.wasm: re-exports every kernel module.
 // Kernels are pure functions over raw pointers into the imported shared memory.
 export { heapBase } from "./layout";
+export { philoxBlockAt } from "./philox";
+export { programCore, programWorkBytes } from "./program";
+export { measureSetReset } from "./setreset";

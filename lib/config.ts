@@ -82,8 +82,40 @@ export const PROGRAMMING = {
   adcMaxCurrentUa: p(100, "µA", "Methods: maximum current supported by the ADC (approximately 100 µA)"),
 } as const;
 
+/**
+ * The PCM device model (assembly/pcm.ts). The paper gives the procedure and the targets
+ * (Fig. 2a yield and Gmax, EDF 3a's curve shape); the values below are this model's
+ * parameters, chosen so that the default chip reproduces those targets. "Fit:" says
+ * what each was fitted to; "Assumed:" marks a choice the paper does not constrain.
+ */
+export const PCM = {
+  setMeanCounts: p(119, "ADC counts", "Fit: Fig. 2a, the least conductive core's 10th percentile of G_SET ≈ 80 (ODP Gmax) on the default chip"),
+  setCoreSigmaCounts: p(6, "ADC counts", "Fit: Fig. 2a, core-to-core spread of the SET distributions (shades per core)"),
+  setDeviceSigmaCounts: p(18, "ADC counts", "Fit: Fig. 2a, width of one core's SET distribution (~40 counts 10–90 %)"),
+  setDeviceSigmaCoreSpread: p(0.1, "relative", "Assumed: cores differ in SET width by ~10 % (Fig. 2a shades)"),
+  floorMeanCounts: p(0.3, "ADC counts", "Fit: Fig. 2a, RESET distributions centred near 0, |G_RESET| < 5 for yielding cells"),
+  floorSigmaCounts: p(0.4, "ADC counts", "Fit: Fig. 2a, RESET distribution width (half-normal)"),
+  stuckResetProb: p(0.0018, "per device", "Fit: Fig. 2a inset, unit-cell yield ~99.4 % typical (devices that cannot SET)"),
+  stuckSetProb: p(0.0007, "per device", "Fit: Fig. 2a inset (devices that cannot RESET; a cell fails if any of its 4 is stuck SET)"),
+  defectCoreSpread: p(0.12, "log-normal σ", "Fit: Fig. 2a inset, 63 of 64 cores above 99 % yield"),
+  outlierCores: p(1, "cores", "Paper §IV: one outlier core with yield 98.4 %"),
+  outlierDefectFactor: p(3.8, "×", "Fit: Paper §IV, the outlier core's 98.4 % yield"),
+  curveMidUa: p(400, "µA", "Fit: EDF 3a, conductance halves around the middle of the 125–700 µA range"),
+  curveMidSigmaUa: p(25, "µA", "Assumed: device-to-device spread of the programming curve (EDF 3a shows one device)"),
+  curveWidthUa: p(45, "µA", "Fit: EDF 3a, SET level below ~250 µA, RESET level above ~600 µA"),
+  curveWidthSigmaUa: p(5, "µA", "Assumed: device-to-device spread of the curve's width"),
+  pulseJitterUa: p(6, "µA", "Fit: EDF 3a error bars (10 repetitions on one device), as current jitter"),
+  setCycleSigma: p(0.03, "relative", "Assumed: cycle-to-cycle σ of a SET pulse"),
+  readNoiseBaseCounts: p(0.5, "ADC counts", "Assumed: verify-read noise floor (512 ns read, Methods)"),
+  readNoisePerCount: p(0.01, "counts/count", "Assumed: read noise σ grows ~1 % of G (1/f noise, aihwkit PCM fits)"),
+  readNoisePerCount2: p(0, "counts/count²", "Assumed: no quadratic read-noise term"),
+  updateGain: p(0.7, "fraction", "Assumed: proportional update uses 0.7 × the nominal inverse slope (Ref. 30 style)"),
+  mvmReadVoltageV: p(0.2, "V", "Assumed: MVM read voltage as the verify read's 0.2 V (EDT I range 100–400 mV)"),
+  countConductanceUs: p(0.05, "µS/count", "Assumed: 1 count = 0.05 µS so G_SET ≈ 6 µS (EDT I: 100 kΩ – 10 MΩ per device) and Fig. 2's workload fits TDP Gmax 160 under the 100 µA ADC limit"),
+} as const;
+
 export type Fidelity = "physical" | "functional";
 export const FIDELITIES: readonly Fidelity[] = ["physical", "functional"];
 
 /** Every parameter group, for `hermes-sim info`. */
-export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING } as const;
+export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM } as const;
