@@ -4,3 +4,4 @@ export { heapBase } from "./layout";
 export { philoxBlockAt } from "./philox";
 export { programCore, programWorkBytes } from "./program";
 export { measureSetReset } from "./setreset";
+export { sparseUniform } from "./workload";

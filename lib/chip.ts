@@ -2,8 +2,39 @@
 
 import { ARCH, FIDELITIES, type Fidelity } from "./config.ts";
 import { Core, DEVICE_PLANE_BYTES, READ_PLANE_BYTES } from "./core.ts";
-import { intInRange, knownKeys, oneOf, seedToBigInt } from "./validate.ts";
+import { ArgumentError, intInRange, knownKeys, oneOf, seedToBigInt } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
+import { measureDevices, type DeviceMeasurement } from "./devices.ts";
+import { programCoreState, type CoreProgramResult, type ProgrammedCore } from "./program.ts";
+import { padWeights, parseScheme, type Scheme } from "./targets.ts";
+
+export interface ProgramOptions {
+  /** 'odp', 'tdp' (default) or 'tdp-maxfill'. */
+  scheme?: Scheme;
+  /** Wmax of Eq. 1; default the largest |weight| of the core. Must be > 0 and ≥ max |w|. */
+  wmax?: number;
+  /** Shape of `weights` (row-major); default 256 × 256. Smaller matrices are zero-filled. */
+  rows?: number;
+  cols?: number;
+}
+const PROGRAM_KEYS = ["scheme", "wmax", "rows", "cols"] as const;
+
+export interface ChipProgramResult {
+  scheme: Scheme;
+  seed: string;
+  /** Per core: Gmax used (counts) and unit-cell yield (%). */
+  gmax: number[];
+  yield: number[];
+  /** Fraction of iterated devices that converged within the margin, over all cores. */
+  converged: number;
+  /** Mean pulses per iterated device, over all cores. */
+  iterations: number;
+  /** Chip time to program every core, cores in parallel (each has its own FSM and IDACs), s. */
+  programmingTimeS: number;
+  /** The same, cores one after another, s. */
+  programmingTimeSerialS: number;
+  cores: CoreProgramResult[];
+}
 
 export interface ChipOptions {
   /** Seed of every random draw of this chip (device statistics, noise). Default 1. */
@@ -23,6 +54,8 @@ export class Chip {
   private readonly rt: WasmRuntime;
   private readonly regionPtr: number;
   private isDisposed = false;
+  private measured: DeviceMeasurement | undefined;
+  private readonly programmed = new Map<number, ProgrammedCore>();
 
   private constructor(options: ChipOptions) {
     this.seed = seedToBigInt(options.seed ?? DEFAULT_SEED, "seed");
@@ -60,6 +93,75 @@ export class Chip {
     intInRange(row, 0, ARCH.gridRows.value - 1, "row");
     intInRange(col, 0, ARCH.gridCols.value - 1, "col");
     return this.core(row * ARCH.gridCols.value + col);
+  }
+
+  /**
+   * The Fig. 2a measurement: per-core SET/RESET distributions and yield, and the ODP/TDP
+   * Gmax derived from them. Measured once (about 2.4 s for 64 cores), then cached.
+   */
+  devices(onCore?: (done: number, total: number) => void): DeviceMeasurement {
+    this.assertLive();
+    this.measured ??= measureDevices(this.seed, onCore);
+    return this.measured;
+  }
+
+  /** Program one core's weights by iterative program-and-verify. */
+  program(core: number, weights: ArrayLike<number>, options: ProgramOptions = {}): CoreProgramResult {
+    this.assertLive();
+    const c = this.core(core);
+    knownKeys(options, PROGRAM_KEYS, "program options");
+    const scheme = parseScheme(options.scheme ?? "tdp");
+    const padded = padWeights(weights, options.rows, options.cols);
+    if (this.fidelity !== "physical") {
+      throw new Error("program: device-level programming needs fidelity 'physical' (the functional model arrives with the MVM pipeline)");
+    }
+    const dev = this.devices();
+    const { result, programmed } = programCoreState(
+      this.seed, c.index, dev.stats[c.index]!, c.devicesPtr, padded, scheme, dev.odpGmax, options.wmax,
+    );
+    this.programmed.set(c.index, programmed);
+    return result;
+  }
+
+  /**
+   * Program every core. `weights(core)` gives a core's matrix (or an array of 64 matrices).
+   * `onCore` reports progress.
+   */
+  programAll(
+    weights: ArrayLike<number>[] | ((core: number) => ArrayLike<number>),
+    options: ProgramOptions = {},
+    onCore?: (done: number, total: number) => void,
+  ): ChipProgramResult {
+    this.assertLive();
+    if (Array.isArray(weights) && weights.length !== this.cores.length) {
+      throw new ArgumentError("weights", `an array of ${this.cores.length} matrices (one per core) or a function of the core index`, weights);
+    }
+    const get = typeof weights === "function" ? weights : (i: number) => weights[i]!;
+    const dev = this.devices();
+    const cores: CoreProgramResult[] = [];
+    for (const c of this.cores) {
+      cores.push(this.program(c.index, get(c.index), options));
+      onCore?.(c.index + 1, this.cores.length);
+    }
+    const jobs = cores.reduce((s, r) => s + r.jobs, 0);
+    const wsum = (f: (r: CoreProgramResult) => number) =>
+      jobs ? cores.reduce((s, r) => s + f(r) * r.jobs, 0) / jobs : 0;
+    return {
+      scheme: cores[0]!.scheme,
+      seed: this.seed.toString(),
+      gmax: cores.map((r) => r.gmax),
+      yield: dev.cores.map((m) => m.yieldPct),
+      converged: jobs ? wsum((r) => r.converged) : 1,
+      iterations: wsum((r) => r.iterationsMean),
+      programmingTimeS: Math.max(...cores.map((r) => r.programmingTimeS)),
+      programmingTimeSerialS: cores.reduce((s, r) => s + r.programmingTimeS, 0),
+      cores,
+    };
+  }
+
+  /** What was programmed on a core (weights, targets, Gmax), or undefined. */
+  programmedCore(core: number): ProgrammedCore | undefined {
+    return this.programmed.get(this.core(core).index);
   }
 
   /** Bytes of wasm memory this chip holds. */

@@ -1,0 +1,198 @@
+// Programming a core: targets (Eq. 1) → the program-and-verify kernel → statistics and
+// the programming time the chip would take (Methods "Weight programming").
+
+import { ARCH, PROGRAMMING } from "./config.ts";
+import { packParams, type CoreDeviceStats } from "./pcm-params.ts";
+import { coreTargets, type Scheme } from "./targets.ts";
+import { WasmRuntime } from "./wasm.ts";
+
+const N = ARCH.crossbarCols.value;
+const CELLS = N * N;
+const JOBS = 2 * CELLS;
+
+/** Byte offsets inside the kernel's work area; mirrors assembly/program.ts. */
+export const WORK = (() => {
+  const ACTIVE = 0;
+  const CURRENT = ACTIVE + JOBS * 4;
+  const GOAL = CURRENT + JOBS * 4;
+  const LAST_ERR = GOAL + JOBS * 4;
+  const GSET = LAST_ERR + JOBS * 4;
+  const PLANE = GSET + JOBS * 4;
+  const ITERS = PLANE + JOBS;
+  const STUCK = ITERS + JOBS;
+  const SET = STUCK + JOBS;
+  const FLOOR = SET + JOBS * 4;
+  const MID = FLOOR + JOBS * 4;
+  const WIDTH = MID + JOBS * 4;
+  const BYTES = WIDTH + JOBS * 4;
+  return { ACTIVE, CURRENT, GOAL, LAST_ERR, GSET, PLANE, ITERS, STUCK, SET, FLOOR, MID, WIDTH, BYTES } as const;
+})();
+
+export interface ErrorSummary {
+  /** Percentiles of |G − target| over non-zero targets, counts. */
+  p50: number;
+  p90: number;
+  p99: number;
+  /** Root mean square, counts (includes defective cells). */
+  rms: number;
+}
+
+export interface CoreProgramResult {
+  core: number;
+  scheme: Scheme;
+  /** Gmax used, counts; `capped` when the bit-line current limit lowered it. */
+  gmax: number;
+  capped: boolean;
+  wmax: number;
+  /** Iterated devices (jobs) and the fraction that ended within the margin. */
+  jobs: number;
+  converged: number;
+  /** Mean number of pulses per iterated device. */
+  iterationsMean: number;
+  /** histogram[k] = devices that stopped after k pulses (0..30). */
+  iterationsHistogram: number[];
+  /** |programmed − target| of the unit-cell conductance, counts. */
+  error: ErrorSummary;
+  /** Chip time to program this core (pulses and verify reads), seconds. */
+  programmingTimeS: number;
+}
+
+/** What the chip keeps of a programmed core, for MVMs and metrics. */
+export interface ProgrammedCore {
+  scheme: Scheme;
+  weights: Float32Array;
+  targets: Float32Array;
+  gmax: number;
+  wmax: number;
+}
+
+/**
+ * Program one core's four device planes (at `statePtr`) towards the weights.
+ * `weights` is 256 × 256 (already padded). Returns statistics and the targets.
+ */
+export function programCoreState(
+  seed: bigint,
+  core: number,
+  stats: CoreDeviceStats,
+  statePtr: number,
+  weights: Float32Array,
+  scheme: Scheme,
+  odpGmax: number,
+  wmax?: number,
+): { result: CoreProgramResult; programmed: ProgrammedCore } {
+  const t = coreTargets(weights, scheme, odpGmax, wmax);
+  const rt = WasmRuntime.get();
+  const params = rt.alloc(8 * 32);
+  const targets = rt.alloc(CELLS * 4);
+  const work = rt.alloc(WORK.BYTES);
+  try {
+    const block = packParams(seed, core, stats, scheme, odpGmax);
+    rt.f64(params, block.length).set(block);
+    rt.f32(targets, CELLS).set(t.targets);
+    const jobs = rt.kernels.programCore(params, targets, statePtr, work);
+    const planes = [0, 1, 2, 3].map((q) => rt.f32(statePtr + q * CELLS * 4, CELLS));
+    const result: CoreProgramResult = {
+      core,
+      scheme,
+      gmax: t.gmax,
+      capped: t.capped,
+      wmax: t.wmax,
+      jobs,
+      ...iterationStats(rt, work),
+      error: errorSummary(planes, t.targets),
+      programmingTimeS: programmingTime(rt, work, scheme),
+    };
+    return { result, programmed: { scheme, weights, targets: t.targets, gmax: t.gmax, wmax: t.wmax } };
+  } finally {
+    rt.free(work);
+    rt.free(targets);
+    rt.free(params);
+  }
+}
+
+function iterationStats(rt: WasmRuntime, work: number) {
+  const plane = rt.u8(work + WORK.PLANE, JOBS);
+  const iters = rt.u8(work + WORK.ITERS, JOBS);
+  const lastErr = rt.f32(work + WORK.LAST_ERR, JOBS);
+  const margin = PROGRAMMING.marginCounts.value;
+  const hist = new Array<number>(PROGRAMMING.maxIterations.value + 1).fill(0);
+  let n = 0;
+  let conv = 0;
+  let sum = 0;
+  for (let j = 0; j < JOBS; j++) {
+    if (plane[j] === 255) continue;
+    n++;
+    if (Math.abs(lastErr[j]!) < margin) conv++;
+    sum += iters[j]!;
+    hist[iters[j]!]!++;
+  }
+  return { converged: n ? conv / n : 1, iterationsMean: n ? sum / n : 0, iterationsHistogram: hist };
+}
+
+/** Unit-cell conductance of the four planes. */
+export function cellConductance(planes: Float32Array[], i: number): number {
+  return planes[0]![i]! + planes[1]![i]! - planes[2]![i]! - planes[3]![i]!;
+}
+
+function errorSummary(planes: Float32Array[], targets: Float32Array): ErrorSummary {
+  const errs: number[] = [];
+  let se = 0;
+  for (let i = 0; i < CELLS; i++) {
+    if (targets[i] === 0) continue;
+    const e = Math.abs(cellConductance(planes, i) - targets[i]!);
+    errs.push(e);
+    se += e * e;
+  }
+  if (errs.length === 0) return { p50: 0, p90: 0, p99: 0, rms: 0 };
+  const sorted = Float64Array.from(errs).sort();
+  const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]!;
+  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), rms: Math.sqrt(se / errs.length) };
+}
+
+/**
+ * Chip time to program a core, from the Methods: cells are programmed diagonal by
+ * diagonal (cells with (col − row) mod 256 = d); per diagonal and per (polarity, device)
+ * group, the 32 IDACs each drive 8 consecutive source lines, so a pulse step takes as
+ * many 125 ns cycles as there are distinct (col mod 8) among the cells that need it (8 for
+ * a full diagonal). RESET of all four devices, SET of the polarity's device(s) (250 ns +
+ * 50 ns edge), one verify read (256 ns precharge + 512 ns) per group after the SET and
+ * after each pulse step. TDP's RESET of the deselected device is one more RESET step.
+ */
+function programmingTime(rt: WasmRuntime, work: number, scheme: Scheme): number {
+  const P = PROGRAMMING;
+  const resetNs = P.resetPulseNs.value;
+  const setNs = P.setPulseNs.value + P.setTrailingEdgeNs.value;
+  const readNs = P.verifyPrechargeNs.value + P.verifyPwmNs.value;
+  const pulseNs = P.programPulseNs.value;
+  const cycles = P.cyclesPerDiagonal.value;
+  const setDevices = scheme === "odp" ? 1 : 2;
+  // Per diagonal: RESET 4 groups; SET and read the polarity devices of both polarities.
+  let ns = N * (4 * cycles * resetNs + 2 * setDevices * (cycles * setNs + readNs));
+  if (scheme === "tdp") ns += N * 2 * cycles * resetNs; // deselected-device RESET, both polarities
+  // Iterations: mask[(diag · 4 + group) · 31 + k − 1] has bit (col & 7) set when a cell
+  // of that diagonal and group receives its k-th pulse.
+  const maxIt = P.maxIterations.value;
+  const mask = new Uint8Array(N * 4 * maxIt);
+  const plane = rt.u8(work + WORK.PLANE, JOBS);
+  const iters = rt.u8(work + WORK.ITERS, JOBS);
+  for (let j = 0; j < JOBS; j++) {
+    const q = plane[j]!;
+    const k = iters[j]!;
+    if (q === 255 || k === 0) continue;
+    const cell = j & (CELLS - 1);
+    const row = cell >> 8;
+    const col = cell & 255;
+    const diag = (col - row + N) & 255;
+    const base = (diag * 4 + q) * maxIt;
+    const bit = 1 << (col & 7);
+    for (let s = 0; s < k; s++) mask[base + s]! |= bit;
+  }
+  for (let i = 0; i < mask.length; i++) {
+    const m = mask[i]!;
+    if (m === 0) continue;
+    let bits = 0;
+    for (let v = m; v; v &= v - 1) bits++;
+    ns += bits * pulseNs + readNs;
+  }
+  return ns * 1e-9;
+}
