@@ -5,3 +5,4 @@ export { philoxBlockAt } from "./philox";
 export { programCore, programWorkBytes } from "./program";
 export { measureSetReset } from "./setreset";
 export { sparseUniform } from "./workload";
+export { devicePropsAt } from "./pcm";

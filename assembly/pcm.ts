@@ -176,3 +176,13 @@ export function nominalSlope(p: usize, g: f64, gset: f64): f64 {
   const x = min(max(g, 0.02 * s), 0.98 * s);
   return (x * (1.0 - x / s)) / param(p, P_WIDTH_MEAN);
 }
+
+/** For tests: the static properties of device `dev` as f64 [G_SET, floor, I_mid, w, stuck]. */
+export function devicePropsAt(p: usize, dev: u32, out: usize): void {
+  deviceProps(p, dev);
+  store<f64>(out, dSet);
+  store<f64>(out, dFloor, 8);
+  store<f64>(out, dMid, 16);
+  store<f64>(out, dWidth, 24);
+  store<f64>(out, <f64>dStuck, 32);
+}

@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import { chipInfo, formatInfo } from "./info.ts";
+import { programCommand } from "./commands/program.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -38,6 +39,19 @@ function program(out: (s: string) => void): Command {
       const info = chipInfo();
       out(opts.json ? JSON.stringify(info, null, 2) + "\n" : formatInfo(info));
     });
+
+  cmd
+    .command("program")
+    .description("program uniform random weights on all 64 cores by iterative program-and-verify")
+    .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
+    .option("--seed <n>", "chip and workload seed (non-negative integer)", "1")
+    .option("--sparsity <f>", "fraction of zero weights", "0.3")
+    .option("--json", "print one JSON document")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hermes-sim program --scheme odp\n  hermes-sim program --scheme tdp --seed 7 --json",
+    )
+    .action((opts) => programCommand(opts, out));
 
   return cmd;
 }

@@ -64,3 +64,11 @@ export function knownKeys(options: object, allowed: readonly string[], argument:
     }
   }
 }
+
+/** A seed given as text (a command-line flag): decimal digits, below 2^64. */
+export function parseSeedArg(text: string, argument = "--seed"): bigint {
+  if (!/^\d{1,20}$/.test(text.trim())) {
+    throw new ArgumentError(argument, "a non-negative integer below 2^64", text);
+  }
+  return seedToBigInt(BigInt(text.trim()), argument);
+}
