@@ -6,3 +6,5 @@ export { programCore, programWorkBytes } from "./program";
 export { measureSetReset } from "./setreset";
 export { sparseUniform } from "./workload";
 export { devicePropsAt } from "./pcm";
+export { normalOfWord } from "./philox";
+export { philoxX4At } from "./philox";

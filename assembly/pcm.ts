@@ -14,7 +14,7 @@
 // The state after a pulse is set by the pulse, not by the prior state (melt–quench).
 // Cycle-to-cycle variability is a Gaussian jitter of the effective current (σ_I µA).
 
-import { boxMuller, n0, n1, philox, r0, r1, r2, r3, uniform } from "./philox";
+import { lane, normalFromU32, philox, philoxX4, r0, r1, r2, r3, uniform, v0, v1, v2, v3 } from "./philox";
 
 // ---- parameter block layout (f64 indices) ----
 export const P_SEED_LO: i32 = 0;
@@ -81,26 +81,62 @@ export let dMid: f64 = 0; // I_mid, µA
 export let dWidth: f64 = 0; // w, µA
 export let dStuck: i32 = 0; // 0 ok, 1 stuck in RESET (cannot SET), 2 stuck in SET (cannot RESET)
 
-/**
- * Properties of device `dev` (0..262143: plane·65536 + row·256 + col) of this core, from
- * one Philox block: words 0–1 → two normals (G_SET, I_mid) by Box–Muller; word 2 → the
- * defect uniform; word 3 → two 16-bit uniforms: the RESET floor (exponential with mean
- * FLOOR_SIGMA above FLOOR_MEAN) and the curve width (uniform with σ = WIDTH_SIGMA).
- */
-export function deviceProps(p: usize, dev: u32): void {
-  philox(dev, 0, stream(p, PURPOSE_DEVICE), 0, seedLo(p), seedHi(p));
-  const w2 = r2, w3 = r3;
-  boxMuller(r0, r1);
-  dSet = max(param(p, P_SET_MEAN) + param(p, P_SET_SIGMA) * n0, 0.0);
-  dMid = param(p, P_IMID_MEAN) + param(p, P_IMID_SIGMA) * n1;
+// The static properties of one device from the four words of its Philox block:
+// words 0–1 → two normals (G_SET, I_mid) by inversion (AS241); word 2 → the defect
+// uniform; word 3 → two 16-bit uniforms: the RESET floor (exponential with mean
+// FLOOR_SIGMA above FLOOR_MEAN) and the curve width (uniform with σ = WIDTH_SIGMA).
+// @ts-ignore: decorator
+@inline
+function propsFromWords(p: usize, w0: u32, w1: u32, w2: u32, w3: u32): void {
+  dSet = max(param(p, P_SET_MEAN) + param(p, P_SET_SIGMA) * normalFromU32(w0), 0.0);
+  dMid = param(p, P_IMID_MEAN) + param(p, P_IMID_SIGMA) * normalFromU32(w1);
   const uf = (<f64>(w3 >>> 16) + 0.5) * (1.0 / 65536.0);
   const uw = (<f64>(w3 & 0xffff) + 0.5) * (1.0 / 65536.0);
-  dFloor = param(p, P_FLOOR_MEAN) - param(p, P_FLOOR_SIGMA) * Math.log(uf);
+  dFloor = param(p, P_FLOOR_MEAN) - param(p, P_FLOOR_SIGMA) * <f64>Mathf.log(<f32>uf);
   dWidth = max(param(p, P_WIDTH_MEAN) + param(p, P_WIDTH_SIGMA) * 3.4641016151377544 * (uw - 0.5), 1.0);
   const u = uniform(w2);
   const pr = param(p, P_STUCK_RESET);
   dStuck = u < pr ? 1 : u < pr + param(p, P_STUCK_SET) ? 2 : 0;
   if (dStuck == 1) dSet = 0; // a device that cannot SET stays at its floor
+}
+
+/** Properties of device `dev` (0..262143: plane·65536 + row·256 + col) of this core. */
+export function deviceProps(p: usize, dev: u32): void {
+  philox(dev, 0, stream(p, PURPOSE_DEVICE), 0, seedLo(p), seedHi(p));
+  propsFromWords(p, r0, r1, r2, r3);
+}
+
+export const SLOT_BYTES: usize = 4 * 40;
+
+/**
+ * Properties of the four devices of `cell` (planes 0..3), one SIMD Philox call, saved at
+ * `slot` (SLOT_BYTES, caller-owned: never static memory, which worker threads share).
+ * Identical to four `deviceProps` calls.
+ */
+export function cellProps(p: usize, cell: i32, slot: usize): void {
+  const base = i32x4(cell, 65536 + cell, 131072 + cell, 196608 + cell);
+  philoxX4(base, i32x4.splat(0), i32x4.splat(<i32>stream(p, PURPOSE_DEVICE)), i32x4.splat(0), seedLo(p), seedHi(p));
+  for (let l = 0; l < 4; l++) {
+    propsFromWords(p, lane(v0, l), lane(v1, l), lane(v2, l), lane(v3, l));
+    const at = slot + <usize>l * 40;
+    store<f64>(at, dSet);
+    store<f64>(at, dFloor, 8);
+    store<f64>(at, dMid, 16);
+    store<f64>(at, dWidth, 24);
+    store<f64>(at, <f64>dStuck, 32);
+  }
+}
+
+/** Load the properties of plane `q` saved by `cellProps`. */
+// @ts-ignore: decorator
+@inline
+export function loadProps(slot: usize, q: i32): void {
+  const at = slot + <usize>q * 40;
+  dSet = load<f64>(at);
+  dFloor = load<f64>(at, 8);
+  dMid = load<f64>(at, 16);
+  dWidth = load<f64>(at, 24);
+  dStuck = <i32>load<f64>(at, 32);
 }
 
 /** Load previously saved properties (see programCore's per-job cache). */
@@ -129,11 +165,12 @@ export function pulse(p: usize, current: f64, z: f64): f64 {
   return curve(current + param(p, P_JITTER_UA) * z);
 }
 
-/** Result of a RESET pulse: the curve at the RESET amplitude (the floor, in practice). */
+/** Result of a RESET pulse: the curve at the RESET amplitude (the floor, in practice).
+ * No jitter is drawn: at 700 µA the curve is flat, so it would be immaterial. */
 // @ts-ignore: decorator
 @inline
-export function resetPulse(p: usize, z: f64): f64 {
-  return pulse(p, param(p, P_I_RESET), z);
+export function resetPulse(p: usize): f64 {
+  return pulse(p, param(p, P_I_RESET), 0.0);
 }
 
 /** Result of a SET pulse: the device's SET conductance with cycle-to-cycle noise. */

@@ -16,9 +16,8 @@
 //     125..700 µA. The first current aims with the chip-average curve inverse.
 //
 // Randomness: Philox blocks keyed by (seed; job or cell, step, core|purpose). Steps:
-// 100 = RESET jitters (4 devices), 101 = SET noise + SET reads, 102 = RESET of the
-// deselected device, k = 1..30 = pulse jitter (z0) and verify read noise (z1) of
-// iteration k. Hence the same seed gives the same bits whatever the order of work.
+// 101 = SET noise + SET reads, k = 1..30 = pulse jitter (z0) and verify read noise (z1)
+// of iteration k. RESET pulses draw nothing (see pcm.ts). Hence the same seed gives the same bits whatever the order of work.
 //
 // Memory: `state` holds four f32 planes (g1+, g2+, g1−, g2−) of 65,536 cells.
 // `work` (WORK_BYTES) holds, per job j (j = cell, or cell + 65,536 for the second
@@ -27,7 +26,7 @@
 import { normals4, z0, z1, z2, z3 } from "./philox";
 import {
   PURPOSE_PROGRAM, P_GAIN, P_I_MAX, P_I_MIN, P_MARGIN, P_MAX_ITER, P_SCHEME, aimCurrent, dFloor, dMid,
-  dSet, dStuck, dWidth, deviceProps, nominalSlope, param, pulse, resetPulse, seedHi, seedLo, setPulse,
+  SLOT_BYTES, cellProps, dSet, dStuck, dWidth, loadProps, nominalSlope, param, pulse, resetPulse, seedHi, seedLo, setPulse,
   stream, useProps, verifyRead,
 } from "./pcm";
 
@@ -46,7 +45,8 @@ export const WORK_SET: usize = WORK_STUCK + <usize>JOBS; // f32[JOBS]
 export const WORK_FLOOR: usize = WORK_SET + (<usize>JOBS << 2); // f32[JOBS]
 export const WORK_MID: usize = WORK_FLOOR + (<usize>JOBS << 2); // f32[JOBS]
 export const WORK_WIDTH: usize = WORK_MID + (<usize>JOBS << 2); // f32[JOBS]
-export const WORK_BYTES: usize = WORK_WIDTH + (<usize>JOBS << 2);
+export const WORK_SLOT: usize = WORK_WIDTH + (<usize>JOBS << 2); // one cell's device props
+export const WORK_BYTES: usize = WORK_SLOT + SLOT_BYTES;
 
 export function programWorkBytes(): usize {
   return WORK_BYTES;
@@ -82,33 +82,29 @@ export function programCore(p: usize, targets: usize, state: usize, work: usize)
     const t = <f64>load<f32>(targets + (<usize>cell << 2));
     const q1 = t >= 0 ? 0 : 2; // device 1 of the weight's polarity
     const q2 = q1 + 1; // device 2
-    // 1. RESET all four devices (the opposite polarity first, then device 2, then 1,
-    //    so that device 1's properties are the ones loaded afterwards).
-    normals4(<u32>cell, 100, sProg, 0, k0, k1);
-    const zr0 = z0, zr1 = z1, zr2 = z2, zr3 = z3;
-    const qo = 2 - q1; // first device of the opposite polarity
-    deviceProps(p, <u32>(qo * CELLS + cell));
-    storeG(state, qo, cell, resetPulse(p, zr0));
-    deviceProps(p, <u32>((qo + 1) * CELLS + cell));
-    storeG(state, qo + 1, cell, resetPulse(p, zr1));
-    deviceProps(p, <u32>(q2 * CELLS + cell));
-    storeG(state, q2, cell, resetPulse(p, zr2));
+    // 1. RESET all four devices.
+    const slot = work + WORK_SLOT;
+    cellProps(p, cell, slot);
+    for (let q = 0; q < 4; q++) {
+      loadProps(slot, q);
+      storeG(state, q, cell, resetPulse(p));
+    }
+    loadProps(slot, q2);
     const set2 = dSet, floor2 = dFloor, mid2 = dMid, width2 = dWidth, stuck2 = dStuck;
-    deviceProps(p, <u32>(q1 * CELLS + cell));
-    storeG(state, q1, cell, resetPulse(p, zr3));
+    loadProps(slot, q1);
     const set1 = dSet, floor1 = dFloor, mid1 = dMid, width1 = dWidth, stuck1 = dStuck;
     const mag = Math.abs(t);
     if (mag < margin) continue;
     // 2. SET the devices of the weight's polarity and read them.
     normals4(<u32>cell, 101, sProg, 0, k0, k1);
     const zs2 = z1, zread1 = z2, zread2 = z3;
-    const g1 = setPulse(p, z0);
+    const g1 = <f64><f32>setPulse(p, z0);
     storeG(state, q1, cell, g1);
     const r1 = verifyRead(p, g1, zread1);
     let r2: f64 = 0;
     if (scheme != 0) {
       useProps(set2, floor2, mid2, width2, stuck2);
-      const g2 = setPulse(p, zs2);
+      const g2 = <f64><f32>setPulse(p, zs2);
       storeG(state, q2, cell, g2);
       r2 = verifyRead(p, g2, zread2);
     }
@@ -128,15 +124,14 @@ export function programCore(p: usize, targets: usize, state: usize, work: usize)
         }
       } else {
         // Iterate the higher, RESET the other.
-        normals4(<u32>cell, 102, sProg, 0, k0, k1);
         if (r1 >= r2) {
           useProps(set2, floor2, mid2, width2, stuck2);
-          storeG(state, q2, cell, resetPulse(p, z0));
+          storeG(state, q2, cell, resetPulse(p));
           useProps(set1, floor1, mid1, width1, stuck1);
           n = addJob(work, n, cell, q1, mag, r1, p);
         } else {
           useProps(set1, floor1, mid1, width1, stuck1);
-          storeG(state, q1, cell, resetPulse(p, z0));
+          storeG(state, q1, cell, resetPulse(p));
           useProps(set2, floor2, mid2, width2, stuck2);
           n = addJob(work, n, cell, q2, mag, r2, p);
         }
@@ -175,7 +170,7 @@ export function programCore(p: usize, targets: usize, state: usize, work: usize)
       );
       normals4(<u32>j, <u32>k, sProg, 0, k0, k1);
       const current = <f64>load<f32>(cur + off);
-      const g = pulse(p, current, z0);
+      const g = <f64><f32>pulse(p, current, z0); // the device state is f32; read what is stored
       store<f32>(plane(state, q) + (<usize>cell << 2), <f32>g);
       const target = <f64>load<f32>(goal + off);
       const err = verifyRead(p, g, z1) - target;

@@ -97,6 +97,22 @@ export class WasmRuntime {
     this.arena.free(ptr);
   }
 
+  private readonly scratchRegions = new Map<string, { ptr: number; bytes: number }>();
+
+  /**
+   * A persistent scratch region named `key`, at least `bytes` long, reused across calls
+   * (not zero-filled: kernels using it must initialise what they read). Main thread only;
+   * one user at a time per key.
+   */
+  scratch(key: string, bytes: number): number {
+    const have = this.scratchRegions.get(key);
+    if (have && have.bytes >= bytes) return have.ptr;
+    if (have) this.arena.free(have.ptr);
+    const ptr = this.arena.alloc(bytes);
+    this.scratchRegions.set(key, { ptr, bytes });
+    return ptr;
+  }
+
   /** Current size of the memory, bytes. */
   get bytes(): number {
     return this.memory.buffer.byteLength;

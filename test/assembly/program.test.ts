@@ -153,6 +153,7 @@ test("a converged device is within the margin at its last verify read; others us
       const cell = j & (CELLS - 1);
       // With read noise off, the verify read is the device's conductance rounded to counts.
       if (r.iters[j]! > 0) {
+        // (AssemblyScript's Math.round has JavaScript's semantics: ties round up.)
         const read = Math.round(r.planes[q]![cell]!);
         assert.ok(Math.abs(read - r.goal[j]! - r.lastErr[j]!) < 1e-3, `${scheme} job ${j}: last error is the last read − goal`);
       }
