@@ -47,9 +47,10 @@ function program(out: (s: string) => void): Command {
     .option("--seed <n>", "chip and workload seed (non-negative integer)", "1")
     .option("--sparsity <f>", "fraction of zero weights", "0.3")
     .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (index.html, SVG figures, report.json)")
     .addHelpText(
       "after",
-      "\nExamples:\n  hermes-sim program --scheme odp\n  hermes-sim program --scheme tdp --seed 7 --json",
+      "\nExamples:\n  hermes-sim program --scheme odp\n  hermes-sim program --scheme tdp --seed 7 --json\n  hermes-sim program --out report/",
     )
     .action((opts) => programCommand(opts, out));
 

@@ -3,6 +3,9 @@
 
 import { Chip } from "../chip.ts";
 import { progressBar } from "../progress.ts";
+import { fig2aDistributions, fig2aYield } from "../report/fig2a.ts";
+import { writeReport } from "../report/html.ts";
+import { barChart } from "../report/svg.ts";
 import { parseScheme, type Scheme } from "../targets.ts";
 import { characterisationWeights } from "../workload.ts";
 import { ArgumentError, parseSeedArg } from "../validate.ts";
@@ -12,6 +15,7 @@ export interface ProgramCommandOptions {
   seed: string;
   sparsity: string;
   json?: boolean;
+  out?: string;
 }
 
 export function programCommand(opts: ProgramCommandOptions, out: (s: string) => void): void {
@@ -27,6 +31,7 @@ export function programCommand(opts: ProgramCommandOptions, out: (s: string) => 
     const bar = progressBar("measuring devices", { json: opts.json });
     chip.devices(bar.update);
     bar.done();
+    const dev = chip.devices();
     const bar2 = progressBar(`programming (${scheme})`, { json: opts.json });
     const r = chip.programAll((c) => characterisationWeights(seed, c, sparsity), { scheme }, bar2.update);
     bar2.done();
@@ -48,6 +53,38 @@ export function programCommand(opts: ProgramCommandOptions, out: (s: string) => 
       },
       wallS: round(wallS, 3),
     };
+    let reportPath: string | undefined;
+    if (opts.out) {
+      const iters = r.cores.reduce((acc, c) => acc.map((v, k) => v + c.iterationsHistogram[k]!), new Array<number>(31).fill(0));
+      reportPath = writeReport(
+        opts.out,
+        `hermes-sim: programming a simulated chip (${scheme}, seed ${report.seed})`,
+        [
+          ["scheme", scheme],
+          ["ODP / TDP Gmax (counts)", `${dev.odpGmax} / ${dev.tdpGmax}`],
+          ["cores above 99 % yield", `${r.yield.filter((y) => y > 99).length} of 64 (lowest ${Math.min(...r.yield).toFixed(2)} %)`],
+          ["converged devices", `${(100 * r.converged).toFixed(2)} %`],
+          ["pulses per iterated device", r.iterations.toFixed(2)],
+          ["median |G − target|", `${report.errorCounts.p50} counts`],
+          ["chip programming time", `${(r.programmingTimeS * 1e3).toFixed(1)} ms (cores in parallel)`],
+          ["simulation wall time", `${report.wallS} s`],
+        ],
+        [
+          { file: "fig2a-distributions", caption: "SET and RESET distributions per core; dashed: ODP Gmax", svg: fig2aDistributions(dev) },
+          { file: "fig2a-yield", caption: "Unit-cell yield per core (red: below 99 %)", svg: fig2aYield(dev) },
+          {
+            file: "iterations",
+            caption: "Pulses per iterated device, all cores (30 = did not converge)",
+            svg: barChart(iters.map((n, k) => ({ label: `${k} pulses`, value: n, color: k === 30 ? "#d9534f" : "#3a7bd5" })), {
+              title: `Program-and-verify iterations (${scheme})`,
+              xLabel: "pulses until within 5 counts",
+              yLabel: "devices",
+            }),
+          },
+        ],
+        { ...report, devices: dev.cores },
+      );
+    }
     if (opts.json) {
       out(JSON.stringify(report) + "\n");
       return;
@@ -62,6 +99,7 @@ export function programCommand(opts: ProgramCommandOptions, out: (s: string) => 
         `  |error| (counts)     median ${report.errorCounts.p50}, 90th percentile ${report.errorCounts.p90}; rms/Gmax ${report.errorCounts.rmsOverGmax}`,
         `  chip time            ${(r.programmingTimeS * 1e3).toFixed(1)} ms (cores in parallel), ${r.programmingTimeSerialS.toFixed(2)} s (one after another)`,
         `  simulation wall time ${wallS.toFixed(2)} s`,
+        ...(reportPath ? [`report: ${reportPath}`] : []),
       ].join("\n") + "\n",
     );
   } finally {
