@@ -110,9 +110,20 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   const xs = (v: number) => M.left + ((v - x0) / (x1 - x0 || 1)) * pw;
   const yv = (v: number) => (o.logY ? Math.log10(Math.max(v, 1e-300)) : v);
   const ys = (v: number) => M.top + ph - ((yv(v) - y0) / (y1 - y0 || 1)) * ph;
-  const body = series.map((s) => {
-    const pts = s.x.map((x, i) => `${xs(x).toFixed(1)},${ys(s.y[i]!).toFixed(1)}`).join(" ");
-    return `<polyline fill="none" stroke="${s.color}" stroke-opacity="${s.opacity ?? 1}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 3"' : ""} points="${pts}"/>`;
+  // On a log axis, non-positive values (empty bins) break the line instead of diving.
+  const body = series.flatMap((s) => {
+    const segments: string[][] = [[]];
+    s.x.forEach((x, i) => {
+      const y = s.y[i]!;
+      if (o.logY && !(y > 0)) {
+        if (segments[segments.length - 1]!.length) segments.push([]);
+        return;
+      }
+      segments[segments.length - 1]!.push(`${xs(x).toFixed(1)},${ys(y).toFixed(1)}`);
+    });
+    return segments
+      .filter((seg) => seg.length > 1)
+      .map((seg) => `<polyline fill="none" stroke="${s.color}" stroke-opacity="${s.opacity ?? 1}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5 3"' : ""} points="${seg.join(" ")}"/>`);
   });
   const yt = o.logY
     ? ticks(Math.ceil(y0), Math.floor(y1), Math.max(1, Math.floor(y1) - Math.ceil(y0))).map((e) => 10 ** e)
