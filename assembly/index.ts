@@ -8,4 +8,3 @@ export { sparseUniform } from "./workload";
 export { devicePropsAt } from "./pcm";
 export { normalOfWord } from "./philox";
 export { philoxX4At } from "./philox";
-export * from "./rng";
