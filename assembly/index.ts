@@ -8,3 +8,4 @@ export { sparseUniform } from "./workload";
 export { devicePropsAt } from "./pcm";
 export { normalOfWord } from "./philox";
 export { philoxX4At } from "./philox";
+export { adcCurve, calibrateAdcs, drawAdcs } from "./adc";

@@ -1,6 +1,7 @@
 // The chip: 64 cores on an 8 × 8 grid, their state in the process's shared wasm memory.
 
 import { ARCH, FIDELITIES, type Fidelity } from "./config.ts";
+import { ADC_TABLE_BYTES, CoreAdcs } from "./adc.ts";
 import { Core, DEVICE_PLANE_BYTES, READ_PLANE_BYTES } from "./core.ts";
 import { ArgumentError, intInRange, knownKeys, oneOf, seedToBigInt } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
@@ -62,13 +63,22 @@ export class Chip {
     this.fidelity = oneOf(options.fidelity ?? "physical", FIDELITIES, "fidelity");
     this.rt = WasmRuntime.get();
     const n = ARCH.cores.value;
-    const devBytes = this.fidelity === "physical" ? DEVICE_PLANE_BYTES : 0;
-    const perCore = devBytes + READ_PLANE_BYTES;
+    const physical = this.fidelity === "physical";
+    const devBytes = physical ? DEVICE_PLANE_BYTES : 0;
+    const adcBytes = physical ? ADC_TABLE_BYTES : 0;
+    const perCore = devBytes + READ_PLANE_BYTES + adcBytes;
     this.regionPtr = this.rt.alloc(perCore * n);
     const cores: Core[] = [];
     for (let i = 0; i < n; i++) {
       const base = this.regionPtr + i * perCore;
-      cores.push(new Core(i, this.rt, devBytes ? base : 0, base + devBytes));
+      let adcs: CoreAdcs | undefined;
+      if (physical) {
+        // The ADC calibration run at chip creation (paper §II): independent of weights.
+        adcs = new CoreAdcs(this.seed, i, base + devBytes + READ_PLANE_BYTES);
+        adcs.draw();
+        adcs.calibrate();
+      }
+      cores.push(new Core(i, this.rt, devBytes ? base : 0, base + devBytes, adcs));
     }
     this.cores = cores;
   }
@@ -166,8 +176,8 @@ export class Chip {
 
   /** Bytes of wasm memory this chip holds. */
   get bytes(): number {
-    const devBytes = this.fidelity === "physical" ? DEVICE_PLANE_BYTES : 0;
-    return (devBytes + READ_PLANE_BYTES) * this.cores.length;
+    const physical = this.fidelity === "physical";
+    return ((physical ? DEVICE_PLANE_BYTES + ADC_TABLE_BYTES : 0) + READ_PLANE_BYTES) * this.cores.length;
   }
 
   get disposed(): boolean {

@@ -114,8 +114,30 @@ export const PCM = {
   countConductanceUs: p(0.05, "µS/count", "Assumed: 1 count = 0.05 µS so G_SET ≈ 6 µS (EDT I: 100 kΩ – 10 MΩ per device) and Fig. 2's workload fits TDP Gmax 160 under the 100 µA ADC limit"),
 } as const;
 
+/**
+ * The CCO ADCs (assembly/adc.ts). The paper states the design (per-row CCO ADC, offset
+ * DAC, gain and nonlinearity trim registers, calibration independent of the weights,
+ * "tightly distributed and linear transfer curves" afterwards) but no figures for the
+ * mismatch or register widths: those below are assumptions of this model.
+ */
+export const ADC = {
+  fullScaleCounts: p(4095, "counts", "EDT I: 12-bit counters; full scale ↔ ~100 µA (Methods) for the longest PWM pulse"),
+  gainSigma: p(0.05, "relative", "Assumed: ±5 % (1σ) gain mismatch between the ADCs of a core before trimming"),
+  offsetSigmaCounts: p(6, "counts", "Assumed: 1σ offset before the offset DAC"),
+  nonlinMean: p(0.08, "fraction of FS", "Assumed: compression towards the current limit loses ~8 % at full scale (paper §IV: 'the more nonlinear high-current range')"),
+  nonlinSigma: p(0.03, "fraction of FS", "Assumed: ADC-to-ADC spread of the compression"),
+  offsetStepCounts: p(0.5, "counts", "Assumed: offset DAC step (resistor ladder, paper §II)"),
+  offsetBits: p(6, "bit", "Assumed: offset DAC range ±16 counts"),
+  gainStep: p(0.005, "relative", "Assumed: gain trim step 0.5 % (current-mirror trim, paper §II)"),
+  gainBits: p(6, "bit", "Assumed: gain trim range ±16 %"),
+  nonlinStep: p(0.01, "fraction of FS", "Assumed: nonlinearity trim step"),
+  nonlinBits: p(4, "bit", "Assumed: nonlinearity trim 0..0.15 of FS"),
+  calibrationNoiseCounts: p(0.3, "counts", "Assumed: error of the calibration's reference measurement"),
+  calibrationPoints: p(32, "points", "Assumed: reference charges per ADC in the calibration sweep"),
+} as const;
+
 export type Fidelity = "physical" | "functional";
 export const FIDELITIES: readonly Fidelity[] = ["physical", "functional"];
 
 /** Every parameter group, for `hermes-sim info`. */
-export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM } as const;
+export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM, adc: ADC } as const;

@@ -13,6 +13,7 @@
 // Read plane (both fidelities): the int16 fixed-point weights the MVM kernel reads,
 // 256 × 256 row-major (row stride 256, a multiple of 8 so no tail handling).
 
+import type { CoreAdcs } from "./adc.ts";
 import { ARCH } from "./config.ts";
 import type { WasmRuntime } from "./wasm.ts";
 
@@ -39,6 +40,8 @@ export class Core {
     readonly devicesPtr: number,
     /** Byte offset of the int16 read plane. */
     readonly readPlanePtr: number,
+    /** The core's 256 ADCs (mismatch and trim registers), or undefined at functional fidelity. */
+    readonly adcs?: CoreAdcs,
   ) {
     this.row = Math.floor(index / ARCH.gridCols.value);
     this.col = index % ARCH.gridCols.value;

@@ -15,7 +15,7 @@ test("a physical chip has 64 cores on an 8x8 grid with disjoint device planes", 
     assert.is(c.col, 5);
     assert.is(c.label, "Core(2,6)");
     assert.is(chip.coreAt(1, 5), c);
-    assert.is(chip.bytes, 64 * (CELLS * 4 * 4 + CELLS * 2));
+    assert.is(chip.bytes, 64 * (CELLS * 4 * 4 + CELLS * 2 + 256 * 48));
     // Writing one core's plane must not touch another's.
     chip.core(0).devicePlane(3).fill(1);
     chip.core(1).readPlane().fill(2);
