@@ -3,6 +3,7 @@
 
 import { Chip } from "../chip.ts";
 import { progressBar } from "../progress.ts";
+import { adcCurvesFigure } from "../report/adc.ts";
 import { fig2aDistributions, fig2aYield } from "../report/fig2a.ts";
 import { writeReport } from "../report/html.ts";
 import { barChart } from "../report/svg.ts";
@@ -72,6 +73,11 @@ export function programCommand(opts: ProgramCommandOptions, out: (s: string) => 
         [
           { file: "fig2a-distributions", caption: "SET and RESET distributions per core; dashed: ODP Gmax", svg: fig2aDistributions(dev) },
           { file: "fig2a-yield", caption: "Unit-cell yield per core (red: below 99 %)", svg: fig2aYield(dev) },
+          {
+            file: "adc-curves",
+            caption: "ADC transfer curves before and after the calibration run at chip creation (independent of the weights)",
+            svg: adcCurvesFigure(seed),
+          },
           {
             file: "iterations",
             caption: "Pulses per iterated device, all cores (30 = did not converge)",

@@ -28,7 +28,7 @@ test("program --json prints the issue's fields for 64 cores, and --out writes a 
     assert.ok(r.programmingTimeS > 0.001 && r.programmingTimeS < 1);
     assert.ok(r.wallS > 0);
     // The report: every figure is a non-empty SVG with a title; no temp files are left.
-    for (const f of ["fig2a-distributions.svg", "fig2a-yield.svg", "iterations.svg", "index.html", "report.json"]) {
+    for (const f of ["fig2a-distributions.svg", "fig2a-yield.svg", "adc-curves.svg", "iterations.svg", "index.html", "report.json"]) {
       assert.ok(existsSync(join(dir, f)), f);
     }
     const svg = readFileSync(join(dir, "fig2a-distributions.svg"), "utf8");
