@@ -47,8 +47,9 @@ export const Q_BITS_A: i32 = 12;
 export const Q_CAL_NOISE: i32 = 13; // σ of the calibration measurement, counts
 export const Q_COUNT: i32 = 14;
 
-const PURPOSE_ADC: u32 = 8;
-const PURPOSE_ADC_CAL: u32 = 9;
+// Stream purposes; must match lib/rng.ts `Purpose` (ADC_MISMATCH, ADC_CALIBRATION).
+const PURPOSE_ADC: u32 = 10;
+const PURPOSE_ADC_CAL: u32 = 15;
 
 // @ts-ignore: decorator
 @inline

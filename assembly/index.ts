@@ -1,11 +1,11 @@
 // Entry point of build/hermes.wasm: re-exports every kernel module.
 // Kernels are pure functions over raw pointers into the imported shared memory.
 export { heapBase } from "./layout";
-export { philoxBlockAt } from "./philox";
 export { programCore, programWorkBytes } from "./program";
 export { measureSetReset } from "./setreset";
 export { sparseUniform } from "./workload";
 export { devicePropsAt } from "./pcm";
 export { normalOfWord } from "./philox";
 export { philoxX4At } from "./philox";
+export * from "./rng";
 export { adcCurve, calibrateAdcs, drawAdcs } from "./adc";

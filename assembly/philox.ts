@@ -8,7 +8,9 @@
 // Counter layout used by the simulator's kernels:
 //   c0 = block index inside the stream (e.g. a cell or device index)
 //   c1 = step (e.g. the program-and-verify iteration), or 0
-//   c2, c3 = the 64-bit stream id (lo, hi) = (core, purpose, trial) — see lib/rng.ts
+//   c2, c3 = the 64-bit stream id (lo, hi) — see lib/rng.ts `streamId`.
+// In rng.ts's terms (counter = 64-bit block, stream) this is block c0 + step·2^32 of the
+// stream: the two layouts coincide as long as block indices stay below 2^32.
 // One block gives four u32 words, hence four uniforms or four normals.
 
 const M0: u64 = 0xd2511f53;
@@ -111,15 +113,6 @@ export function normals4(c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): 
 /** For tests: Φ⁻¹ of the uniform a u32 word maps to. */
 export function normalOfWord(w: u32): f64 {
   return normalFromU32(w);
-}
-
-/** Known-answer check for tests: one block into memory at `out` (4 × u32). */
-export function philoxBlockAt(c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32, out: usize): void {
-  philox(c0, c1, c2, c3, k0, k1);
-  store<u32>(out, r0);
-  store<u32>(out, r1, 4);
-  store<u32>(out, r2, 8);
-  store<u32>(out, r3, 12);
 }
 
 // ---- Four Philox blocks at once (SIMD, structure of arrays) ----

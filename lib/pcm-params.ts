@@ -4,6 +4,7 @@
 
 import { PCM, PROGRAMMING } from "./config.ts";
 import type { Scheme } from "./targets.ts";
+import { CHIP_CORE, Purpose } from "./rng.ts";
 import { WasmRuntime } from "./wasm.ts";
 
 /** Indices of the f64 parameter block; must match assembly/pcm.ts. */
@@ -14,10 +15,9 @@ export const P = {
   I_MIN: 20, I_MAX: 21, I_RESET: 22, GAIN: 23, SCHEME: 24, GMAX_ODP: 25, COUNT: 26,
 } as const;
 
-/** Stream purposes of chip-level draws (core byte 255 = "no core"). */
-const CHIP_STREAM_CORE = 0xff;
-const PURPOSE_CORE_STATS = 4;
-const PURPOSE_OUTLIER = 5;
+const CHIP_STREAM_CORE = CHIP_CORE;
+const PURPOSE_CORE_STATS = Purpose.CORE_STATS;
+const PURPOSE_OUTLIER = Purpose.OUTLIER_CORES;
 
 export const SCHEME_CODE: Record<Scheme, number> = { odp: 0, tdp: 1, "tdp-maxfill": 2 };
 
@@ -39,7 +39,7 @@ export function philoxWords(seed: bigint, c0: number, c1: number, c2: number, c3
   const rt = WasmRuntime.get();
   const ptr = rt.alloc(16);
   try {
-    rt.kernels.philoxBlockAt(c0 | 0, c1 | 0, c2 | 0, c3 | 0, Number(seed & 0xffffffffn) | 0, Number(seed >> 32n) | 0, ptr);
+    rt.kernels.philoxBlock(Number(seed & 0xffffffffn) | 0, Number(seed >> 32n) | 0, c0 | 0, c1 | 0, c2 | 0, c3 | 0, ptr);
     return rt.u32(ptr, 4).slice();
   } finally {
     rt.free(ptr);

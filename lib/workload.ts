@@ -3,11 +3,12 @@
 // regenerated alone, in any order, on any thread.
 
 import { ARCH } from "./config.ts";
+import { Purpose } from "./rng.ts";
 import { ArgumentError } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
 
-export const PURPOSE_WEIGHTS = 6;
-export const PURPOSE_INPUTS = 7;
+export const PURPOSE_WEIGHTS = Purpose.WEIGHTS;
+export const PURPOSE_INPUTS = Purpose.INPUTS;
 export const DEFAULT_SPARSITY = 0.3;
 
 const CELLS = ARCH.crossbarRows.value * ARCH.crossbarCols.value;

@@ -8,12 +8,12 @@ const k = rt.kernels;
 
 function block(c: number[], key: number[]): number[] {
   return withScratch(16, (p) => {
-    k.philoxBlockAt(c[0]! | 0, c[1]! | 0, c[2]! | 0, c[3]! | 0, key[0]! | 0, key[1]! | 0, p);
+    k.philoxBlock(key[0]! | 0, key[1]! | 0, c[0]! | 0, c[1]! | 0, c[2]! | 0, c[3]! | 0, p);
     return Array.from(rt.u32(p, 4));
   });
 }
 
-test("Philox4x32-10 known-answer vectors (Random123 kat_vectors)", () => {
+test("Philox4x32-10 known-answer vectors (Random123 kat_vectors) through the shared rounds", () => {
   const hex = (a: number[]) => a.map((x) => x.toString(16).padStart(8, "0")).join(" ");
   assert.is(hex(block([0, 0, 0, 0], [0, 0])), "6627e8d5 e169c58d bc57ac4c 9b00dbd8");
   const f = 0xffffffff;
