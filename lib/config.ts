@@ -136,8 +136,34 @@ export const ADC = {
   calibrationPoints: p(32, "points", "Assumed: reference charges per ADC in the calibration sweep"),
 } as const;
 
+/**
+ * Drift and read noise (assembly/drift.ts). The functional forms are those of aihwkit's
+ * PCM statistical model (PCMLikeNoiseModel, Nandakumar et al., ICECS 2019; Joshi et al.,
+ * Nat. Commun. 2020): ν mean and spread linear in ln(g/g_ref) and clipped; read noise
+ * relative σ a power law of g. g_ref maps that model's g_max onto this chip's typical SET
+ * conductance. PROVISIONAL: to be replaced by the HERMES-specific fit
+ * (aihwkit HermesNoiseModel) once it has been read.
+ */
+export const DRIFT = {
+  t0S: p(20, "s", "aihwkit PCMLikeNoiseModel t_0 = 20 s: the programmed state is the conductance at t0"),
+  gRefCounts: p(119, "ADC counts", "Assumed: aihwkit's g_max ↔ this chip's mean G_SET (PCM.setMeanCounts)"),
+  nuMeanA: p(0.0244, "", "aihwkit PCMLikeNoiseModel: ν_mean = −0.0155 ln(g/g_max) + 0.0244"),
+  nuMeanB: p(-0.0155, "", "aihwkit PCMLikeNoiseModel"),
+  nuMeanMin: p(0.049, "", "aihwkit PCMLikeNoiseModel: ν_mean clipped to [0.049, 0.1]"),
+  nuMeanMax: p(0.1, "", "aihwkit PCMLikeNoiseModel"),
+  nuStdA: p(-0.0059, "", "aihwkit PCMLikeNoiseModel: ν_std = −0.0125 ln(g/g_max) − 0.0059"),
+  nuStdB: p(-0.0125, "", "aihwkit PCMLikeNoiseModel"),
+  nuStdMin: p(0.008, "", "aihwkit PCMLikeNoiseModel: ν_std clipped to [0.008, 0.045]"),
+  nuStdMax: p(0.045, "", "aihwkit PCMLikeNoiseModel"),
+  nuMax: p(0.2, "", "Assumed: no device drifts faster than ν = 0.2"),
+  readNoiseRel: p(0.01, "relative", "Assumed: per-MVM read noise σ = 1 % of g at g_ref (1/f noise over one read)"),
+  readNoiseExponent: p(0.65, "", "aihwkit PCMLikeNoiseModel: relative read noise ∝ g^−0.65"),
+  readNoiseRelMax: p(0.2, "relative", "aihwkit PCMLikeNoiseModel: relative read noise clipped at 0.2"),
+  gMinCounts: p(0.5, "ADC counts", "Assumed: ν and read noise of RESET devices evaluated at 0.5 counts"),
+} as const;
+
 export type Fidelity = "physical" | "functional";
 export const FIDELITIES: readonly Fidelity[] = ["physical", "functional"];
 
 /** Every parameter group, for `hermes-sim info`. */
-export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM, adc: ADC } as const;
+export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM, adc: ADC, drift: DRIFT } as const;
