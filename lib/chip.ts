@@ -127,7 +127,7 @@ export class Chip {
     }
     const dev = this.devices();
     const { result, programmed } = programCoreState(
-      this.seed, c.index, dev.stats[c.index]!, c.devicesPtr, padded, scheme, dev.odpGmax, options.wmax,
+      this.seed, c.index, dev.stats[c.index]!, dev.cores[c.index]!.yieldPct, c.devicesPtr, padded, scheme, dev.odpGmax, options.wmax,
     );
     this.programmed.set(c.index, programmed);
     return result;

@@ -56,6 +56,8 @@ export interface CoreProgramResult {
   error: ErrorSummary;
   /** Chip time to program this core (pulses and verify reads), seconds. */
   programmingTimeS: number;
+  /** This core's unit-cell yield (Fig. 2a criterion), percent. */
+  yieldPct: number;
 }
 
 /** What the chip keeps of a programmed core, for MVMs and metrics. */
@@ -75,6 +77,7 @@ export function programCoreState(
   seed: bigint,
   core: number,
   stats: CoreDeviceStats,
+  yieldPct: number,
   statePtr: number,
   weights: Float32Array,
   scheme: Scheme,
@@ -102,6 +105,7 @@ export function programCoreState(
       ...iterationStats(rt, work),
       error: errorSummary(planes, t.targets),
       programmingTimeS: programmingTime(rt, work, scheme),
+      yieldPct,
     };
     return { result, programmed: { scheme, weights, targets: t.targets, gmax: t.gmax, wmax: t.wmax } };
   }

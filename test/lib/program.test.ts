@@ -47,6 +47,7 @@ test("EDF 5c: programming error relative to Gmax is lower for TDP than ODP, and 
         }
       }
       assert.ok(r.converged > 0.99, `${scheme} core ${core} converged ${r.converged}`);
+      assert.is(r.yieldPct, chip.devices().cores[core]!.yieldPct);
       assert.ok(r.programmingTimeS > 0.005 && r.programmingTimeS < 0.1, `${scheme}: ${r.programmingTimeS} s`);
     }
     rel[scheme] = Math.sqrt(se / n);
