@@ -69,30 +69,45 @@ export function readSigma(p: usize, g: f64): f64 {
 }
 
 /**
- * The crossbar at time `t` (s after programming): per cell, G(t) into outG and the read
- * variance into outVar (f32[65536] each). `state` holds the four f32 device planes.
+ * The crossbar at `nTimes` times, given as `logRatios` (f64: max(ln(t_k / t0), 0)): for time k,
+ * G(t_k) into outG + k·CELLS·4 and the read variance into outVar + k·CELLS·4 (f32).
+ * `state` holds the four f32 device planes. Each device's ν is drawn once for all times.
  */
-export function readCells(p: usize, state: usize, t: f64, outG: usize, outVar: usize): void {
+export function readCellsAt(p: usize, state: usize, logRatios: usize, nTimes: i32, outG: usize, outVar: usize): void {
   const k0 = <u32>d(p, D_SEED_LO), k1 = <u32>d(p, D_SEED_HI);
   const s = i32x4.splat(<i32>((<u32>d(p, D_CORE) & 0xff) | (PURPOSE_DRIFT_NU << 8)));
   const zero = i32x4.splat(0);
-  const t0 = d(p, D_T0);
-  const lr = t > t0 ? Math.log(t / t0) : 0.0;
+  const gMin = d(p, D_G_MIN), gRef = d(p, D_G_REF);
+  const qA = d(p, D_Q_A), qE = d(p, D_Q_E), qMax = d(p, D_Q_MAX);
   for (let cell = 0; cell < CELLS; cell++) {
     // One block per device (counter = device index, as for the static properties).
     philoxX4(i32x4(cell, CELLS + cell, 2 * CELLS + cell, 3 * CELLS + cell), zero, s, zero, k0, k1);
-    let g: f64 = 0.0;
-    let v: f64 = 0.0;
+    const a = v0;
     for (let q = 0; q < 4; q++) {
       const g0 = <f64>load<f32>(state + (<usize>(q * CELLS + cell) << 2));
-      const nu = driftExponent(p, g0, normalFromU32(lane(v0, q)));
-      const gt = g0 * Math.exp(-nu * lr);
-      g += q < 2 ? gt : -gt;
-      const sd = readSigma(p, gt);
-      v += sd * sd;
+      const nu = driftExponent(p, g0, normalFromU32(lane(a, q)));
+      const sign: f64 = q < 2 ? 1.0 : -1.0;
+      const ag0 = Math.abs(g0);
+      // ln(|g|/g_ref) at t0; |g(t)| = |g0|·e^(−ν·lr), so its log falls by ν·lr.
+      const lg0 = Math.log(max(ag0, gMin) / gRef);
+      for (let k = 0; k < nTimes; k++) {
+        const lr = load<f64>(logRatios + (<usize>k << 3));
+        const decay = lr == 0.0 ? 1.0 : <f64>Mathf.exp(<f32>(-nu * lr));
+        const gt = ag0 * decay;
+        // readSigma(gt) with the power law evaluated through logs (one exp).
+        const lgt = gt > gMin ? lg0 - nu * lr : Math.log(gMin / gRef);
+        const sd = gt * min(qA * <f64>Mathf.exp(<f32>(-qE * lgt)), qMax);
+        const off = (<usize>k * <usize>CELLS + <usize>cell) << 2;
+        const gSigned = sign * (g0 < 0 ? -gt : gt);
+        if (q == 0) {
+          store<f32>(outG + off, <f32>gSigned);
+          store<f32>(outVar + off, <f32>(sd * sd));
+        } else {
+          store<f32>(outG + off, <f32>(<f64>load<f32>(outG + off) + gSigned));
+          store<f32>(outVar + off, <f32>(<f64>load<f32>(outVar + off) + sd * sd));
+        }
+      }
     }
-    store<f32>(outG + (<usize>cell << 2), <f32>g);
-    store<f32>(outVar + (<usize>cell << 2), <f32>v);
   }
   // v1..v3 (three more words per device) are reserved for future per-device drift terms.
   void v1;

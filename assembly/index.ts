@@ -9,4 +9,4 @@ export { normalOfWord } from "./philox";
 export { philoxX4At } from "./philox";
 export * from "./rng";
 export { adcCurve, calibrateAdcs, drawAdcs } from "./adc";
-export { driftExponentOf, readCells, readSigmaOf } from "./drift";
+export { driftExponentOf, readCellsAt, readSigmaOf } from "./drift";

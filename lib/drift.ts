@@ -37,12 +37,24 @@ export interface CoreRead {
 
 /** Read a core's device planes (at `statePtr`) at time t. */
 export function readCore(seed: bigint, core: number, statePtr: number, t: number): CoreRead {
-  checkTime(t);
+  return readCoreAt(seed, core, statePtr, [t])[0]!;
+}
+
+/** Read a core's device planes at several times in one pass (ν drawn once per device). */
+export function readCoreAt(seed: bigint, core: number, statePtr: number, times: readonly number[]): CoreRead[] {
+  if (!Array.isArray(times) || times.length === 0) throw new ArgumentError("times", "a non-empty array of times in seconds", times);
+  times.forEach((t, i) => checkTime(t, `times[${i}]`));
   const rt = WasmRuntime.get();
+  const n = times.length;
   const p = rt.scratch("drift.params", DRIFT_PARAM_COUNT * 8);
-  const g = rt.scratch("drift.g", CELLS * 4);
-  const v = rt.scratch("drift.var", CELLS * 4);
+  const tp = rt.scratch(`drift.times`, Math.max(8, n * 8));
+  const g = rt.scratch("drift.g", n * CELLS * 4);
+  const v = rt.scratch("drift.var", n * CELLS * 4);
   rt.f64(p, DRIFT_PARAM_COUNT).set(driftParams(seed, core));
-  rt.kernels.readCells(p, statePtr, t, g, v);
-  return { g: rt.f32(g, CELLS).slice(), variance: rt.f32(v, CELLS).slice() };
+  rt.f64(tp, n).set(times.map((t) => Math.max(0, Math.log(t / DRIFT.t0S.value))));
+  rt.kernels.readCellsAt(p, statePtr, tp, n, g, v);
+  return times.map((_, k) => ({
+    g: rt.f32(g + k * CELLS * 4, CELLS).slice(),
+    variance: rt.f32(v + k * CELLS * 4, CELLS).slice(),
+  }));
 }

@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DRIFT } from "../../lib/config.ts";
-import { DRIFT_PARAM_COUNT, checkTime, driftParams, readCore } from "../../lib/drift.ts";
+import { DRIFT_PARAM_COUNT, checkTime, driftParams, readCore, readCoreAt } from "../../lib/drift.ts";
 import { WasmRuntime } from "../../lib/wasm.ts";
 
 const rt = WasmRuntime.get();
@@ -85,6 +85,10 @@ test("the crossbar at time t: no drift at t0, every device decays as (t/t0)^−�
     // On average the decay is that of the mean ν (to within the spread's convexity).
     assert.ok(Math.abs(ratioSum / n - expectedSum / n) < 0.02, `mean decay ${ratioSum / n} vs ${expectedSum / n}`);
     assert.ok(month.variance.every((v) => v >= 0));
+    // Several times in one pass equal one time at a time.
+    const [a, b] = readCoreAt(5n, 2, state, [3600, 30 * 86400]);
+    assert.equal(Array.from(b!.g.subarray(0, 4096)), Array.from(month.g.subarray(0, 4096)));
+    assert.equal(Array.from(a!.g.subarray(0, 4096)), Array.from(readCore(5n, 2, state, 3600).g.subarray(0, 4096)));
   } finally {
     rt.free(state);
   }
@@ -95,6 +99,7 @@ test("read times are checked", () => {
   assert.throws(() => checkTime(Number.NaN), /t must be/);
   assert.throws(() => checkTime(Infinity), /t must be/);
   assert.is(checkTime(25), 25);
+  assert.throws(() => readCoreAt(1n, 0, 0, [25, -3]), /times\[1\] must be a finite time/);
 });
 
 test.run();
