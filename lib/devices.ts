@@ -57,40 +57,63 @@ export function histogramQuantile(h: readonly number[], q: number): number {
   return HIST_MAX;
 }
 
-/** Measure one core (the kernel does not touch the core's state). */
+/** The wasm regions one measurement needs (see `measureBuffers`). */
+export interface MeasureBuffers {
+  params: number;
+  reset: number;
+  set: number;
+  slot: number;
+}
+export const MEASURE_BYTES = { params: 8 * 32, reset: CELLS * 4, set: CELLS * 4, slot: 160 } as const;
+
+/**
+ * Measure one core into the given buffers (the kernel does not touch the core's state).
+ * Runs on the main thread or in a worker: it only reads and writes the buffers.
+ */
+export function measureCoreInto(seed: bigint, core: number, stats: CoreDeviceStats, buf: MeasureBuffers): CoreDeviceMeasurement {
+  const rt = WasmRuntime.get();
+  const block = packParams(seed, core, stats);
+  rt.f64(buf.params, block.length).set(block);
+  rt.kernels.measureSetReset(buf.params, buf.reset, buf.set, buf.slot);
+  const r = rt.f32(buf.reset, CELLS);
+  const s = rt.f32(buf.set, CELLS);
+  let ok = 0;
+  for (let i = 0; i < CELLS; i++) {
+    if (Math.abs(r[i]!) < PROGRAMMING.yieldResetMax.value && s[i]! > PROGRAMMING.yieldSetMin.value) ok++;
+  }
+  // Verify reads are whole counts, so quantiles of the 1-count histograms are exact
+  // (as long as they fall inside HIST_MIN..HIST_MAX, which the p10 and medians do).
+  const setHistogram = histogram(s);
+  const resetHistogram = histogram(r);
+  const absReset = new Array<number>(resetHistogram.length).fill(0);
+  resetHistogram.forEach((n, i) => (absReset[Math.abs(HIST_MIN + i) - HIST_MIN]! += n));
+  return {
+    core,
+    yieldPct: (100 * ok) / CELLS,
+    setP10: histogramQuantile(setHistogram, 0.1),
+    setMedian: histogramQuantile(setHistogram, 0.5),
+    resetMedianAbs: histogramQuantile(absReset, 0.5),
+    setHistogram,
+    resetHistogram,
+    outlier: stats.outlier,
+  };
+}
+
+/** Measure one core on the main thread (reusable scratch buffers). */
 export function measureCore(seed: bigint, core: number, stats: CoreDeviceStats): CoreDeviceMeasurement {
   const rt = WasmRuntime.get();
-  const params = rt.scratch("devices.params", 8 * 32);
-  const reset = rt.scratch("devices.reset", CELLS * 4);
-  const set = rt.scratch("devices.set", CELLS * 4);
-  const slot = rt.scratch("devices.slot", 160);
-  {
-    const block = packParams(seed, core, stats);
-    rt.f64(params, block.length).set(block);
-    rt.kernels.measureSetReset(params, reset, set, slot);
-    const r = rt.f32(reset, CELLS);
-    const s = rt.f32(set, CELLS);
-    let ok = 0;
-    for (let i = 0; i < CELLS; i++) {
-      if (Math.abs(r[i]!) < PROGRAMMING.yieldResetMax.value && s[i]! > PROGRAMMING.yieldSetMin.value) ok++;
-    }
-    // Verify reads are whole counts, so quantiles of the 1-count histograms are exact
-    // (as long as they fall inside HIST_MIN..HIST_MAX, which the p10 and medians do).
-    const setHistogram = histogram(s);
-    const resetHistogram = histogram(r);
-    const absReset = new Array<number>(resetHistogram.length).fill(0);
-    resetHistogram.forEach((n, i) => (absReset[Math.abs(HIST_MIN + i) - HIST_MIN]! += n));
-    return {
-      core,
-      yieldPct: (100 * ok) / CELLS,
-      setP10: histogramQuantile(setHistogram, 0.1),
-      setMedian: histogramQuantile(setHistogram, 0.5),
-      resetMedianAbs: histogramQuantile(absReset, 0.5),
-      setHistogram,
-      resetHistogram,
-      outlier: stats.outlier,
-    };
-  }
+  return measureCoreInto(seed, core, stats, {
+    params: rt.scratch("devices.params", MEASURE_BYTES.params),
+    reset: rt.scratch("devices.reset", MEASURE_BYTES.reset),
+    set: rt.scratch("devices.set", MEASURE_BYTES.set),
+    slot: rt.scratch("devices.slot", MEASURE_BYTES.slot),
+  });
+}
+
+/** The ODP/TDP Gmax from per-core measurements (paper §IV). */
+export function summariseDevices(cores: CoreDeviceMeasurement[], stats: CoreDeviceStats[]): DeviceMeasurement {
+  const odpGmax = Math.floor(Math.min(...cores.map((c) => c.setP10)));
+  return { cores, odpGmax, tdpGmax: 2 * odpGmax, stats };
 }
 
 /** Measure every core of a chip with this seed; derive the ODP and TDP Gmax. */
@@ -101,6 +124,5 @@ export function measureDevices(seed: bigint, onCore?: (done: number, total: numb
     cores.push(measureCore(seed, c, stats[c]!));
     onCore?.(c + 1, stats.length);
   }
-  const odpGmax = Math.floor(Math.min(...cores.map((c) => c.setP10)));
-  return { cores, odpGmax, tdpGmax: 2 * odpGmax, stats };
+  return summariseDevices(cores, stats);
 }

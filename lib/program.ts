@@ -69,10 +69,69 @@ export interface ProgrammedCore {
   wmax: number;
 }
 
+/** The wasm regions one programming task needs. */
+export interface ProgramBuffers {
+  params: number;
+  /** f32[65536] targets, filled by the caller. */
+  targets: number;
+  work: number;
+}
+export const PROGRAM_BYTES = { params: 8 * 32, targets: CELLS * 4, work: WORK.BYTES } as const;
+
+/** What a programming task needs besides its buffers (structured-cloneable). */
+export interface ProgramTask {
+  seed: bigint;
+  core: number;
+  stats: CoreDeviceStats;
+  yieldPct: number;
+  statePtr: number;
+  scheme: Scheme;
+  odpGmax: number;
+  gmax: number;
+  capped: boolean;
+  wmax: number;
+}
+
 /**
- * Program one core's four device planes (at `statePtr`) towards the weights.
- * `weights` is 256 × 256 (already padded). Returns statistics and the targets.
+ * Run program-and-verify on one core whose targets are in `buf.targets`, and summarise.
+ * Runs on the main thread or in a worker: it only touches the buffers and the core's planes.
  */
+export function programCoreInto(task: ProgramTask, buf: ProgramBuffers): CoreProgramResult {
+  const rt = WasmRuntime.get();
+  const block = packParams(task.seed, task.core, task.stats, task.scheme, task.odpGmax);
+  rt.f64(buf.params, block.length).set(block);
+  const jobs = rt.kernels.programCore(buf.params, buf.targets, task.statePtr, buf.work);
+  const planes = [0, 1, 2, 3].map((q) => rt.f32(task.statePtr + q * CELLS * 4, CELLS));
+  return {
+    core: task.core,
+    scheme: task.scheme,
+    gmax: task.gmax,
+    capped: task.capped,
+    wmax: task.wmax,
+    jobs,
+    ...iterationStats(rt, buf.work),
+    error: errorSummary(planes, rt.f32(buf.targets, CELLS)),
+    programmingTimeS: programmingTime(rt, buf.work, task.scheme),
+    yieldPct: task.yieldPct,
+  };
+}
+
+/** Eq. 1 for one core: the task description and what the chip keeps (main thread). */
+export function prepareProgram(
+  base: Omit<ProgramTask, "gmax" | "capped" | "wmax" | "scheme" | "odpGmax">,
+  weights: Float32Array,
+  scheme: Scheme,
+  odpGmax: number,
+  wmax?: number,
+): { task: ProgramTask; programmed: ProgrammedCore } {
+  const t = coreTargets(weights, scheme, odpGmax, wmax);
+  return {
+    task: { ...base, scheme, odpGmax, gmax: t.gmax, capped: t.capped, wmax: t.wmax },
+    programmed: { scheme, weights, targets: t.targets, gmax: t.gmax, wmax: t.wmax },
+  };
+}
+
+/** Program one core on the main thread (reusable scratch buffers). */
 export function programCoreState(
   seed: bigint,
   core: number,
@@ -84,31 +143,15 @@ export function programCoreState(
   odpGmax: number,
   wmax?: number,
 ): { result: CoreProgramResult; programmed: ProgrammedCore } {
-  const t = coreTargets(weights, scheme, odpGmax, wmax);
+  const { task, programmed } = prepareProgram({ seed, core, stats, yieldPct, statePtr }, weights, scheme, odpGmax, wmax);
   const rt = WasmRuntime.get();
-  const params = rt.scratch("program.params", 8 * 32);
-  const targets = rt.scratch("program.targets", CELLS * 4);
-  const work = rt.scratch("program.work", WORK.BYTES);
-  {
-    const block = packParams(seed, core, stats, scheme, odpGmax);
-    rt.f64(params, block.length).set(block);
-    rt.f32(targets, CELLS).set(t.targets);
-    const jobs = rt.kernels.programCore(params, targets, statePtr, work);
-    const planes = [0, 1, 2, 3].map((q) => rt.f32(statePtr + q * CELLS * 4, CELLS));
-    const result: CoreProgramResult = {
-      core,
-      scheme,
-      gmax: t.gmax,
-      capped: t.capped,
-      wmax: t.wmax,
-      jobs,
-      ...iterationStats(rt, work),
-      error: errorSummary(planes, t.targets),
-      programmingTimeS: programmingTime(rt, work, scheme),
-      yieldPct,
-    };
-    return { result, programmed: { scheme, weights, targets: t.targets, gmax: t.gmax, wmax: t.wmax } };
-  }
+  const buf = {
+    params: rt.scratch("program.params", PROGRAM_BYTES.params),
+    targets: rt.scratch("program.targets", PROGRAM_BYTES.targets),
+    work: rt.scratch("program.work", PROGRAM_BYTES.work),
+  };
+  rt.f32(buf.targets, CELLS).set(programmed.targets);
+  return { result: programCoreInto(task, buf), programmed };
 }
 
 function iterationStats(rt: WasmRuntime, work: number) {

@@ -66,26 +66,49 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   return s;
 }
 
-/** The process-wide runtime: module, shared memory, kernels and the arena. */
+/** The process-wide runtime: module, shared memory, kernels and (main thread) the arena. */
 export class WasmRuntime {
-  readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
   readonly kernels: Kernels;
-  readonly arena: Arena;
+  private readonly heap: Arena | undefined;
 
-  private constructor() {
-    this.module = wasmModule();
-    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    this.kernels = instantiateKernels(this.module, this.memory);
-    this.arena = new Arena(this.memory, this.kernels.heapBase(), MAX_PAGES);
+  private constructor(
+    readonly module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory,
+    owner: boolean,
+  ) {
+    this.kernels = instantiateKernels(module, memory);
+    this.heap = owner ? new Arena(memory, this.kernels.heapBase(), MAX_PAGES) : undefined;
   }
 
   private static instance: WasmRuntime | undefined;
 
-  /** The one runtime of this process (created on first use). */
+  /** The one runtime of this thread (on the main thread, created on first use). */
   static get(): WasmRuntime {
-    WasmRuntime.instance ??= new WasmRuntime();
+    WasmRuntime.instance ??= new WasmRuntime(
+      wasmModule(),
+      new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true }),
+      true,
+    );
     return WasmRuntime.instance;
+  }
+
+  /**
+   * In a worker thread: instantiate the main thread's compiled module on its shared
+   * memory. The worker's runtime cannot allocate; it works on pointers it is given.
+   */
+  static attach(module: WebAssembly.Module, memory: WebAssembly.Memory): WasmRuntime {
+    if (WasmRuntime.instance) {
+      if (WasmRuntime.instance.memory !== memory) throw new Error("WasmRuntime.attach: this thread already has a runtime on another memory");
+      return WasmRuntime.instance;
+    }
+    WasmRuntime.instance = new WasmRuntime(module, memory, false);
+    return WasmRuntime.instance;
+  }
+
+  /** The arena (main thread only). */
+  get arena(): Arena {
+    if (!this.heap) throw new Error("worker threads do not allocate wasm memory: pass pointers from the main thread");
+    return this.heap;
   }
 
   /** Allocate a zero-filled region. */
