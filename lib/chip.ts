@@ -5,20 +5,28 @@ import { ADC_TABLE_BYTES, CoreAdcs } from "./adc.ts";
 import { Core, DEVICE_PLANE_BYTES, READ_PLANE_BYTES } from "./core.ts";
 import { ArgumentError, intInRange, knownKeys, oneOf, seedToBigInt } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
-import { measureDevices, type DeviceMeasurement } from "./devices.ts";
-import { programCoreState, type CoreProgramResult, type ProgrammedCore } from "./program.ts";
+import {
+  MEASURE_BYTES, measureDevices, summariseDevices, type CoreDeviceMeasurement, type DeviceMeasurement, type MeasureBuffers,
+} from "./devices.ts";
+import { coreDeviceStats } from "./pcm-params.ts";
+import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
+import {
+  PROGRAM_BYTES, prepareProgram, programCoreState, type CoreProgramResult, type ProgramBuffers, type ProgrammedCore,
+} from "./program.ts";
 import { padWeights, parseScheme, type Scheme } from "./targets.ts";
 
 export interface ProgramOptions {
   /** 'odp', 'tdp' (default) or 'tdp-maxfill'. */
   scheme?: Scheme;
+  /** Worker threads for whole-chip work (programAll); 1 runs inline. Default: all cores. */
+  threads?: number;
   /** Wmax of Eq. 1; default the largest |weight| of the core. Must be > 0 and ≥ max |w|. */
   wmax?: number;
   /** Shape of `weights` (row-major); default 256 × 256. Smaller matrices are zero-filled. */
   rows?: number;
   cols?: number;
 }
-const PROGRAM_KEYS = ["scheme", "wmax", "rows", "cols"] as const;
+const PROGRAM_KEYS = ["scheme", "wmax", "rows", "cols", "threads"] as const;
 
 export interface ChipProgramResult {
   scheme: Scheme;
@@ -107,11 +115,29 @@ export class Chip {
 
   /**
    * The Fig. 2a measurement: per-core SET/RESET distributions and yield, and the ODP/TDP
-   * Gmax derived from them. Measured once (about 2.4 s for 64 cores), then cached.
+   * Gmax derived from them. Measured once (about 1.4 s for 64 cores on one thread), then
+   * cached; `measure` does the same on worker threads.
    */
   devices(onCore?: (done: number, total: number) => void): DeviceMeasurement {
     this.assertLive();
     this.measured ??= measureDevices(this.seed, onCore);
+    return this.measured;
+  }
+
+  /** `devices()` on `threads` worker threads (same result for any thread count). */
+  async measure(options: { threads?: number; onCore?: (done: number, total: number) => void } = {}): Promise<DeviceMeasurement> {
+    this.assertLive();
+    if (this.measured) return this.measured;
+    const threads = checkThreads(options.threads ?? defaultThreads());
+    const stats = coreDeviceStats(this.seed, this.cores.length);
+    const cores = await mapTasks<keyof typeof MEASURE_BYTES, CoreDeviceMeasurement>(
+      this.cores.length,
+      threads,
+      MEASURE_BYTES,
+      (core, buf) => ({ kind: "measure", seed: this.seed, core, stats: stats[core]!, buf: buf as MeasureBuffers }),
+      options.onCore,
+    );
+    this.measured = summariseDevices(cores, stats);
     return this.measured;
   }
 
@@ -134,30 +160,51 @@ export class Chip {
   }
 
   /**
-   * Program every core. `weights(core)` gives a core's matrix (or an array of 64 matrices).
-   * `onCore` reports progress.
+   * Program every core, on `options.threads` worker threads (default: all machine cores;
+   * the result does not depend on it). `weights(core)` gives a core's matrix (or pass an
+   * array of 64 matrices). `onCore` reports progress.
    */
-  programAll(
+  async programAll(
     weights: ArrayLike<number>[] | ((core: number) => ArrayLike<number>),
     options: ProgramOptions = {},
     onCore?: (done: number, total: number) => void,
-  ): ChipProgramResult {
+  ): Promise<ChipProgramResult> {
     this.assertLive();
+    knownKeys(options, PROGRAM_KEYS, "program options");
     if (Array.isArray(weights) && weights.length !== this.cores.length) {
       throw new ArgumentError("weights", `an array of ${this.cores.length} matrices (one per core) or a function of the core index`, weights);
     }
-    const get = typeof weights === "function" ? weights : (i: number) => weights[i]!;
-    const dev = this.devices();
-    const cores: CoreProgramResult[] = [];
-    for (const c of this.cores) {
-      cores.push(this.program(c.index, get(c.index), options));
-      onCore?.(c.index + 1, this.cores.length);
+    if (this.fidelity !== "physical") {
+      throw new Error("program: device-level programming needs fidelity 'physical' (the functional model arrives with the MVM pipeline)");
     }
+    const scheme = parseScheme(options.scheme ?? "tdp");
+    const threads = checkThreads(options.threads ?? defaultThreads());
+    const get = typeof weights === "function" ? weights : (i: number) => weights[i]!;
+    const dev = await this.measure({ threads });
+    const prepared = this.cores.map((c) => {
+      const padded = padWeights(get(c.index), options.rows, options.cols, `weights(${c.index})`);
+      return prepareProgram(
+        { seed: this.seed, core: c.index, stats: dev.stats[c.index]!, yieldPct: dev.cores[c.index]!.yieldPct, statePtr: c.devicesPtr },
+        padded, scheme, dev.odpGmax, options.wmax,
+      );
+    });
+    const rt = WasmRuntime.get();
+    const cores = await mapTasks<keyof typeof PROGRAM_BYTES, CoreProgramResult>(
+      this.cores.length,
+      threads,
+      PROGRAM_BYTES,
+      (i, buf) => {
+        rt.f32(buf["targets"], prepared[i]!.programmed.targets.length).set(prepared[i]!.programmed.targets);
+        return { kind: "program", task: prepared[i]!.task, buf: buf as ProgramBuffers };
+      },
+      onCore,
+    );
+    prepared.forEach((p, i) => this.programmed.set(i, p.programmed));
     const jobs = cores.reduce((s, r) => s + r.jobs, 0);
     const wsum = (f: (r: CoreProgramResult) => number) =>
       jobs ? cores.reduce((s, r) => s + f(r) * r.jobs, 0) / jobs : 0;
     return {
-      scheme: cores[0]!.scheme,
+      scheme,
       seed: this.seed.toString(),
       gmax: cores.map((r) => r.gmax),
       yield: dev.cores.map((m) => m.yieldPct),

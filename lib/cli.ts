@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import { chipInfo, formatInfo } from "./info.ts";
 import { programCommand } from "./commands/program.ts";
+import { shutdownPool } from "./pool.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -48,11 +49,12 @@ function program(out: (s: string) => void): Command {
     .option("--sparsity <f>", "fraction of zero weights", "0.3")
     .option("--json", "print one JSON document")
     .option("--out <dir>", "write a report folder (index.html, SVG figures, report.json)")
+    .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
     .addHelpText(
       "after",
       "\nExamples:\n  hermes-sim program --scheme odp\n  hermes-sim program --scheme tdp --seed 7 --json\n  hermes-sim program --out report/",
     )
-    .action((opts) => programCommand(opts, out));
+    .action(async (opts) => programCommand(opts, out));
 
   return cmd;
 }
@@ -64,13 +66,20 @@ export async function main(argv: string[], out: (s: string) => void = (s) => voi
     await cmd.parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version end here too, with exit code 0.
-      return e.exitCode === 0 ? 0 : 2;
-    }
-    const debug = argv.includes("--debug");
-    const err = e as Error;
-    process.stderr.write(`hermes-sim: ${debug ? (err.stack ?? err.message) : err.message}\n`);
-    return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
+    return reportError(e, argv);
+  } finally {
+    await shutdownPool();
   }
+}
+
+/** Print an error (stack only with --debug); exit code 2 for bad usage, 1 otherwise. */
+function reportError(e: unknown, argv: string[]): number {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  const debug = argv.includes("--debug");
+  const err = e as Error;
+  process.stderr.write(`hermes-sim: ${debug ? (err.stack ?? err.message) : err.message}\n`);
+  return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
 }

@@ -72,3 +72,10 @@ export function parseSeedArg(text: string, argument = "--seed"): bigint {
   }
   return seedToBigInt(BigInt(text.trim()), argument);
 }
+
+/** A thread count given as text (a command-line flag): an integer in 1..256. */
+export function parseThreadsArg(text: string, argument = "--threads"): number {
+  const n = Number(text);
+  if (!/^\d{1,3}$/.test(text.trim()) || n < 1 || n > 256) throw new ArgumentError(argument, "an integer in 1..256", text);
+  return n;
+}

@@ -9,7 +9,8 @@ import { writeReport } from "../report/html.ts";
 import { barChart } from "../report/svg.ts";
 import { parseScheme, type Scheme } from "../targets.ts";
 import { characterisationWeights } from "../workload.ts";
-import { ArgumentError, parseSeedArg } from "../validate.ts";
+import { defaultThreads } from "../pool.ts";
+import { ArgumentError, parseSeedArg, parseThreadsArg } from "../validate.ts";
 
 export interface ProgramCommandOptions {
   scheme: string;
@@ -17,29 +18,31 @@ export interface ProgramCommandOptions {
   sparsity: string;
   json?: boolean;
   out?: string;
+  threads?: string;
 }
 
-export function programCommand(opts: ProgramCommandOptions, out: (s: string) => void): void {
+export async function programCommand(opts: ProgramCommandOptions, out: (s: string) => void): Promise<void> {
   const scheme: Scheme = parseScheme(opts.scheme, "--scheme");
   const seed = parseSeedArg(opts.seed, "--seed");
   const sparsity = Number(opts.sparsity);
   if (!/^\s*[\d.]+\s*$/.test(opts.sparsity) || !(sparsity >= 0 && sparsity < 1)) {
     throw new ArgumentError("--sparsity", "a number in [0, 1)", opts.sparsity);
   }
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
   const t0 = performance.now();
   const chip = Chip.create({ seed });
   try {
     const bar = progressBar("measuring devices", { json: opts.json });
-    chip.devices(bar.update);
+    const dev = await chip.measure({ threads, onCore: bar.update });
     bar.done();
-    const dev = chip.devices();
     const bar2 = progressBar(`programming (${scheme})`, { json: opts.json });
-    const r = chip.programAll((c) => characterisationWeights(seed, c, sparsity), { scheme }, bar2.update);
+    const r = await chip.programAll((c) => characterisationWeights(seed, c, sparsity), { scheme, threads }, bar2.update);
     bar2.done();
     const wallS = (performance.now() - t0) / 1000;
     const report = {
       scheme,
       seed: seed.toString(),
+      threads,
       sparsity,
       gmax: r.gmax.map((g) => round(g, 3)),
       yield: r.yield.map((y) => round(y, 3)),
@@ -104,7 +107,7 @@ export function programCommand(opts: ProgramCommandOptions, out: (s: string) => 
         `  converged devices    ${(100 * r.converged).toFixed(2)} %, ${r.iterations.toFixed(2)} pulses per device on average`,
         `  |error| (counts)     median ${report.errorCounts.p50}, 90th percentile ${report.errorCounts.p90}; rms/Gmax ${report.errorCounts.rmsOverGmax}`,
         `  chip time            ${(r.programmingTimeS * 1e3).toFixed(1)} ms (cores in parallel), ${r.programmingTimeSerialS.toFixed(2)} s (one after another)`,
-        `  simulation wall time ${wallS.toFixed(2)} s`,
+        `  simulation wall time ${wallS.toFixed(2)} s on ${threads} thread${threads === 1 ? "" : "s"}`,
         ...(reportPath ? [`report: ${reportPath}`] : []),
       ].join("\n") + "\n",
     );

@@ -1,0 +1,42 @@
+// The units of work the parallel engine ships to worker threads. Each is a pure function
+// of its description and the shared wasm memory, so running it inline or in any worker
+// gives the same bits.
+
+import { measureCoreInto, type CoreDeviceMeasurement, type MeasureBuffers } from "./devices.ts";
+import type { CoreDeviceStats } from "./pcm-params.ts";
+import { programCoreInto, type CoreProgramResult, type ProgramBuffers, type ProgramTask } from "./program.ts";
+
+export type Task =
+  | { kind: "measure"; seed: bigint; core: number; stats: CoreDeviceStats; buf: MeasureBuffers }
+  | { kind: "program"; task: ProgramTask; buf: ProgramBuffers }
+  | { kind: "fail"; message: string; crash?: boolean }; // for fault tests
+
+export type TaskResult<T extends Task> = T extends { kind: "measure" }
+  ? CoreDeviceMeasurement
+  : T extends { kind: "program" }
+    ? CoreProgramResult
+    : never;
+
+/** A short name for errors: which task failed. */
+export function taskName(t: Task): string {
+  switch (t.kind) {
+    case "measure":
+      return `measure core ${t.core}`;
+    case "program":
+      return `program core ${t.task.core} (${t.task.scheme})`;
+    case "fail":
+      return "fail";
+  }
+}
+
+export function runTask(t: Task): unknown {
+  switch (t.kind) {
+    case "measure":
+      return measureCoreInto(t.seed, t.core, t.stats, t.buf);
+    case "program":
+      return programCoreInto(t.task, t.buf);
+    case "fail":
+      if (t.crash) process.exit(3);
+      throw new Error(t.message);
+  }
+}
