@@ -181,21 +181,23 @@ export class Chip {
     const threads = checkThreads(options.threads ?? defaultThreads());
     const get = typeof weights === "function" ? weights : (i: number) => weights[i]!;
     const dev = await this.measure({ threads });
-    const prepared = this.cores.map((c) => {
-      const padded = padWeights(get(c.index), options.rows, options.cols, `weights(${c.index})`);
-      return prepareProgram(
-        { seed: this.seed, core: c.index, stats: dev.stats[c.index]!, yieldPct: dev.cores[c.index]!.yieldPct, statePtr: c.devicesPtr },
-        padded, scheme, dev.odpGmax, options.wmax,
-      );
-    });
+    // Targets are prepared per task on the main thread, overlapping the workers' kernels.
+    const prepared: ReturnType<typeof prepareProgram>[] = [];
     const rt = WasmRuntime.get();
     const cores = await mapTasks<keyof typeof PROGRAM_BYTES, CoreProgramResult>(
       this.cores.length,
       threads,
       PROGRAM_BYTES,
       (i, buf) => {
-        rt.f32(buf["targets"], prepared[i]!.programmed.targets.length).set(prepared[i]!.programmed.targets);
-        return { kind: "program", task: prepared[i]!.task, buf: buf as ProgramBuffers };
+        const c = this.cores[i]!;
+        const padded = padWeights(get(i), options.rows, options.cols, `weights(${i})`);
+        const p = prepareProgram(
+          { seed: this.seed, core: i, stats: dev.stats[i]!, yieldPct: dev.cores[i]!.yieldPct, statePtr: c.devicesPtr },
+          padded, scheme, dev.odpGmax, options.wmax,
+        );
+        prepared[i] = p;
+        rt.f32(buf["targets"], p.programmed.targets.length).set(p.programmed.targets);
+        return { kind: "program", task: p.task, buf: buf as ProgramBuffers };
       },
       onCore,
     );
