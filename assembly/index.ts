@@ -10,3 +10,4 @@ export { philoxX4At } from "./philox";
 export * from "./rng";
 export { adcCurve, calibrateAdcs, drawAdcs } from "./adc";
 export { driftExponentOf, readCellsAt, readSigmaOf } from "./drift";
+export * from "./fp16";
