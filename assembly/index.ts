@@ -11,3 +11,4 @@ export * from "./rng";
 export { adcCurve, calibrateAdcs, drawAdcs } from "./adc";
 export { driftExponentOf, readCellsAt, readSigmaOf } from "./drift";
 export * from "./fp16";
+export { mvmF32, mvmI16, paddedCols } from "./mvm";

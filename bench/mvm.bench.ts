@@ -1,0 +1,93 @@
+// MVM kernel speed: the int16 SIMD kernel at 256 × 256, batch 1 and 1,024, against the
+// project's f32 SIMD kernel and a plain-JS loop in the same run, and numpy's float32
+// matrix product (one BLAS thread) when python3 with numpy is present.
+// Usage: node --import tsx bench/mvm.bench.ts [--quick]
+import { spawnSync } from "node:child_process";
+import { Bench } from "tinybench";
+import { WasmRuntime } from "../lib/wasm.ts";
+import { writeResult } from "./results.ts";
+
+const quick = process.argv.includes("--quick");
+const N = 256;
+const rt = WasmRuntime.get();
+const k = rt.kernels;
+const B = 1024;
+
+// Operands in wasm memory, padded as the kernels expect (256 is already a multiple of 8).
+const w16 = rt.alloc(N * N * 2);
+const x16 = rt.alloc(B * N * 2);
+const y32 = rt.alloc(B * N * 4);
+const wf = rt.alloc(N * N * 4);
+const xf = rt.alloc(B * N * 4);
+const yf = rt.alloc(B * N * 4);
+let s = 1;
+const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+rt.i16(w16, N * N).forEach((_, i, a) => (a[i] = Math.floor(rnd() * 65536) - 32768));
+rt.i16(x16, B * N).forEach((_, i, a) => (a[i] = Math.floor(rnd() * 256) - 128));
+rt.f32(wf, N * N).forEach((_, i, a) => (a[i] = rnd() * 2 - 1));
+rt.f32(xf, B * N).forEach((_, i, a) => (a[i] = rnd() * 2 - 1));
+const jsW = new Float32Array(N * N).map(() => rnd());
+const jsX = new Float32Array(N).map(() => rnd());
+const jsY = new Float32Array(N);
+
+const time = quick ? 200 : 1000;
+const bench = new Bench({ name: "mvm", time, warmupTime: 100 });
+bench
+  .add("i16 batch 1", () => k.mvmI16(w16, N, N, x16, 1, y32))
+  .add("i16 batch 1024", () => k.mvmI16(w16, N, N, x16, B, y32))
+  .add("f32 batch 1", () => k.mvmF32(wf, N, N, xf, 1, yf))
+  .add("f32 batch 1024", () => k.mvmF32(wf, N, N, xf, B, yf))
+  .add("plain JS batch 1", () => {
+    for (let r = 0; r < N; r++) {
+      let a = 0;
+      for (let c = 0; c < N; c++) a += jsW[r * N + c]! * jsX[c]!;
+      jsY[r] = a;
+    }
+  });
+await bench.run();
+
+function gmacs(name: string, batch: number): number {
+  const t = bench.tasks.find((x) => x.name === name)!;
+  const r = t.result as unknown as { latency: { p50: number } };
+  return (N * N * batch) / (r.latency.p50 * 1e-3) / 1e9;
+}
+
+/** numpy float32 W @ X on one thread (OPENBLAS/OMP/MKL threads = 1), GMAC/s; null if absent. */
+function numpyGmacs(batch: number): number | null {
+  const py = `
+import time, numpy as np
+W = np.random.rand(${N}, ${N}).astype(np.float32); X = np.random.rand(${N}, ${batch}).astype(np.float32)
+for _ in range(20): W @ X
+best = 1e9
+for _ in range(${quick ? 5 : 20}):
+    t = time.perf_counter(); n = 0
+    while n < 50: W @ X; n += 1
+    best = min(best, (time.perf_counter() - t) / n)
+print(${N} * ${N} * ${batch} / best / 1e9)`;
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const r = spawnSync("python3", ["-c", py], { encoding: "utf8", env });
+  return r.status === 0 ? Number(r.stdout.trim()) : null;
+}
+
+const result = {
+  shape: { rows: N, cols: N },
+  gmacs: {
+    i16Batch1: gmacs("i16 batch 1", 1),
+    i16Batch1024: gmacs("i16 batch 1024", B),
+    f32Batch1: gmacs("f32 batch 1", 1),
+    f32Batch1024: gmacs("f32 batch 1024", B),
+    plainJsBatch1: gmacs("plain JS batch 1", 1),
+    numpyBatch1: numpyGmacs(1),
+    numpyBatch1024: numpyGmacs(B),
+  },
+};
+const g = result.gmacs;
+const ratios = {
+  i16ToF32: g.i16Batch1024 / g.f32Batch1024,
+  i16ToNumpy: g.numpyBatch1024 ? g.i16Batch1024 / g.numpyBatch1024 : null,
+  f32ToNumpy: g.numpyBatch1024 ? g.f32Batch1024 / g.numpyBatch1024 : null,
+  i16ToPlainJsBatch1: g.i16Batch1 / g.plainJsBatch1,
+};
+console.table(Object.fromEntries(Object.entries(g).map(([n, v]) => [n, { "GMAC/s": v === null ? "n/a" : v.toFixed(2) }])));
+console.table(Object.fromEntries(Object.entries(ratios).map(([n, v]) => [n, { ratio: v === null ? "n/a" : v.toFixed(2) }])));
+console.log(`wrote ${writeResult("mvm", { ...result, ratios })}`);

@@ -1,0 +1,66 @@
+// The MVM kernels against a plain scalar reference.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mvmFloat, mvmInt, paddedCols } from "../../../lib/kernels/mvm.ts";
+import { WasmRuntime } from "../../../lib/wasm.ts";
+
+let seed = 5;
+const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+const randInt = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+
+function reference(w: ArrayLike<number>, x: ArrayLike<number>, rows: number, cols: number, batch: number): Float64Array {
+  const y = new Float64Array(batch * rows);
+  for (let b = 0; b < batch; b++) for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += w[r * cols + c]! * x[b * cols + c]!;
+    y[b * rows + r] = s;
+  }
+  return y;
+}
+
+test("int16 × int8 → int32 is exact on random and edge shapes", () => {
+  const dims = [1, 2, 3, 7, 8, 9, 15, 16, 17, 100, 255, 256];
+  const batches = [1, 2, 3, 17];
+  let cases = 0;
+  for (const rows of dims) for (const cols of dims) {
+    const batch = batches[(rows + cols) % batches.length]!;
+    const w = Int16Array.from({ length: rows * cols }, () => randInt(-32768, 32767));
+    const x = Int8Array.from({ length: batch * cols }, () => randInt(-128, 127));
+    assert.equal(Array.from(mvmInt(w, x, rows, cols, batch)), Array.from(reference(w, x, rows, cols, batch)), `${rows}×${cols}×${batch}`);
+    cases++;
+  }
+  assert.is(cases, dims.length ** 2);
+});
+
+test("extreme values do not overflow: |Σ| reaches 2^30 exactly", () => {
+  for (const [wv, xv] of [[-32768, -128], [-32768, 127], [32767, -128], [32767, 127]] as const) {
+    const y = mvmInt(new Array(256 * 256).fill(wv), new Array(3 * 256).fill(xv), 256, 256, 3);
+    assert.ok(y.every((v) => v === 256 * wv * xv), `${wv} × ${xv}`);
+  }
+  assert.is(256 * -32768 * -128, 2 ** 30);
+});
+
+test("f32 kernel agrees with float64 to f32 rounding", () => {
+  for (const [rows, cols, batch] of [[256, 256, 5], [13, 77, 4], [1, 1, 1]] as const) {
+    const w = Float32Array.from({ length: rows * cols }, () => rnd() * 2 - 1);
+    const x = Float32Array.from({ length: batch * cols }, () => rnd() * 2 - 1);
+    const got = mvmFloat(w, x, rows, cols, batch);
+    const ref = reference(w, x, rows, cols, batch);
+    const absSum = reference(w.map(Math.abs), x.map(Math.abs), rows, cols, batch);
+    for (let i = 0; i < got.length; i++) {
+      assert.ok(Math.abs(got[i]! - ref[i]!) <= 2 ** -22 * cols * absSum[i]! + 1e-30, `${rows}×${cols}: ${got[i]} vs ${ref[i]}`);
+    }
+  }
+});
+
+test("padding and argument errors", () => {
+  assert.equal([1, 7, 8, 9, 256].map(paddedCols), [8, 8, 8, 16, 256]);
+  assert.equal(WasmRuntime.get().kernels.paddedCols(250), 256);
+  assert.throws(() => mvmInt([1], [1], 1, 300, 1), /cols must be an integer in 1..256, got 300/);
+  assert.throws(() => mvmInt([1, 2], [1, 2], 1, 2, 0), /batch must be a positive integer/);
+  assert.throws(() => mvmInt([1, 2], [1, 200], 1, 2, 1), /inputs\[1\] must be an integer in -128..127, got 200/);
+  assert.throws(() => mvmInt([1.5, 2], [1, 2], 1, 2, 1), /weights\[0\] must be an integer in -32768..32767, got 1.5/);
+  assert.throws(() => mvmInt([1, 2, 3], [1, 2], 1, 2, 1), /weights must be 2 values/);
+});
+
+test.run();
