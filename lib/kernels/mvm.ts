@@ -28,6 +28,39 @@ function check(values: ArrayLike<number>, n: number, lo: number, hi: number, arg
   }
 }
 
+type Views = "i16" | "f32";
+
+/** Pack W and X into padded regions, run `kernel`, copy Y (batch × rows) out. */
+function packed<T extends Int32Array | Float32Array>(
+  elem: Views,
+  w: ArrayLike<number>,
+  x: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  batch: number,
+  kernel: (wp: number, xp: number, yp: number) => void,
+  out: (yp: number, n: number) => T,
+): T {
+  const rt = WasmRuntime.get();
+  const s = paddedCols(cols);
+  const size = elem === "i16" ? 2 : 4;
+  const wp = rt.alloc(rows * s * size);
+  const xp = rt.alloc(batch * s * size);
+  const yp = rt.alloc(batch * rows * 4);
+  try {
+    const W = elem === "i16" ? rt.i16(wp, rows * s) : rt.f32(wp, rows * s);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) W[r * s + c] = w[r * cols + c]!;
+    const X = elem === "i16" ? rt.i16(xp, batch * s) : rt.f32(xp, batch * s);
+    for (let b = 0; b < batch; b++) for (let c = 0; c < cols; c++) X[b * s + c] = x[b * cols + c]!;
+    kernel(wp, xp, yp);
+    return out(yp, batch * rows).slice() as T;
+  } finally {
+    rt.free(yp);
+    rt.free(xp);
+    rt.free(wp);
+  }
+}
+
 /**
  * Y = X Wᵀ exactly in int32: `w` rows × cols int16 values (row-major), `x` batch × cols
  * 8-bit inputs (−128..127). Returns batch × rows.
@@ -37,22 +70,7 @@ export function mvmInt(w: ArrayLike<number>, x: ArrayLike<number>, rows: number,
   check(w, rows * cols, -32768, 32767, "weights", true);
   check(x, batch * cols, -128, 127, "inputs", true);
   const rt = WasmRuntime.get();
-  const s = paddedCols(cols);
-  const wp = rt.alloc(rows * s * 2);
-  const xp = rt.alloc(batch * s * 2);
-  const yp = rt.alloc(batch * rows * 4);
-  try {
-    const W = rt.i16(wp, rows * s);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) W[r * s + c] = w[r * cols + c]!;
-    const X = rt.i16(xp, batch * s);
-    for (let b = 0; b < batch; b++) for (let c = 0; c < cols; c++) X[b * s + c] = x[b * cols + c]!;
-    rt.kernels.mvmI16(wp, rows, cols, xp, batch, yp);
-    return rt.i32(yp, batch * rows).slice();
-  } finally {
-    rt.free(yp);
-    rt.free(xp);
-    rt.free(wp);
-  }
+  return packed("i16", w, x, rows, cols, batch, (wp, xp, yp) => rt.kernels.mvmI16(wp, rows, cols, xp, batch, yp), (p, n) => rt.i32(p, n));
 }
 
 /** The same product in f32 (the speed reference; f32 accumulation order is the kernel's). */
@@ -61,20 +79,5 @@ export function mvmFloat(w: ArrayLike<number>, x: ArrayLike<number>, rows: numbe
   check(w, rows * cols, -Infinity, Infinity, "weights", false);
   check(x, batch * cols, -Infinity, Infinity, "inputs", false);
   const rt = WasmRuntime.get();
-  const s = paddedCols(cols);
-  const wp = rt.alloc(rows * s * 4);
-  const xp = rt.alloc(batch * s * 4);
-  const yp = rt.alloc(batch * rows * 4);
-  try {
-    const W = rt.f32(wp, rows * s);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) W[r * s + c] = w[r * cols + c]!;
-    const X = rt.f32(xp, batch * s);
-    for (let b = 0; b < batch; b++) for (let c = 0; c < cols; c++) X[b * s + c] = x[b * cols + c]!;
-    rt.kernels.mvmF32(wp, rows, cols, xp, batch, yp);
-    return rt.f32(yp, batch * rows).slice();
-  } finally {
-    rt.free(yp);
-    rt.free(xp);
-    rt.free(wp);
-  }
+  return packed("f32", w, x, rows, cols, batch, (wp, xp, yp) => rt.kernels.mvmF32(wp, rows, cols, xp, batch, yp), (p, n) => rt.f32(p, n));
 }
