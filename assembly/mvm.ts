@@ -12,8 +12,10 @@
 // so nothing overflows and the result is exact.
 //
 // Blocking: 4 rows × 2 input vectors per tile, 8 i32x4 accumulators; each loaded weight
-// vector serves 2 inputs and each input vector 4 rows. The batch is the outer loop so a
-// core's 128 KiB of weights stays in cache.
+// vector serves 2 inputs and each input vector 4 rows; rows in blocks of 32 (16 KiB of
+// weights, L1-resident) while every input passes. Full-width cores (stride 256) use
+// immediate load offsets from two moving pointers (+13 % measured). Tried and slower
+// here: unrolling k by 2, tiles of 4 × 3 (16 live v128 registers spill).
 
 // @ts-ignore: decorator
 @inline
@@ -54,7 +56,28 @@ function mvmI16Rows(wPtr: usize, rows: i32, rStart: i32, rEnd: i32, cols: i32, x
       const w1 = w0 + rb, w2 = w1 + rb, w3 = w2 + rb;
       let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a10 = i32x4.splat(0), a11 = i32x4.splat(0);
       let a20 = i32x4.splat(0), a21 = i32x4.splat(0), a30 = i32x4.splat(0), a31 = i32x4.splat(0);
-      for (let k: usize = 0; k < <usize>vecs << 4; k += 16) {
+      if (stride == 256) {
+        // Full-width core: rows and inputs are 512 bytes apart, so every load is an
+        // immediate offset from two moving pointers (fewer address computations).
+        for (let k: usize = 0; k < 512; k += 16) {
+          const xk = x0 + k;
+          const wk = w0 + k;
+          const xv0 = v128.load(xk);
+          const xv1 = v128.load(xk, 512);
+          let wv = v128.load(wk);
+          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(wv, xv0));
+          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(wv, xv1));
+          wv = v128.load(wk, 512);
+          a10 = i32x4.add(a10, i32x4.dot_i16x8_s(wv, xv0));
+          a11 = i32x4.add(a11, i32x4.dot_i16x8_s(wv, xv1));
+          wv = v128.load(wk, 1024);
+          a20 = i32x4.add(a20, i32x4.dot_i16x8_s(wv, xv0));
+          a21 = i32x4.add(a21, i32x4.dot_i16x8_s(wv, xv1));
+          wv = v128.load(wk, 1536);
+          a30 = i32x4.add(a30, i32x4.dot_i16x8_s(wv, xv0));
+          a31 = i32x4.add(a31, i32x4.dot_i16x8_s(wv, xv1));
+        }
+      } else for (let k: usize = 0; k < <usize>vecs << 4; k += 16) {
         const xv0 = v128.load(x0 + k);
         const xv1 = v128.load(x1 + k);
         const wv0 = v128.load(w0 + k);
