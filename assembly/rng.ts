@@ -1,7 +1,7 @@
 // Counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel
 // random numbers: as easy as 1, 2, 3", SC'11; constants and round structure of the
 // Random123 library) and bulk fills of u32 words, uniforms and standard normals.
-// lib/rng.ts holds a pure-TypeScript twin that gives the same bits.
+// lib/rng-twin.ts holds a pure-TypeScript twin that gives the same bits.
 //
 // Keying and counter layout
 //   key     = the 64-bit seed:                (k0, k1) = (seed lo32, seed hi32)

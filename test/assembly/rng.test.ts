@@ -4,9 +4,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  Purpose, boxMullerOfWords, kernelArgs, normals, normalsF64, streamId, twinNormalsF32, twinNormalsF64, twinU32Words,
-  twinUniformsF32, twinUniformsF64, u32Words, uniforms, uniformsF64,
+  Purpose, kernelArgs, normals, normalsF64, streamId, u32Words, uniforms, uniformsF64,
 } from "../../lib/rng.ts";
+import {
+  boxMullerOfWords, twinNormalsF32, twinNormalsF64, twinU32Words, twinUniformsF32, twinUniformsF64,
+} from "../../lib/rng-twin.ts";
 import type { Seed, StreamLike } from "../../lib/rng.ts";
 import { WasmRuntime, withScratch } from "../../lib/wasm.ts";
 

@@ -3,10 +3,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  CHIP_CORE, Purpose, boxMullerOfWords, decodeStreamId, kernelArgs, normals, streamId, streamIdFromBigInt,
-  streamIdToBigInt, toStreamId, twinBlock, twinNormalsF32, twinNormalsF64, twinU32Words, twinUniformsF32,
-  uniformF32OfWord, uniformF64OfWord, words64,
+  CHIP_CORE, Purpose, decodeStreamId, kernelArgs, normals, streamId, streamIdFromBigInt, streamIdToBigInt, toStreamId, words64,
 } from "../../lib/rng.ts";
+import {
+  boxMullerOfWords, twinBlock, twinNormalsF32, twinNormalsF64, twinU32Words, twinUniformsF32, uniformF32OfWord, uniformF64OfWord,
+} from "../../lib/rng-twin.ts";
 import { ArgumentError } from "../../lib/validate.ts";
 import { PURPOSE_INPUTS, PURPOSE_WEIGHTS } from "../../lib/workload.ts";
 
