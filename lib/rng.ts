@@ -3,8 +3,8 @@
 // stream hi). See assembly/rng.ts for the layout and the derived values (uniforms,
 // Box–Muller normals). This module holds
 //   - stream ids: `streamId({ core, purpose, trial, step })` and the `Purpose` codes;
-//   - a pure-TypeScript twin of the wasm kernels (`twin*`), bit for bit the same values,
-//     for tests and for code that must not touch the wasm memory;
+//   - (the pure-TypeScript twin of the kernels, bit for bit the same values, is in
+//     lib/rng-twin.ts);
 //   - a thin facade over the wasm kernels (`u32Words`, `uniforms`, `uniformsF64`,
 //     `normals`, `normalsF64`) that copies results out. Hot paths call the kernels on
 //     their own buffers with `kernelArgs(seed, stream, firstBlock)`.
