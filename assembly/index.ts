@@ -9,6 +9,6 @@ export { normalOfWord } from "./philox";
 export { philoxX4At } from "./philox";
 export * from "./rng";
 export { adcCurve, calibrateAdcs, drawAdcs } from "./adc";
-export { driftExponentOf, readCellsAt, readSigmaOf } from "./drift";
+export { driftExponentOf, noiseQOf, readCellsAt } from "./drift";
 export * from "./fp16";
 export { mvmF32, mvmI16, paddedCols } from "./mvm";

@@ -137,29 +137,30 @@ export const ADC = {
 } as const;
 
 /**
- * Drift and read noise (assembly/drift.ts). The functional forms are those of aihwkit's
- * PCM statistical model (PCMLikeNoiseModel, Nandakumar et al., ICECS 2019; Joshi et al.,
- * Nat. Commun. 2020): ν mean and spread linear in ln(g/g_ref) and clipped; read noise
- * relative σ a power law of g. g_ref maps that model's g_max onto this chip's typical SET
- * conductance. PROVISIONAL: to be replaced by the HERMES-specific fit
- * (aihwkit HermesNoiseModel) once it has been read.
+ * Drift, accumulated 1/f noise and read noise (assembly/drift.ts): aihwkit's
+ * HermesNoiseModel, the statistical fit to this chip's PCM devices (Le Gallo et al. 2023;
+ * Nandakumar et al., ICECS 2019 for the method), in its one-device form because every
+ * device of a unit cell drifts on its own here. Each quantity is a function of the
+ * device's programmed conductance relative to g_ref, g_rel = clamp(g/g_ref, 1e−7, 1):
+ *   below a threshold  clamp(a·ln g_rel + b, lo, hi);  above it  c0 + c1·g + c2·g² + c3·g³.
+ * ν = |ν_mean + ν_std·z|; G(t) = G_p·((t + t0)/t0)^−ν with t in seconds since programming;
+ * accumulated 1/f noise since programming σ = |G(t)|·q_s·√ln((t + t0 + t_r)/(t0 + t_r)).
  */
+const fit = (
+  threshold: number, a: number, b: number, lo: number, hi: number, c0: number, c1: number, c2: number, c3: number, what: string,
+) => p({ threshold, a, b, lo, hi, c0, c1, c2, c3 } as const, "dimensionless", `aihwkit HermesNoiseModel (num_devices = 1): ${what}`);
+export type PiecewiseFit = ReturnType<typeof fit>["value"];
+
 export const DRIFT = {
-  t0S: p(20, "s", "aihwkit PCMLikeNoiseModel t_0 = 20 s: the programmed state is the conductance at t0"),
-  gRefCounts: p(119, "ADC counts", "Assumed: aihwkit's g_max ↔ this chip's mean G_SET (PCM.setMeanCounts)"),
-  nuMeanA: p(0.0244, "dimensionless", "aihwkit PCMLikeNoiseModel: ν_mean = −0.0155 ln(g/g_max) + 0.0244"),
-  nuMeanB: p(-0.0155, "dimensionless", "aihwkit PCMLikeNoiseModel"),
-  nuMeanMin: p(0.049, "dimensionless", "aihwkit PCMLikeNoiseModel: ν_mean clipped to [0.049, 0.1]"),
-  nuMeanMax: p(0.1, "dimensionless", "aihwkit PCMLikeNoiseModel"),
-  nuStdA: p(-0.0059, "dimensionless", "aihwkit PCMLikeNoiseModel: ν_std = −0.0125 ln(g/g_max) − 0.0059"),
-  nuStdB: p(-0.0125, "dimensionless", "aihwkit PCMLikeNoiseModel"),
-  nuStdMin: p(0.008, "dimensionless", "aihwkit PCMLikeNoiseModel: ν_std clipped to [0.008, 0.045]"),
-  nuStdMax: p(0.045, "dimensionless", "aihwkit PCMLikeNoiseModel"),
-  nuMax: p(0.2, "dimensionless", "Assumed: no device drifts faster than ν = 0.2"),
-  readNoiseRel: p(0.01, "relative", "Assumed: per-MVM read noise σ = 1 % of g at g_ref (1/f noise over one read)"),
-  readNoiseExponent: p(0.65, "dimensionless", "aihwkit PCMLikeNoiseModel: relative read noise ∝ g^−0.65"),
-  readNoiseRelMax: p(0.2, "relative", "aihwkit PCMLikeNoiseModel: relative read noise clipped at 0.2"),
-  gMinCounts: p(0.5, "ADC counts", "Assumed: ν and read noise of RESET devices evaluated at 0.5 counts"),
+  t0S: p(200, "s", "aihwkit HermesNoiseModel: t_0 = 200 s for one-device cells; G(t) = G_p·((t + t0)/t0)^−ν"),
+  tReadS: p(512e-9, "s", "aihwkit HermesNoiseModel: t_read = 512 ns, the 1/f fit's read duration"),
+  gRefCounts: p(80, "ADC counts", "Assumed: HermesNoiseModel's g_max (10.35 µS, one device) ↔ the ODP Gmax of 80 counts (paper §IV)"),
+  gRelMin: p(1e-7, "relative", "aihwkit HermesNoiseModel: _ZERO_CLIP"),
+  gRelMax: p(1, "relative", "Assumed: the fits are used inside their range; SET devices above g_ref use the value at g_ref"),
+  nuMean: fit(0.0945, -0.0387, -0.0182, 0.072, 0.13, 0.0736, -0.0126, -0.0436, 0, "ν mean"),
+  nuStd: fit(0.3039, -0.012, -0.0023, 0.0124, 0.04, 0.0104, 0.0116, -0.0165, 0, "ν std, one device"),
+  noiseQ: fit(0.1591, -0.0078, 0.0038, 0.0179, 0.04, 0.0088, 0.0768, -0.1352, 0.0664, "1/f noise amplitude q_s, one device"),
+  readNoiseFactor: p(1, "× q_s", "Assumed: the instantaneous read noise of one MVM is σ = |G(t)|·q_s·factor (1/f noise over about one decade of bandwidth per read)"),
 } as const;
 
 export type Fidelity = "physical" | "functional";

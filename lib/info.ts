@@ -35,6 +35,9 @@ function fmt(v: unknown): string {
     if (Number.isInteger(v) && Math.abs(v) < 1e7) return v.toLocaleString("en-US");
     return Math.abs(v) >= 1e5 ? v.toExponential(3).replace("e+", "e") : String(v);
   }
+  if (v !== null && typeof v === "object") {
+    return Object.entries(v).map(([k, x]) => `${k}=${fmt(x)}`).join(" ");
+  }
   return String(v);
 }
 
