@@ -12,3 +12,5 @@ export { adcCurve, calibrateAdcs, drawAdcs } from "./adc";
 export { driftExponentOf, noiseQOf, readCellsAt } from "./drift";
 export * from "./fp16";
 export { mvmF32, mvmI16, paddedCols } from "./mvm";
+export { ldpuBatch } from "./ldpu";
+export { prepareInputs, quantisePlane, readoutBatch } from "./readout";

@@ -163,8 +163,23 @@ export const DRIFT = {
   readNoiseFactor: p(1, "× q_s", "Assumed: the instantaneous read noise of one MVM is σ = |G(t)|·q_s·factor (1/f noise over about one decade of bandwidth per read)"),
 } as const;
 
+/**
+ * The analog MVM read (assembly/readout.ts): PWM phases, bit-line charge, leakage, read
+ * noise. Charge is counted in conductance counts × ns; the ADC's LSB per count·ns follows
+ * from PCM.countConductanceUs, PCM.mvmReadVoltageV and the ADC full scale (100 µA for the
+ * longest 128 ns pulse = 4095 LSB).
+ */
+export const MVM = {
+  phases: p(4, "reads", "Paper §II: all experiments use the 4-phase mode (four reads, all with V−); 1 = the 1-phase mode"),
+  polarityAsymmetry: p(0.05, "relative", "Assumed: devices read with V+ (1-phase mode, negative inputs) conduct 5 % more (paper ref. 29: current–voltage polarity dependence of PCM)"),
+  leakage: p(1e-3, "fraction of G", "Assumed: a device whose source line is not driven leaks 0.1 % of its read current during a phase (paper §IV: leakage adds to ε_residual, more with TDP)"),
+  fullScalePulseNs: p(128, "ns", "EDT I: 8-bit inputs at 1 ns/LSB; the ADC full scale is reached at ~100 µA (Methods) over the longest pulse"),
+  outputRangeSigma: p(4, "σ", "Assumed: characterisation sets the LDPU scale so that INT8 127 = 4 × rms of the ideal outputs"),
+  driftCalibrationInputs: p(32, "inputs", "Assumed: global drift compensation measures Σ|y| over 32 fixed random inputs (aihwkit GlobalDriftCompensation style, paper refs. 31, 34)"),
+} as const;
+
 export type Fidelity = "physical" | "functional";
 export const FIDELITIES: readonly Fidelity[] = ["physical", "functional"];
 
 /** Every parameter group, for `hermes-sim info`. */
-export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM, adc: ADC, drift: DRIFT } as const;
+export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM, adc: ADC, drift: DRIFT, mvm: MVM } as const;

@@ -70,6 +70,8 @@ export const Purpose = {
   DAC_MISMATCH: 14,
   /** The ADC calibration run's measurement dither and noise (assembly/adc.ts). */
   ADC_CALIBRATION: 15,
+  /** The inputs of the global drift compensation's calibration read (lib/readout.ts). */
+  DRIFT_CALIBRATION: 16,
 } as const;
 export type PurposeName = keyof typeof Purpose;
 export type PurposeCode = (typeof Purpose)[PurposeName];

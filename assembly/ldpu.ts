@@ -1,0 +1,51 @@
+// The local digital processing unit (LDPU) of a core, bit-faithful in FP16 (paper §II):
+// per output row r, from the ADC's two 12-bit counts (positive and negative current):
+//   h = fma(f16(pos), K_r, B_r)        ADC-convert-and-scale block, first FMA: gain, offset
+//   h = fma(f16(neg), −K_r, h)         second FMA: the negative counter, same gain
+//   h = fma(h, A_r, C_r)               activation block: per-channel affine scale and bias
+//   h = relu(h)                        optional (flag 1)
+//   h = fma(f16(rx), R_r, h)           the INT8 partial sum from the link receiver, scaled
+//   h = relu(h)                        optional (flag 2)
+//   out = int8(h)                      nearest, ties to even, saturating
+// Every operation rounds once to nearest-even (assembly/fp16.ts). How the two FMAs of the
+// convert-and-scale block split the work (gain on both counters, the offset once) is this
+// model's reading of "two FMA units to remove gain and offset errors": an assumption.
+// With rx = 0 the RX FMA is exact (0·R + h = h), so it is skipped.
+//
+// Row parameters: 8 u16 per row (16 bytes): K, B, A, C, R (FP16 bit patterns), 3 unused.
+
+import { f16Fma, f16Relu, f16ToI8Sat, i8ToF16, u12ToF16 } from "./fp16";
+
+export const LDPU_ROW_BYTES: usize = 16;
+export const LDPU_RELU_1: i32 = 1;
+export const LDPU_RELU_2: i32 = 2;
+
+/** One LDPU output from two counts, an INT8 link input and row `row`'s parameters. */
+// @ts-ignore: decorator
+@inline
+export function ldpuValue(pos: u32, neg: u32, rx: i32, params: usize, row: i32, flags: i32): i32 {
+  const rp = params + <usize>row * LDPU_ROW_BYTES;
+  const k = load<u16>(rp);
+  let h = f16Fma(u12ToF16(pos), k, load<u16>(rp, 2));
+  h = f16Fma(u12ToF16(neg), k ^ 0x8000, h);
+  h = f16Fma(h, load<u16>(rp, 4), load<u16>(rp, 6));
+  if (flags & LDPU_RELU_1) h = f16Relu(h);
+  if (rx != 0) h = f16Fma(i8ToF16(rx), load<u16>(rp, 8), h);
+  if (flags & LDPU_RELU_2) h = f16Relu(h);
+  return f16ToI8Sat(h);
+}
+
+/**
+ * The LDPU over a batch: counts (u16 pairs pos, neg; batch × rows × 2), optional INT8
+ * link inputs rx (batch × rows, or 0 for none), INT8 outputs (batch × rows).
+ */
+export function ldpuBatch(counts: usize, rx: usize, params: usize, rows: i32, batch: i32, flags: i32, out: usize): void {
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < rows; r++) {
+      const i = <usize>(b * rows + r);
+      const c = counts + (i << 2);
+      const x = rx ? <i32>load<i8>(rx + i) : 0;
+      store<i8>(out + i, <i8>ldpuValue(load<u16>(c), load<u16>(c, 2), x, params, r, flags));
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// The analog read of a core, from the crossbar's dot products to the LDPU's INT8 outputs
+// (paper §II, EDF 4): PWM phases, bit-line charge, read noise, leakage, the CCO ADC's two
+// 12-bit counters, the LDPU.
+//
+// The MVM kernel (assembly/mvm.ts) first gives, per input b and row r, three exact int32
+// dot products over the quantised planes of the core at time t (assembly/drift.ts):
+//   dG = Σ_j Ĝ_rj·x_bj,   d2 = Σ_j Ŝ_rj·|x_bj|  (4-phase)  or  Σ_j Ĝ_rj·x⁻_bj  (1-phase),
+//   dV = Σ_j V̂_rj·x_bj²
+// with Ĝ = round(G·qG), Ŝ = round(S·qG), V̂ = round(V·qV) (int16; lib/readout.ts picks the
+// scales so nothing clips) and x the 8-bit signed input = PWM duration in ns (1 ns/LSB).
+// Charges, in count·ns (conductance counts × ns):
+//   4-phase (all reads with V−; the four sign combinations accumulate into the counter of
+//   the product's sign): pos = (S·|x| + G·x)/2 = G+·x⁺ + G−·x⁻, neg = (S·|x| − G·x)/2.
+//   1-phase (V− for x > 0, V+ for x < 0 in one read; devices read in reverse polarity
+//   conduct (1 + κ) times more): net = G·x − κ·G·x⁻, pos = max(net, 0), neg = max(−net, 0)
+//   (the net current keeps its sign during the read: an approximation).
+// Read noise: each counter gets a Gaussian of variance Σ x²σ²/2 (the exact variance of
+// pos − neg, split evenly between the counters: an approximation of which devices feed
+// which counter). Leakage: every device not driven still passes λ·G for the length of the
+// phase: 4-phase pos += λ(S+·T+ + S−·T−), neg += λ(S−·T+ + S+·T−) with T± = max x±,
+// S± the row's sums of g1±+g2±; 1-phase net += λ(S+ − S−)·max|x|.
+// ADC: charge·c (c = ADC LSBs per count·ns) through the row's CCO transfer curve
+// (assembly/adc.ts), plus the oscillator's random initial phase (uniform in [0, 1)), then
+// the counter's floor and 12-bit saturation. Then the LDPU (assembly/ldpu.ts).
+// Random draws: one Philox block per (input, row): counter (row, input index, stream
+// core | READ_NOISE << 8, f32 bits of t), words → z_pos, z_neg, phase_pos, phase_neg.
+
+import { adcAnalog } from "./adc";
+import { ldpuValue } from "./ldpu";
+import { lane, normalFromU32, philoxX4, uniform, v0, v1, v2, v3 } from "./philox";
+
+// Parameter block (f64), layout shared with lib/readout.ts.
+export const R_SEED_LO: i32 = 0;
+export const R_SEED_HI: i32 = 1;
+export const R_CORE: i32 = 2;
+export const R_TIME_KEY: i32 = 3;
+export const R_FIRST_INPUT: i32 = 4; // global index of input 0 (noise counter)
+export const R_PHASES: i32 = 5; // 4 or 1
+export const R_INV_QG: i32 = 6;
+export const R_INV_QV: i32 = 7;
+export const R_CHARGE_LSB: i32 = 8; // ADC LSBs per count·ns
+export const R_LEAK: i32 = 9; // λ
+export const R_ASYM: i32 = 10; // κ
+export const R_NOISE: i32 = 11; // 1 = read noise on
+export const R_COUNT: i32 = 12;
+
+const PURPOSE_READ_NOISE: u32 = 9; // lib/rng.ts Purpose.READ_NOISE
+const FS: f64 = 4095.0;
+
+// @ts-ignore: decorator
+@inline
+function f(p: usize, i: i32): f64 {
+  return load<f64>(p + (<usize>i << 3));
+}
+
+/** The 12-bit count of ADC `row` for charge q (LSBs) and initial phase u. */
+// @ts-ignore: decorator
+@inline
+function count(adcP: usize, adcT: usize, row: i32, q: f64, u: f64): u32 {
+  return <u32>Math.floor(min(max(adcAnalog(adcP, adcT, row, q) + u, 0.0), FS));
+}
+
+/**
+ * Counts and LDPU outputs for `batch` inputs and `rows` rows. dots: three i32 arrays
+ * (batch × rows) dG, d2, dV; phases: per input (T+, T−) as i32; rowSums: per row (S+, S−)
+ * f64; adcP/adcT: the ADC parameter block and the core's ADC table; ldpu: LDPU row
+ * parameters and flags; rx: INT8 link inputs (batch × rows) or 0; out: INT8 (batch × rows);
+ * counts: u16 pairs (batch × rows × 2) or 0.
+ */
+export function readoutBatch(
+  p: usize, rows: i32, batch: i32, dG: usize, d2: usize, dV: usize, phases: usize, rowSums: usize,
+  adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize,
+): void {
+  const k0 = <u32>f(p, R_SEED_LO), k1 = <u32>f(p, R_SEED_HI);
+  const stream = i32x4.splat(<i32>((<u32>f(p, R_CORE) & 0xff) | (PURPOSE_READ_NOISE << 8)));
+  const tkey = i32x4.splat(<i32><u32>f(p, R_TIME_KEY));
+  const first = <u32>f(p, R_FIRST_INPUT);
+  const fourPhase = f(p, R_PHASES) == 4.0;
+  const invG = f(p, R_INV_QG), invV = f(p, R_INV_QV), c = f(p, R_CHARGE_LSB);
+  const leak = f(p, R_LEAK), asym = f(p, R_ASYM), noiseOn = f(p, R_NOISE) != 0.0;
+  for (let b = 0; b < batch; b++) {
+    const tp = <f64>load<i32>(phases + (<usize>b << 3));
+    const tn = <f64>load<i32>(phases + (<usize>b << 3), 4);
+    const bi = i32x4.splat(<i32>(first + <u32>b));
+    for (let r0 = 0; r0 < rows; r0 += 4) {
+      if (noiseOn) philoxX4(i32x4(r0, r0 + 1, r0 + 2, r0 + 3), bi, stream, tkey, k0, k1);
+      const w0 = v0, w1 = v1, w2 = v2, w3 = v3;
+      const rEnd = min(r0 + 4, rows);
+      for (let r = r0; r < rEnd; r++) {
+        const i = <usize>(b * rows + r);
+        const g = <f64>load<i32>(dG + (i << 2)) * invG;
+        const two = <f64>load<i32>(d2 + (i << 2)) * invG;
+        const sp = load<f64>(rowSums + (<usize>r << 4)), sn = load<f64>(rowSums + (<usize>r << 4), 8);
+        let pos: f64, neg: f64;
+        if (fourPhase) {
+          pos = 0.5 * (two + g) + leak * (sp * tp + sn * tn);
+          neg = 0.5 * (two - g) + leak * (sn * tp + sp * tn);
+        } else {
+          const net = g - asym * two + leak * (sp - sn) * max(tp, tn);
+          pos = max(net, 0.0);
+          neg = max(-net, 0.0);
+        }
+        let up = 0.0, un = 0.0;
+        if (noiseOn) {
+          const l = r - r0;
+          const sd = Math.sqrt(0.5 * <f64>load<i32>(dV + (i << 2)) * invV);
+          pos += sd * normalFromU32(lane(w0, l));
+          neg += sd * normalFromU32(lane(w1, l));
+          up = uniform(lane(w2, l));
+          un = uniform(lane(w3, l));
+        }
+        const cp = count(adcP, adcT, r, pos * c, up);
+        const cn = count(adcP, adcT, r, neg * c, un);
+        if (counts) {
+          store<u16>(counts + (i << 2), <u16>cp);
+          store<u16>(counts + (i << 2), <u16>cn, 2);
+        }
+        const x = rx ? <i32>load<i8>(rx + i) : 0;
+        store<i8>(out + i, <i8>ldpuValue(cp, cn, x, ldpu, r, flags));
+      }
+    }
+  }
+}
+
+/**
+ * Inputs for the three dot products: from INT8 inputs (batch × cols, row stride `cols`)
+ * write int16 rows of stride 256 (zero padded): X1 = x, X2 = |x| (4-phase) or x⁻ = max(−x, 0)
+ * (1-phase), X3 = x²; and per input the phase lengths (T+, T−) = (max x⁺, max x⁻) as i32.
+ */
+export function prepareInputs(x: usize, batch: i32, cols: i32, phases: i32, x1: usize, x2: usize, x3: usize, tOut: usize): void {
+  for (let b = 0; b < batch; b++) {
+    let tp = 0, tn = 0;
+    const src = x + <usize>(b * cols);
+    const o = <usize>b << 9; // 256 int16 per row
+    for (let j = 0; j < 256; j++) {
+      const v: i32 = j < cols ? <i32>load<i8>(src + <usize>j) : 0;
+      const a = v < 0 ? -v : v;
+      store<i16>(x1 + o + (<usize>j << 1), <i16>v);
+      store<i16>(x2 + o + (<usize>j << 1), <i16>(phases == 4 ? a : (v < 0 ? -v : 0)));
+      store<i16>(x3 + o + (<usize>j << 1), <i16>(v * v));
+      if (v > tp) tp = v;
+      if (-v > tn) tn = -v;
+    }
+    store<i32>(tOut + (<usize>b << 3), tp);
+    store<i32>(tOut + (<usize>b << 3), tn, 4);
+  }
+}
+
+/** Round n f32 values times `scale` to int16 (the caller guarantees |v·scale| ≤ 32767). */
+export function quantisePlane(src: usize, n: i32, scale: f32, dst: usize): void {
+  const s = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 2)), s)));
+    const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(src + (<usize>i << 2), 16), s)));
+    v128.store(dst + (<usize>i << 1), i16x8.narrow_i32x4_s(a, b));
+  }
+  for (; i < n; i++) store<i16>(dst + (<usize>i << 1), <i16>(<i32>f32.nearest(load<f32>(src + (<usize>i << 2)) * scale)));
+}

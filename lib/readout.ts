@@ -1,0 +1,141 @@
+// The physical MVM path of one core at one read time, over wasm buffers (so it runs the
+// same inline or in a worker): quantise the core's G/S/V planes (assembly/drift.ts output)
+// to int16, form the three dot products with the MVM kernel, and turn them into ADC counts
+// and LDPU INT8 outputs (assembly/readout.ts, where the model is written out).
+
+import { ADC, ARCH, MVM, PCM, PROGRAMMING } from "./config.ts";
+import { adcParams } from "./adc.ts";
+import { ArgumentError } from "./validate.ts";
+import type { WasmRuntime } from "./wasm.ts";
+
+const CELLS = 65536;
+const ROWS = 256;
+/** Inputs per kernel pass: the dot products of a chunk stay in L2 (3 × 256 KiB). */
+export const CHUNK = 256;
+const R_COUNT = 12;
+
+export const READOUT_BYTES = {
+  params: R_COUNT * 8,
+  adcParams: 14 * 8,
+  planes: 3 * CELLS * 2,
+  inputs: 3 * CHUNK * 512,
+  phases: CHUNK * 8,
+  dots: 3 * CHUNK * ROWS * 4,
+  rowSums: ROWS * 16,
+  ldpu: ROWS * 16,
+} as const;
+export type ReadoutBuffers = Record<keyof typeof READOUT_BYTES, number>;
+
+/** ADC LSBs per conductance count × ns: count → µS → µA at the read voltage, × ns = fC;
+ * the ADC's full scale is 100 µA × 128 ns over 4095 LSBs. */
+export const CHARGE_LSB_PER_COUNT_NS =
+  (PCM.countConductanceUs.value * PCM.mvmReadVoltageV.value) /
+  ((PROGRAMMING.adcMaxCurrentUa.value * MVM.fullScalePulseNs.value) / ADC.fullScaleCounts.value);
+
+export type Phases = 1 | 4;
+export function parsePhases(v: unknown, argument = "phases"): Phases {
+  if (v === 1 || v === 4 || v === "1" || v === "4" || v === "1-phase" || v === "4-phase") return (Number(String(v)[0]) as Phases);
+  throw new ArgumentError(argument, "1 or 4 (the 1-phase or the 4-phase read mode)", v);
+}
+
+export interface PlaneScales {
+  /** Ĝ = round(G·qG), Ŝ = round(S·qG) (a power of two). */
+  qG: number;
+  /** V̂ = round(V·qV), V̂ ≤ 511 so Σ V̂·x² fits int32. */
+  qV: number;
+}
+
+/** Quantise one core's G, S, V f32 planes (pointers) into the buffers; row sums S±. */
+export function loadPlanes(rt: WasmRuntime, buf: ReadoutBuffers, gPtr: number, sPtr: number, vPtr: number): PlaneScales {
+  const s = rt.f32(sPtr, CELLS);
+  const g = rt.f32(gPtr, CELLS);
+  const v = rt.f32(vPtr, CELLS);
+  let maxS = 0;
+  let maxV = 0;
+  const sums = rt.f64(buf.rowSums, 2 * ROWS);
+  for (let r = 0; r < ROWS; r++) {
+    let sp = 0;
+    let sn = 0;
+    for (let c = r * 256, e = c + 256; c < e; c++) {
+      const sc = s[c]!;
+      const gc = g[c]!;
+      if (sc > maxS) maxS = sc;
+      if (v[c]! > maxV) maxV = v[c]!;
+      sp += 0.5 * (sc + gc);
+      sn += 0.5 * (sc - gc);
+    }
+    sums[2 * r] = sp;
+    sums[2 * r + 1] = sn;
+  }
+  // S ≥ |G| for every cell, so qG bounds both planes; a power of two ≤ 2^10.
+  const qG = maxS > 0 ? 2 ** Math.min(10, Math.floor(Math.log2(32767 / maxS))) : 1024;
+  const qV = maxV > 0 ? 511 / maxV : 1;
+  rt.kernels.quantisePlane(gPtr, CELLS, qG, buf.planes);
+  rt.kernels.quantisePlane(sPtr, CELLS, qG, buf.planes + CELLS * 2);
+  rt.kernels.quantisePlane(vPtr, CELLS, qV, buf.planes + CELLS * 4);
+  return { qG, qV };
+}
+
+export interface ReadOptions {
+  seed: bigint;
+  core: number;
+  /** The core's ADC table (assembly/adc.ts layout). */
+  adcTable: number;
+  /** The read time's noise key (lib/drift.ts timeKey). */
+  timeKey: number;
+  phases: Phases;
+  /** Read noise on (default) or off. */
+  noise?: boolean;
+  /** LDPU flags (assembly/ldpu.ts): 1 = ReLU before the RX add, 2 = after. */
+  ldpuFlags?: number;
+}
+
+/** Write the LDPU row parameters: gain K (INT8 per ADC count, as FP16), affine A = 1, no bias. */
+export function setLdpuGain(rt: WasmRuntime, buf: ReadoutBuffers, gain: number | ArrayLike<number>): void {
+  const u = rt.u16(buf.ldpu, ROWS * 8);
+  u.fill(0);
+  const one = rt.kernels.f64ToF16(1);
+  for (let r = 0; r < ROWS; r++) {
+    u[r * 8] = rt.kernels.f64ToF16(typeof gain === "number" ? gain : gain[r]!);
+    u[r * 8 + 2] = one;
+  }
+}
+
+/**
+ * Read `batch` (≤ CHUNK) INT8 inputs at `xPtr` (batch × 256) through the loaded planes:
+ * INT8 outputs (batch × 256) at `outPtr`, counts (u16 pairs) at `countsPtr` if non-zero.
+ * `firstInput` is the global index of the first input (it keys the read noise).
+ */
+export function readChunk(
+  rt: WasmRuntime, buf: ReadoutBuffers, scales: PlaneScales, o: ReadOptions,
+  xPtr: number, batch: number, firstInput: number, outPtr: number, countsPtr = 0,
+): void {
+  if (batch < 1 || batch > CHUNK) throw new ArgumentError("batch", `1..${CHUNK} inputs per chunk`, batch);
+  const k = rt.kernels;
+  const x1 = buf.inputs;
+  const x2 = x1 + CHUNK * 512;
+  const x3 = x2 + CHUNK * 512;
+  k.prepareInputs(xPtr, batch, 256, o.phases, x1, x2, x3, buf.phases);
+  const dG = buf.dots;
+  const d2 = dG + CHUNK * ROWS * 4;
+  const dV = d2 + CHUNK * ROWS * 4;
+  k.mvmI16(buf.planes, ROWS, 256, x1, batch, dG);
+  k.mvmI16(buf.planes + CELLS * 2 * (o.phases === 4 ? 1 : 0), ROWS, 256, x2, batch, d2);
+  const noise = o.noise ?? true;
+  if (noise) k.mvmI16(buf.planes + CELLS * 4, ROWS, 256, x3, batch, dV);
+  const p = rt.f64(buf.params, R_COUNT);
+  p.set([
+    Number(o.seed & 0xffffffffn), Number((o.seed >> 32n) & 0xffffffffn), o.core, o.timeKey, firstInput, o.phases,
+    1 / scales.qG, 1 / scales.qV, CHARGE_LSB_PER_COUNT_NS, MVM.leakage.value, MVM.polarityAsymmetry.value, noise ? 1 : 0,
+  ]);
+  rt.f64(buf.adcParams, 14).set(adcParams(o.seed, o.core));
+  k.readoutBatch(
+    buf.params, ROWS, batch, dG, d2, dV, buf.phases, buf.rowSums, buf.adcParams, o.adcTable,
+    buf.ldpu, o.ldpuFlags ?? 0, 0, outPtr, countsPtr,
+  );
+}
+
+/** Nominal ADC counts per unit of W·x (W in [−1, 1], x in INT8 steps) at a core's Gmax. */
+export function countsPerWeightUnit(gmax: number): number {
+  return gmax * ARCH.pwmLsbNs.value * CHARGE_LSB_PER_COUNT_NS;
+}
