@@ -14,7 +14,7 @@
 //
 // Row parameters: 8 u16 per row (16 bytes): K, B, A, C, R (FP16 bit patterns), 3 unused.
 
-import { f16Fma, f16Relu, f16ToI8Sat, i8ToF16, u12ToF16 } from "./fp16";
+import { f16Fma, f16Relu, f16ToF64, f16ToI8Sat, i8ToF16, u12ToF16 } from "./fp16";
 
 export const LDPU_ROW_BYTES: usize = 16;
 export const LDPU_RELU_1: i32 = 1;
@@ -35,17 +35,67 @@ export function ldpuValue(pos: u32, neg: u32, rx: i32, params: usize, row: i32, 
   return f16ToI8Sat(h);
 }
 
+// Fast path, bit-identical: the same pipeline on f64 values that hold exact halves.
+// r16 rounds an f64 to the nearest half (ties to even) by integer arithmetic on its bits,
+// correct whenever the result is a normal half (2^−14 ≤ |x| < 65520) or zero; an FMA is
+// taken only when its f64 sum is exact (TwoSum error 0), so one rounding is all there is.
+// Any other case (subnormal or overflowing halves, inexact sums) falls back to ldpuValue.
+// @ts-ignore: decorator
+@inline
+function r16(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  return reinterpret<f64>((bits + 0x1ffffffffff + ((bits >> 42) & 1)) & ~(<u64>0x3ffffffffff));
+}
+
+// @ts-ignore: decorator
+@inline
+function normalOrZero(x: f64): bool {
+  const a = Math.abs(x);
+  return a == 0.0 || (a >= 6.103515625e-5 && a < 65520.0);
+}
+
+let fastOk: bool = true;
+
+// @ts-ignore: decorator
+@inline
+function fma16(a: f64, b: f64, c: f64): f64 {
+  const p = a * b;
+  const s = p + c;
+  const bb = s - p;
+  const err = (p - (s - bb)) + (c - bb);
+  if (err != 0.0 || !normalOrZero(s)) fastOk = false;
+  return r16(s);
+}
+
+/** ldpuValue, fast where it can be (see r16), identical bits. */
+// @ts-ignore: decorator
+@inline
+export function ldpuValueFast(pos: u32, neg: u32, rx: i32, params: usize, row: i32, flags: i32): i32 {
+  const rp = params + <usize>row * LDPU_ROW_BYTES;
+  const k = f16ToF64(load<u16>(rp));
+  fastOk = normalOrZero(k);
+  let h = fma16(r16(<f64>pos), k, f16ToF64(load<u16>(rp, 2)));
+  h = fma16(r16(<f64>neg), -k, h);
+  h = fma16(h, f16ToF64(load<u16>(rp, 4)), f16ToF64(load<u16>(rp, 6)));
+  if ((flags & LDPU_RELU_1) && h <= 0.0) h = 0.0;
+  if (rx != 0) h = fma16(<f64>rx, f16ToF64(load<u16>(rp, 8)), h);
+  if ((flags & LDPU_RELU_2) && h <= 0.0) h = 0.0;
+  if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags);
+  return <i32>min(max(f64.nearest(h), -128.0), 127.0);
+}
+
 /**
  * The LDPU over a batch: counts (u16 pairs pos, neg; batch × rows × 2), optional INT8
- * link inputs rx (batch × rows, or 0 for none), INT8 outputs (batch × rows).
+ * link inputs rx (batch × rows, or 0 for none), INT8 outputs (batch × rows). `reference`
+ * selects the plain FP16 path instead of the fast one (for tests: the two agree bit for bit).
  */
-export function ldpuBatch(counts: usize, rx: usize, params: usize, rows: i32, batch: i32, flags: i32, out: usize): void {
+export function ldpuBatch(counts: usize, rx: usize, params: usize, rows: i32, batch: i32, flags: i32, out: usize, reference: bool): void {
   for (let b = 0; b < batch; b++) {
     for (let r = 0; r < rows; r++) {
       const i = <usize>(b * rows + r);
       const c = counts + (i << 2);
       const x = rx ? <i32>load<i8>(rx + i) : 0;
-      store<i8>(out + i, <i8>ldpuValue(load<u16>(c), load<u16>(c, 2), x, params, r, flags));
+      store<i8>(out + i, <i8>(reference ? ldpuValue(load<u16>(c), load<u16>(c, 2), x, params, r, flags) : ldpuValueFast(load<u16>(c), load<u16>(c, 2), x, params, r, flags)));
     }
   }
 }

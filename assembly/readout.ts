@@ -26,7 +26,7 @@
 // core | READ_NOISE << 8, f32 bits of t), words → z_pos, z_neg, phase_pos, phase_neg.
 
 import { adcAnalog } from "./adc";
-import { ldpuValue } from "./ldpu";
+import { ldpuValueFast } from "./ldpu";
 import { lane, normalFromU32, philoxX4, uniform, v0, v1, v2, v3 } from "./philox";
 
 // Parameter block (f64), layout shared with lib/readout.ts.
@@ -116,7 +116,7 @@ export function readoutBatch(
           store<u16>(counts + (i << 2), <u16>cn, 2);
         }
         const x = rx ? <i32>load<i8>(rx + i) : 0;
-        store<i8>(out + i, <i8>ldpuValue(cp, cn, x, ldpu, r, flags));
+        store<i8>(out + i, <i8>ldpuValueFast(cp, cn, x, ldpu, r, flags));
       }
     }
   }

@@ -52,6 +52,20 @@ export function cholesky(a: Float64Array, k: number): Float64Array {
   return a;
 }
 
+/** The inverse of an SPD matrix (k × k) via its Cholesky factor; `a` is not modified. */
+export function inverseSpd(a: ArrayLike<number>, k: number): Float64Array {
+  const l = cholesky(Float64Array.from(a as ArrayLike<number>), k);
+  const inv = new Float64Array(k * k);
+  const col = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    col.fill(0);
+    col[j] = 1;
+    cholSolve(l, k, col);
+    for (let i = 0; i < k; i++) inv[i * k + j] = col[i]!;
+  }
+  return inv;
+}
+
 /** Solve L Lᵀ z = b in place (L from `cholesky`). */
 function cholSolve(l: Float64Array, k: number, b: Float64Array): void {
   for (let i = 0; i < k; i++) {

@@ -2,6 +2,7 @@
 // of its description and the shared wasm memory, so running it inline or in any worker
 // gives the same bits.
 
+import { characterizeCoreInto, type CharacterizeTask, type CoreCharacterization } from "./characterize-core.ts";
 import { measureCoreInto, type CoreDeviceMeasurement, type MeasureBuffers } from "./devices.ts";
 import type { CoreDeviceStats } from "./pcm-params.ts";
 import { programCoreInto, type CoreProgramResult, type ProgramBuffers, type ProgramTask } from "./program.ts";
@@ -9,13 +10,16 @@ import { programCoreInto, type CoreProgramResult, type ProgramBuffers, type Prog
 export type Task =
   | { kind: "measure"; seed: bigint; core: number; stats: CoreDeviceStats; buf: MeasureBuffers }
   | { kind: "program"; task: ProgramTask; buf: ProgramBuffers }
+  | { kind: "characterize"; task: CharacterizeTask }
   | { kind: "fail"; message: string; crash?: boolean }; // for fault tests
 
 export type TaskResult<T extends Task> = T extends { kind: "measure" }
   ? CoreDeviceMeasurement
   : T extends { kind: "program" }
     ? CoreProgramResult
-    : never;
+    : T extends { kind: "characterize" }
+      ? CoreCharacterization
+      : never;
 
 /** A short name for errors: which task failed. */
 export function taskName(t: Task): string {
@@ -24,6 +28,8 @@ export function taskName(t: Task): string {
       return `measure core ${t.core}`;
     case "program":
       return `program core ${t.task.core} (${t.task.scheme})`;
+    case "characterize":
+      return `characterize core ${t.task.core}`;
     case "fail":
       return "fail";
   }
@@ -35,6 +41,8 @@ export function runTask(t: Task): unknown {
       return measureCoreInto(t.seed, t.core, t.stats, t.buf);
     case "program":
       return programCoreInto(t.task, t.buf);
+    case "characterize":
+      return characterizeCoreInto(t.task);
     case "fail":
       if (t.crash) process.exit(3);
       throw new Error(t.message);
