@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { ARCH, MVM } from "./config.ts";
 import { Chip } from "./chip.ts";
 import { HIST_BIN, HIST_RANGE, characterizeBytes, type CoreCharacterization, type SharedInputs } from "./characterize-core.ts";
+import type { DeviceMeasurement } from "./devices.ts";
 import { checkTime } from "./drift.ts";
 import { equivalentBits, inverseSpd } from "./metrics.ts";
 import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
@@ -35,6 +36,8 @@ export interface CharacterizeOptions {
   /** Cores whose digital-engine errors set the equivalent bits. Default min(cores, 8). */
   digitalCores?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Receives the Fig. 2a device measurement (for reports). */
+  onDevices?: (dev: DeviceMeasurement) => void;
 }
 
 export interface SchemeResult {
@@ -74,7 +77,7 @@ const std = (a: number[]) => {
 };
 
 /** The shared inputs: INT8 workload and calibration vectors, Xᵀ chunks, XᵀX and its inverse. */
-function sharedInputs(rt: WasmRuntime, seed: bigint, nInputs: number): SharedInputs {
+export function sharedInputs(rt: WasmRuntime, seed: bigint, nInputs: number): SharedInputs {
   const chunks = Math.ceil(nInputs / N);
   const calInputs = MVM.driftCalibrationInputs.value;
   const sh: SharedInputs = {
@@ -116,7 +119,7 @@ function sharedInputs(rt: WasmRuntime, seed: bigint, nInputs: number): SharedInp
   return sh;
 }
 
-function freeShared(rt: WasmRuntime, sh: SharedInputs): void {
+export function freeShared(rt: WasmRuntime, sh: SharedInputs): void {
   for (const p of [sh.x, sh.xt, sh.gram, sh.gramInv, sh.cal]) rt.free(p);
 }
 
@@ -144,6 +147,7 @@ export async function characterize(options: CharacterizeOptions = {}): Promise<C
   const sh = sharedInputs(rt, seed, nInputs);
   try {
     const dev = await chip.measure({ threads, onCore: (d, n) => progress("measuring devices", d, n) });
+    options.onDevices?.(dev);
     const digitalCores = Math.min(options.digitalCores ?? 8, nCores);
     const engine = digitalEngineErrors(seed, sh, digitalCores, (d, n) => progress("digital engine", d, n));
     const results: SchemeResult[] = [];

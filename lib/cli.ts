@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import { chipInfo, formatInfo } from "./info.ts";
+import { characterizeCommand } from "./commands/characterize.ts";
 import { programCommand } from "./commands/program.ts";
 import { shutdownPool } from "./pool.ts";
 
@@ -55,6 +56,25 @@ function program(out: (s: string) => void): Command {
       "\nExamples:\n  hermes-sim program --scheme odp\n  hermes-sim program --scheme tdp --seed 7 --json\n  hermes-sim program --out report/",
     )
     .action(async (opts) => programCommand(opts, out));
+
+  cmd
+    .command("characterize")
+    .description("Fig. 2 of the paper: program random weights on every core (ODP and TDP), read 2,048 inputs at several times, report MVM errors, weight errors, equivalent bits and drift")
+    .option("--scheme <list>", "odp, tdp, tdp-maxfill, a comma-separated list, or both", "both")
+    .option("--cores <n>", "characterise cores 0..n−1 (1..64)", "64")
+    .option("--inputs <n>", "input vectors per core (256..65536)", "2048")
+    .option("--times <list>", "read times since programming: seconds or with a unit (s, min, h, d, w, mo, y)", "25,1h,1d,1w,1mo")
+    .option("--phases <n>", "read mode: 4 (4-phase, the paper's) or 1 (1-phase)", "4")
+    .option("--fidelity <level>", "physical (functional is fitted from it)", "physical")
+    .option("--seed <n>", "chip and workload seed (non-negative integer)", "1")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (index.html, SVG figures, report.json)")
+    .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hermes-sim characterize --out report/\n  hermes-sim characterize --scheme tdp --cores 8 --times 25,1d,1mo --json\n  hermes-sim characterize --phases 1 --inputs 1024",
+    )
+    .action(async (opts) => characterizeCommand(opts, out));
 
   return cmd;
 }

@@ -9,6 +9,8 @@ export interface Series {
   /** Stroke opacity (many overlapping series read better faint). */
   opacity?: number;
   dashed?: boolean;
+  /** Draw a dot at every point. */
+  markers?: boolean;
 }
 
 export interface ChartOptions {
@@ -26,6 +28,8 @@ export interface ChartOptions {
   /** Vertical reference lines with labels. */
   vlines?: { x: number; label: string; color: string }[];
   logY?: boolean;
+  /** Logarithmic x axis (decade ticks); x values must be > 0. */
+  logX?: boolean;
 }
 
 const M = { left: 64, right: 16, top: 36, bottom: 48 };
@@ -97,8 +101,12 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   const h = o.height ?? 360;
   const allX = series.flatMap((s) => s.x);
   const allY = series.flatMap((s) => s.y).filter((v) => !o.logY || v > 0);
-  const x0 = o.xMin ?? Math.min(...allX);
-  const x1 = o.xMax ?? Math.max(...allX);
+  let x0 = o.xMin ?? Math.min(...allX);
+  let x1 = o.xMax ?? Math.max(...allX);
+  if (o.logX) {
+    x0 = Math.floor(Math.log10(x0));
+    x1 = Math.ceil(Math.log10(x1));
+  }
   let y0 = o.yMin ?? Math.min(0, ...allY);
   let y1 = o.yMax ?? Math.max(...allY) * 1.05;
   if (o.logY) {
@@ -107,7 +115,8 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   }
   const pw = w - M.left - M.right;
   const ph = h - M.top - M.bottom;
-  const xs = (v: number) => M.left + ((v - x0) / (x1 - x0 || 1)) * pw;
+  const xv = (v: number) => (o.logX ? Math.log10(Math.max(v, 1e-300)) : v);
+  const xs = (v: number) => M.left + ((xv(v) - x0) / (x1 - x0 || 1)) * pw;
   const yv = (v: number) => (o.logY ? Math.log10(Math.max(v, 1e-300)) : v);
   const ys = (v: number) => M.top + ph - ((yv(v) - y0) / (y1 - y0 || 1)) * ph;
   // On a log axis, non-positive values (empty bins) break the line instead of diving.
@@ -129,7 +138,11 @@ export function lineChart(series: Series[], o: ChartOptions): string {
     ? ticks(Math.ceil(y0), Math.floor(y1), Math.max(1, Math.floor(y1) - Math.ceil(y0))).map((e) => 10 ** e)
     : ticks(y0, y1);
   const legend = o.legend ?? (series.length <= 8 ? series.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed })) : []);
-  return frame({ ...o, legend }, w, h, body, xs, ys, ticks(x0, x1), yt);
+  const xt = o.logX ? ticks(x0, x1, Math.max(1, x1 - x0)).map((e) => 10 ** e) : ticks(x0, x1);
+  const markers = series.flatMap((s) =>
+    s.markers ? s.x.map((x, i) => `<circle cx="${xs(x).toFixed(1)}" cy="${ys(s.y[i]!).toFixed(1)}" r="3" fill="${s.color}"/>`) : [],
+  );
+  return frame({ ...o, legend }, w, h, [...body, ...markers], xs, ys, xt, yt);
 }
 
 export interface Bar {
