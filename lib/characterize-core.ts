@@ -12,9 +12,10 @@ import { WasmRuntime } from "./wasm.ts";
 
 const CELLS = 65536;
 const N = 256;
-/** Histogram of errors in LDPU INT8 units: bins of 0.25 over ±HIST_RANGE. */
-export const HIST_RANGE = 12;
-export const HIST_BIN = 0.25;
+/** Histogram of errors in LDPU INT8 units: bins of HIST_BIN over ±HIST_RANGE (values
+ * outside are not counted; the histogram's sum says how many were inside). */
+export const HIST_RANGE = 32;
+export const HIST_BIN = 0.5;
 /** Inputs per core whose elementwise errors go into the histograms. */
 export const HIST_INPUTS = 128;
 
@@ -150,7 +151,7 @@ function histogram(values: (i: number) => number, n: number): number[] {
   const bins = new Array<number>(Math.round((2 * HIST_RANGE) / HIST_BIN)).fill(0);
   for (let i = 0; i < n; i++) {
     const k = Math.floor((values(i) + HIST_RANGE) / HIST_BIN);
-    bins[Math.min(bins.length - 1, Math.max(0, k))]!++;
+    if (k >= 0 && k < bins.length) bins[k]!++;
   }
   return bins;
 }

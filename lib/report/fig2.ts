@@ -31,8 +31,8 @@ export function fig2bHistograms(r: CharacterizeResult): string {
     yLabel: "probability density (log)",
     logY: true,
     yMin: 1e-4,
-    xMin: -12,
-    xMax: 12,
+    xMin: -32,
+    xMax: 32,
   });
 }
 
@@ -82,7 +82,14 @@ export function fig2dDrift(r: CharacterizeResult): string {
     yLabel: "‖ε‖₂ / ‖y_fp‖₂",
     logX: true,
     yMin: 0,
+    yMax: 1.7 * Math.max(...r.results.flatMap((s) => s.drift.map((d) => d.totalNoCompensation))),
     width: 720,
     height: 420,
+    legend: [
+      ...r.results.map((s) => ({ name: `${s.scheme.toUpperCase()} ε_total (compensated)`, color: COLORS[s.scheme] ?? "#333" })),
+      { name: "ε_linear (dashed), ε_residual (faint)", color: "#777", dashed: true },
+      { name: "ε_total without compensation", color: "#999" },
+      { name: "digital engine, 3 and 4 bits", color: "#222", dashed: true },
+    ],
   });
 }

@@ -86,9 +86,13 @@ function frame(o: ChartOptions, w: number, h: number, body: string[], xs: (v: nu
     parts.push(`<text x="${x + 4}" y="${M.top + 12}" fill="${l.color}">${esc(l.label)}</text>`);
   }
   const legend = o.legend ?? [];
+  const legendWidth = 34 + 6 * Math.max(0, ...legend.map((e) => e.name.length));
+  if (legend.length) {
+    parts.push(`<rect x="${M.left + pw - legendWidth - 6}" y="${M.top + 2}" width="${legendWidth + 4}" height="${legend.length * 15 + 6}" fill="white" fill-opacity="0.85"/>`);
+  }
   legend.forEach((e, i) => {
-    const y = M.top + 12 + i * 15;
-    const x = M.left + pw - 150;
+    const y = M.top + 14 + i * 15;
+    const x = M.left + pw - legendWidth;
     parts.push(`<line x1="${x}" x2="${x + 18}" y1="${y - 4}" y2="${y - 4}" stroke="${e.color}" stroke-width="2"${e.dashed ? ' stroke-dasharray="4 2"' : ""}/>`);
     parts.push(`<text x="${x + 24}" y="${y}">${esc(e.name)}</text>`);
   });
