@@ -14,3 +14,4 @@ export * from "./fp16";
 export { mvmF32, mvmI16, paddedCols } from "./mvm";
 export { ldpuBatch } from "./ldpu";
 export { prepareInputs, quantisePlane, readoutBatch } from "./readout";
+export { functionalReadout, functionalWeights } from "./functional";

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { MVM } from "./config.ts";
 import { DRIFT_PARAM_COUNT, driftParams, timeKey, writeTimes } from "./drift.ts";
-import { weightErrorByTarget } from "./metrics.ts";
+import { inverseSpd, weightErrorByTarget } from "./metrics.ts";
 import { CHUNK, READOUT_BYTES, countsPerWeightUnit, loadPlanes, readChunk, setLdpuGain, type Phases, type ReadoutBuffers } from "./readout.ts";
 import { WasmRuntime } from "./wasm.ts";
 
@@ -64,6 +64,9 @@ export interface CharacterizeTask {
   shared: SharedInputs;
   /** The main thread has written the core's weights (f32, 256 × 256) into buf.weights. */
   buf: Record<string, number>;
+  /** Functional fidelity: per time, the weight-noise polynomial (σ/Wmax against |W|/Wmax)
+   * and the drift compensation factor, instead of the physical read. */
+  functional?: { poly: number[]; alpha: number }[];
 }
 
 export interface TimeErrors {
@@ -84,6 +87,8 @@ export interface CoreCharacterization {
   times: TimeErrors[];
   /** Fig. 2c at the first time. */
   weightError: { target: number; error: number; count: number }[];
+  /** Weight-error polynomial fit (σ/Wmax = c0 + c1·u + c2·u², u = |W|/Wmax) per time: the functional model's input. */
+  weightErrorFit: number[][];
   /** Fig. 2b at the first time: counts per bin of ε_total, ε_linear, ε_residual (INT8 units). */
   hist: { total: number[]; linear: number[]; residual: number[] };
   /** SHA-256 of every INT8 output (compensated, time by time). */
@@ -166,7 +171,7 @@ export function characterizeCoreInto(task: CharacterizeTask): CoreCharacterizati
   rt.f64(b["driftParams"]!, DRIFT_PARAM_COUNT).set(driftParams(task.seed, task.core));
   writeTimes(rt, b["driftTimes"]!, b["driftKeys"]!, times);
   const plane = (k: number, q: number) => b["timePlanes"]! + (q * nT + k) * CELLS * 4;
-  rt.kernels.readCellsAt(b["driftParams"]!, task.devicesPtr, b["driftTimes"]!, b["driftKeys"]!, nT, plane(0, 0), plane(0, 1), plane(0, 2));
+  if (!task.functional) rt.kernels.readCellsAt(b["driftParams"]!, task.devicesPtr, b["driftTimes"]!, b["driftKeys"]!, nT, plane(0, 0), plane(0, 1), plane(0, 2));
 
   const w = rt.f32(b["weights"]!, CELLS).slice();
   const gram = sh.gram;
@@ -178,26 +183,83 @@ export function characterizeCoreInto(task: CharacterizeTask): CoreCharacterizati
 
   const hash = createHash("sha256");
   const results: TimeErrors[] = [];
+  const fits: number[][] = [];
   let refSum = 0;
   let first: Pick<CoreCharacterization, "weightError" | "hist"> | undefined;
   for (let k = 0; k < nT; k++) {
-    const scales = loadPlanes(rt, rbuf, plane(k, 0), plane(k, 1), plane(k, 2));
-    const tk = timeKey(times[k]!);
-    const calSum = calibrationSum(rt, task, rbuf, scales, tk);
-    if (k === 0) {
-      refSum = calSum;
-      continue;
+    let alpha: number;
+    if (task.functional) {
+      if (k === 0) continue;
+      const f = task.functional[k - 1]!;
+      alpha = f.alpha;
+      functionalReadAll(rt, task, f.poly, timeKey(times[k]!), nominalGain, b["y"]!, nominalGain / alpha, b["yNoComp"]!);
+    } else {
+      const scales = loadPlanes(rt, rbuf, plane(k, 0), plane(k, 1), plane(k, 2));
+      const tk = timeKey(times[k]!);
+      const calSum = calibrationSum(rt, task, rbuf, scales, tk);
+      if (k === 0) {
+        refSum = calSum;
+        continue;
+      }
+      alpha = calSum > 0 ? refSum / calSum : 1;
+      readAll(rt, task, rbuf, scales, tk, nominalGain * alpha, b["y"]!, nominalGain, b["yNoComp"]!);
     }
-    const alpha = calSum > 0 ? refSum / calSum : 1;
-    readAll(rt, task, rbuf, scales, tk, nominalGain * alpha, b["y"]!, nominalGain, b["yNoComp"]!);
     const y = rt.i8(b["y"]!, sh.nInputs * N);
     hash.update(y);
     const e = errorsAt(rt, task, w, yfp2, outputScale, b["y"]!, true, k === 1);
     const eNo = errorsAt(rt, task, w, yfp2, outputScale, b["yNoComp"]!, false);
     results.push({ t: times[k]!, alpha, ...e.norms, totalNoCompensation: eNo.norms.total });
-    if (k === 1) first = { weightError: weightErrorByTarget(w, e.what!, task.wmax), hist: e.hist! };
+    const we = weightErrorByTarget(w, e.what!, task.wmax);
+    fits.push(fitWeightError(we));
+    if (k === 1) first = { weightError: we, hist: e.hist! };
   }
-  return { core: task.core, gmax: task.gmax, outputScale, times: results, ...first!, digest: hash.digest("hex") };
+  return { core: task.core, gmax: task.gmax, outputScale, times: results, ...first!, weightErrorFit: fits, digest: hash.digest("hex") };
+}
+
+/** Least-squares σ(u) = c0 + c1·u + c2·u² through the bins (u = |target|), weighted by count. */
+export function fitWeightError(bins: { target: number; error: number; count: number }[]): number[] {
+  const a = new Float64Array(9);
+  const r = new Float64Array(3);
+  for (const b of bins) {
+    if (!Number.isFinite(b.error) || b.count < 2) continue;
+    const u = Math.abs(b.target);
+    const v = [1, u, u * u];
+    for (let i = 0; i < 3; i++) {
+      r[i] = r[i]! + b.count * v[i]! * b.error;
+      for (let j = 0; j < 3; j++) a[i * 3 + j] = a[i * 3 + j]! + b.count * v[i]! * v[j]!;
+    }
+  }
+  const c = inverseSpd(a, 3);
+  return [0, 1, 2].map((i) => c[i * 3]! * r[0]! + c[i * 3 + 1]! * r[1]! + c[i * 3 + 2]! * r[2]!);
+}
+
+/** The functional model's outputs at one time: noisy weights, exact dots, 12-bit counts, LDPU. */
+function functionalReadAll(
+  rt: WasmRuntime, task: CharacterizeTask, poly: number[], tk: number, gain: number, outPtr: number, gainNoComp: number, noCompPtr: number,
+): void {
+  const b = task.buf;
+  const buf = b as ReadoutBuffers;
+  const k = rt.kernels;
+  rt.f64(b["driftParams"]!, 3).set(poly);
+  k.functionalWeights(
+    Number(task.seed & 0xffffffffn), Number((task.seed >> 32n) & 0xffffffffn), task.core, tk,
+    b["weights"]!, CELLS, task.wmax, b["driftParams"]!, b["f32a"]!,
+  );
+  const wn = rt.f32(b["f32a"]!, CELLS);
+  let m = 0;
+  for (let i = 0; i < CELLS; i++) m = Math.max(m, Math.abs(wn[i]!));
+  const qW = m > 0 ? 2 ** Math.min(20, Math.floor(Math.log2(32767 / m))) : 1;
+  k.quantisePlane(b["f32a"]!, CELLS, qW, buf.planes);
+  const perUnit = countsPerWeightUnit(task.gmax) / task.wmax / qW;
+  for (let b0 = 0; b0 < task.shared.nInputs; b0 += CHUNK) {
+    const n = Math.min(CHUNK, task.shared.nInputs - b0);
+    k.prepareInputs(task.shared.x + b0 * N, n, N, 4, buf.inputs, buf.inputs + CHUNK * 512, buf.inputs + 2 * CHUNK * 512, buf.phases);
+    k.mvmI16(buf.planes, N, N, buf.inputs, n, buf.dots);
+    setLdpuGain(rt, buf, gain);
+    k.functionalReadout(buf.dots, N, n, perUnit, buf.ldpu, 0, outPtr + b0 * N);
+    setLdpuGain(rt, buf, gainNoComp);
+    k.functionalReadout(buf.dots, N, n, perUnit, buf.ldpu, 0, noCompPtr + b0 * N);
+  }
 }
 
 /**

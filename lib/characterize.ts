@@ -3,7 +3,9 @@
 // core at a series of read times, for ODP and TDP, and reduce to the paper's metrics.
 
 import { createHash } from "node:crypto";
-import { ARCH, MVM } from "./config.ts";
+import { ARCH, FIDELITIES, MVM, type Fidelity } from "./config.ts";
+import { fitAt, loadFit, type FunctionalFit } from "./functional-fit.ts";
+import { coreTargets } from "./targets.ts";
 import { Chip } from "./chip.ts";
 import { HIST_BIN, HIST_RANGE, characterizeBytes, type CoreCharacterization, type SharedInputs } from "./characterize-core.ts";
 import type { DeviceMeasurement } from "./devices.ts";
@@ -13,7 +15,7 @@ import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
 import type { Phases } from "./readout.ts";
 import { CHIP_CORE, Purpose } from "./rng.ts";
 import type { Scheme } from "./targets.ts";
-import { ArgumentError, intInRange } from "./validate.ts";
+import { ArgumentError, intInRange, oneOf } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
 import { DEFAULT_SPARSITY, characterisationWeights, sparseUniform } from "./workload.ts";
 import { digitalEngineErrors } from "./digital-engine.ts";
@@ -36,6 +38,10 @@ export interface CharacterizeOptions {
   /** Cores whose digital-engine errors set the equivalent bits. Default min(cores, 8). */
   digitalCores?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** 'physical' (default) or 'functional' (the Methods model with `fit`'s weight noise). */
+  fidelity?: Fidelity;
+  /** The functional model's fit; default lib/functional-fit.json. */
+  fit?: FunctionalFit;
   /** Receives the Fig. 2a device measurement (for reports). */
   onDevices?: (dev: DeviceMeasurement) => void;
 }
@@ -59,6 +65,7 @@ export interface CharacterizeResult {
   seed: string;
   threads: number;
   phases: Phases;
+  fidelity: Fidelity;
   inputs: number;
   cores: number;
   times: number[];
@@ -142,6 +149,8 @@ export async function characterize(options: CharacterizeOptions = {}): Promise<C
   const phases = options.phases ?? (MVM.phases.value as Phases);
   const threads = checkThreads(options.threads ?? defaultThreads());
   const progress = options.onProgress ?? (() => {});
+  const fidelity = oneOf(options.fidelity ?? "physical", FIDELITIES, "fidelity");
+  if (fidelity === "functional") return characterizeFunctional({ seed, schemes, nCores, nInputs, times, phases, threads, progress, fit: options.fit ?? loadFit() });
   const rt = WasmRuntime.get();
   const chip = Chip.create({ seed });
   const sh = sharedInputs(rt, seed, nInputs);
@@ -170,13 +179,76 @@ export async function characterize(options: CharacterizeOptions = {}): Promise<C
     }
     const digest = createHash("sha256").update(results.map((r) => r.digest).join("")).digest("hex");
     return {
-      seed: seed.toString(), threads, phases, inputs: nInputs, cores: nCores, times, digitalEngine: engine,
+      seed: seed.toString(), threads, phases, fidelity, inputs: nInputs, cores: nCores, times, digitalEngine: engine,
       results, devices: { odpGmax: dev.odpGmax, tdpGmax: dev.tdpGmax }, digest,
     };
   } finally {
     freeShared(rt, sh);
     chip.dispose();
   }
+}
+
+interface Resolved {
+  seed: bigint;
+  schemes: Scheme[];
+  nCores: number;
+  nInputs: number;
+  times: number[];
+  phases: Phases;
+  threads: number;
+  progress: (stage: string, done: number, total: number) => void;
+  fit: FunctionalFit;
+}
+
+/** The same workload through the functional model: no devices, the fit's weight noise. */
+async function characterizeFunctional(o: Resolved): Promise<CharacterizeResult> {
+  const rt = WasmRuntime.get();
+  const sh = sharedInputs(rt, o.seed, o.nInputs);
+  try {
+    const engine = digitalEngineErrors(o.seed, sh, Math.min(8, o.nCores), (d, n) => o.progress("digital engine", d, n));
+    const results: SchemeResult[] = [];
+    for (const scheme of o.schemes) {
+      const f = o.fit.schemes[scheme];
+      if (!f) throw new ArgumentError("scheme", `one the functional fit holds (${Object.keys(o.fit.schemes).join(", ")})`, scheme);
+      const weights = Array.from({ length: o.nCores }, (_, c) => characterisationWeights(o.seed, c));
+      const targets = weights.map((w) => coreTargets(w, scheme, o.fit.odpGmax));
+      const cores = await mapTasks<string, CoreCharacterization>(
+        o.nCores, o.threads, characterizeBytes(o.nInputs, o.times.length),
+        (core, buf) => {
+          rt.f32(buf["weights"]!, CELLS).set(weights[core]!);
+          return {
+            kind: "characterize",
+            task: {
+              seed: o.seed, core, phases: o.phases, times: o.times, gmax: targets[core]!.gmax, wmax: targets[core]!.wmax,
+              devicesPtr: 0, adcTable: 0, shared: sh, buf, functional: o.times.map((t) => fitAt(f, core, t)),
+            },
+          };
+        },
+        (d, n) => o.progress(`functional ${scheme}`, d, n),
+      );
+      results.push(summarise(scheme, targets.map((t) => t.gmax), f.yield, cores, engine));
+    }
+    const digest = createHash("sha256").update(results.map((r) => r.digest).join("")).digest("hex");
+    return {
+      seed: o.seed.toString(), threads: o.threads, phases: o.phases, fidelity: "functional", inputs: o.nInputs, cores: o.nCores,
+      times: o.times, digitalEngine: engine, results, devices: { odpGmax: o.fit.odpGmax, tdpGmax: 2 * o.fit.odpGmax }, digest,
+    };
+  } finally {
+    freeShared(rt, sh);
+  }
+}
+
+/** The functional model's fit from a physical characterisation. */
+export function functionalFit(r: CharacterizeResult): FunctionalFit {
+  if (r.fidelity !== "physical") throw new ArgumentError("result", "a physical characterisation", r.fidelity);
+  const schemes: FunctionalFit["schemes"] = {};
+  for (const s of r.results) {
+    schemes[s.scheme] = {
+      times: r.times, gmax: s.gmax, yield: s.yield,
+      cores: s.cores.map((c) => ({ poly: c.weightErrorFit, alpha: c.times.map((t) => t.alpha) })),
+    };
+  }
+  return { kind: "hermes-sim-functional-fit", version: 1, seed: r.seed, phases: r.phases, odpGmax: r.devices.odpGmax, schemes };
 }
 
 function summarise(scheme: Scheme, gmax: number[], yieldPct: number[], cores: CoreCharacterization[], engine: number[]): SchemeResult {

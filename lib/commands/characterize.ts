@@ -1,7 +1,8 @@
 // `hermes-sim characterize` (and `npm start`): Fig. 2 of the paper for a simulated chip.
 
-import { Chip } from "../chip.ts";
-import { DEFAULT_TIMES, characterize, type CharacterizeResult } from "../characterize.ts";
+import { writeFileAtomic } from "../atomic.ts";
+import { DEFAULT_TIMES, characterize, functionalFit, type CharacterizeResult } from "../characterize.ts";
+import { loadFit } from "../functional-fit.ts";
 import { FIDELITIES, type Fidelity } from "../config.ts";
 import { formatDuration, parseDurations } from "../duration.ts";
 import { defaultThreads } from "../pool.ts";
@@ -26,6 +27,8 @@ export interface CharacterizeCommandOptions {
   json?: boolean;
   out?: string;
   threads?: string;
+  fit?: string;
+  fitOut?: string;
 }
 
 function intArg(text: string, lo: number, hi: number, argument: string): number {
@@ -45,6 +48,7 @@ export function characterizeJson(r: CharacterizeResult): object {
   return {
     seed: r.seed,
     threads: r.threads,
+    fidelity: r.fidelity,
     phases: r.phases,
     inputs: r.inputs,
     cores: r.cores,
@@ -75,16 +79,15 @@ export async function characterizeCommand(opts: CharacterizeCommandOptions, out:
   const times = opts.times ? parseDurations(opts.times, "--times") : DEFAULT_TIMES;
   const phases = parsePhases(opts.phases, "--phases");
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
-  if (fidelity !== "physical") {
-    throw new ArgumentError("--fidelity", "'physical' for characterize (the functional model is fitted from it)", opts.fidelity);
-  }
+  if (opts.fitOut && fidelity !== "physical") throw new ArgumentError("--fit-out", "a physical run (--fidelity physical): the fit comes from it", opts.fitOut);
+  const fit = opts.fit ? loadFit(opts.fit) : undefined;
   const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
   const t0 = performance.now();
   let bar: Progress | undefined;
   let stage = "";
   let devices: DeviceMeasurement | undefined;
   const r = await characterize({
-    seed, schemes, cores, inputs, times, phases, threads,
+    seed, schemes, cores, inputs, times, phases, threads, fidelity, ...(fit ? { fit } : {}),
     onDevices: (d) => (devices = d),
     onProgress: (s, done, total) => {
       if (s !== stage) {
@@ -98,14 +101,15 @@ export async function characterizeCommand(opts: CharacterizeCommandOptions, out:
   bar?.done();
   const wallS = (performance.now() - t0) / 1000;
   const doc = { ...characterizeJson(r), wallS: Number(wallS.toFixed(2)) };
+  if (opts.fitOut) writeFileAtomic(opts.fitOut, JSON.stringify(functionalFit(r), null, 1) + "\n");
   let reportPath: string | undefined;
-  if (opts.out) reportPath = writeCharacterizeReport(opts.out, r, devices!, wallS, doc);
+  if (opts.out) reportPath = writeCharacterizeReport(opts.out, r, devices, wallS, doc);
   if (opts.json) {
     out(JSON.stringify(doc) + "\n");
     return;
   }
   const lines = [
-    `characterised ${r.cores} cores, ${r.inputs} inputs, ${r.phases}-phase reads, seed ${r.seed}, ${wallS.toFixed(1)} s on ${threads} thread${threads === 1 ? "" : "s"}`,
+    `characterised ${r.cores} cores (${r.fidelity}), ${r.inputs} inputs, ${r.phases}-phase reads, seed ${r.seed}, ${wallS.toFixed(1)} s on ${threads} thread${threads === 1 ? "" : "s"}`,
     `  scheme  Gmax     ε_total  ε_linear ε_resid  eq. bits  ε_total at ${formatDuration(r.times[r.times.length - 1]!)} (no comp.)`,
     ...r.results.map((s) => {
       const last = s.drift[s.drift.length - 1]!;
@@ -120,11 +124,11 @@ export async function characterizeCommand(opts: CharacterizeCommandOptions, out:
   out(lines.join("\n") + "\n");
 }
 
-function writeCharacterizeReport(dir: string, r: CharacterizeResult, dev: DeviceMeasurement, wallS: number, doc: object): string {
+function writeCharacterizeReport(dir: string, r: CharacterizeResult, dev: DeviceMeasurement | undefined, wallS: number, doc: object): string {
   const summary: [string, string][] = [
-    ["seed, read mode", `${r.seed}, ${r.phases}-phase`],
+    ["seed, fidelity, read mode", `${r.seed}, ${r.fidelity}, ${r.phases}-phase`],
     ["cores × inputs", `${r.cores} × ${r.inputs} (uniform, 30 % zeros, 8 bit)`],
-    ["ODP / TDP Gmax (counts)", `${dev.odpGmax} / ${dev.tdpGmax}`],
+    ["ODP / TDP Gmax (counts)", `${r.devices.odpGmax} / ${r.devices.tdpGmax}`],
     ...r.results.map((s): [string, string] => [
       `${s.scheme.toUpperCase()}: ε_total / ε_linear / ε_residual at ${formatDuration(r.times[0]!)}`,
       `${s.errors.total.toFixed(4)} / ${s.errors.linear.toFixed(4)} / ${s.errors.residual.toFixed(4)} (${s.equivalentBits.toFixed(2)} equivalent bits)`,
@@ -136,16 +140,18 @@ function writeCharacterizeReport(dir: string, r: CharacterizeResult, dev: Device
     `hermes-sim: characterisation of a simulated chip (seed ${r.seed})`,
     summary,
     [
-      { file: "fig2a-distributions", caption: "SET and RESET distributions per core; dashed: ODP Gmax", svg: fig2aDistributions(dev) },
-      { file: "fig2a-yield", caption: "Unit-cell yield per core (red: below 99 %)", svg: fig2aYield(dev) },
+      ...(dev
+        ? [
+            { file: "fig2a-distributions", caption: "SET and RESET distributions per core; dashed: ODP Gmax", svg: fig2aDistributions(dev) },
+            { file: "fig2a-yield", caption: "Unit-cell yield per core (red: below 99 %)", svg: fig2aYield(dev) },
+          ]
+        : []),
       { file: "fig2b-errors", caption: "Distributions of ε_total, ε_linear (dashed) and ε_residual (faint) in LDPU INT8 units, all cores, first read time", svg: fig2bHistograms(r) },
       { file: "fig2c-weight-error", caption: "Weight error against target weight, mean over cores (dashed: ± one standard deviation over cores)", svg: fig2cWeightError(r) },
       { file: "fig2d-drift", caption: "Normalised errors against time with global drift compensation (grey: ε_total without it); dashed black: the 8-bit-I/O digital engine with 3- and 4-bit weights", svg: fig2dDrift(r) },
       { file: "adc-curves", caption: "ADC transfer curves before and after the calibration run at chip creation (independent of the weights)", svg: adcCurvesFigure(BigInt(r.seed)) },
     ],
-    { ...doc, devices: dev.cores },
+    { ...doc, ...(dev ? { devices: dev.cores } : {}) },
   );
 }
 
-// For tests: the chip type is part of the public API the command uses.
-export type { Chip };

@@ -1,0 +1,49 @@
+// The functional model of the paper's Methods ("Weight mapping onto cores and functional
+// modeling"): weights with Gaussian noise whose standard deviation is a per-core
+// polynomial of the target weight, then the chip's quantisations only: 8-bit inputs
+// (the caller's INT8), the ADC's 12-bit counters, the LDPU's FP16 pipeline and INT8 out.
+
+import { ldpuValueFast } from "./ldpu";
+import { lane, normalFromU32, philoxX4, v0 } from "./philox";
+
+const PURPOSE_FUNCTIONAL_NOISE: u32 = 11; // lib/rng.ts Purpose.FUNCTIONAL_NOISE
+const FS: f64 = 4095.0;
+
+/**
+ * Noisy weights: out[i] = w[i] + wmax·σ(|w[i]|/wmax)·z_i with σ(u) = max(c0 + c1·u + c2·u², 0)
+ * (coefficients f64 at `poly`), z_i from Philox (seed; cell i, step, core | FUNCTIONAL_NOISE).
+ */
+export function functionalWeights(k0: u32, k1: u32, core: u32, step: u32, w: usize, n: i32, wmax: f64, poly: usize, out: usize): void {
+  const c0 = load<f64>(poly), c1 = load<f64>(poly, 8), c2 = load<f64>(poly, 16);
+  const s = i32x4.splat(<i32>((core & 0xff) | (PURPOSE_FUNCTIONAL_NOISE << 8)));
+  const st = i32x4.splat(<i32>step);
+  const zero = i32x4.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    philoxX4(i32x4(i, i + 1, i + 2, i + 3), st, s, zero, k0, k1);
+    const m = min(4, n - i);
+    for (let l = 0; l < m; l++) {
+      const p = <usize>(i + l) << 2;
+      const x = <f64>load<f32>(w + p);
+      const u = wmax > 0 ? Math.abs(x) / wmax : 0.0;
+      const sd = max(c0 + u * (c1 + u * c2), 0.0);
+      store<f32>(out + p, <f32>(x + wmax * sd * normalFromU32(lane(v0, l))));
+    }
+  }
+}
+
+/**
+ * Dot products (int32, batch × rows, of weights quantised by qW) → ADC counts (nearest
+ * integer of dot·countsPerUnit, magnitude saturating at 4095 on the counter of its sign)
+ * → LDPU → INT8 out.
+ */
+export function functionalReadout(dots: usize, rows: i32, batch: i32, countsPerUnit: f64, ldpu: usize, flags: i32, out: usize): void {
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < rows; r++) {
+      const i = <usize>(b * rows + r);
+      const c = min(max(f64.nearest(<f64>load<i32>(dots + (i << 2)) * countsPerUnit), -FS), FS);
+      const pos = c > 0 ? <u32>c : 0;
+      const neg = c < 0 ? <u32>-c : 0;
+      store<i8>(out + i, <i8>ldpuValueFast(pos, neg, 0, ldpu, r, flags));
+    }
+  }
+}
