@@ -1,6 +1,7 @@
-// MVM kernel speed: the int16 SIMD kernel at 256 × 256, batch 1 and 1,024, against the
-// project's f32 SIMD kernel and a plain-JS loop in the same run, and numpy's float32
-// matrix product (one BLAS thread) when python3 with numpy is present.
+// MVM kernel speed: the int16 SIMD kernel at 256 × 256 (and its packed-weight variant
+// mvmI16Packed when exported), batch 1 and 1,024, against the project's f32 SIMD kernel and
+// a plain-JS loop in the same run, and numpy's float32 matrix product (one BLAS thread)
+// when python3 with numpy is present.
 // Usage: node --import tsx bench/mvm.bench.ts [--quick]
 import { spawnSync } from "node:child_process";
 import { Bench } from "tinybench";
@@ -44,6 +45,17 @@ bench
       jsY[r] = a;
     }
   });
+// Weights repacked once for mvmI16Packed (measured when assembly/index.ts exports it).
+type PackedKernels = { packI16Quads?: (w: number, rows: number, cols: number, out: number) => void; packedI16Bytes?: (rows: number, cols: number) => number; mvmI16Packed?: (wp: number, rows: number, cols: number, x: number, batch: number, y: number) => void };
+const pk = k as unknown as PackedKernels;
+const hasPacked = pk.mvmI16Packed !== undefined;
+if (hasPacked) {
+  const q16 = rt.alloc(pk.packedI16Bytes!(N, N));
+  pk.packI16Quads!(w16, N, N, q16);
+  bench
+    .add("i16 packed batch 1", () => pk.mvmI16Packed!(q16, N, N, x16, 1, y32))
+    .add("i16 packed batch 1024", () => pk.mvmI16Packed!(q16, N, N, x16, B, y32));
+}
 await bench.run();
 
 function gmacs(name: string, batch: number): number {
@@ -74,6 +86,8 @@ const result = {
   gmacs: {
     i16Batch1: gmacs("i16 batch 1", 1),
     i16Batch1024: gmacs("i16 batch 1024", B),
+    i16PackedBatch1: hasPacked ? gmacs("i16 packed batch 1", 1) : null,
+    i16PackedBatch1024: hasPacked ? gmacs("i16 packed batch 1024", B) : null,
     f32Batch1: gmacs("f32 batch 1", 1),
     f32Batch1024: gmacs("f32 batch 1024", B),
     plainJsBatch1: gmacs("plain JS batch 1", 1),
