@@ -20,7 +20,10 @@
 // scalar horizontal sums (12 lane extracts): +5 % at batch 1024 (53.2 → 55.7 GMAC/s in
 // one window). A lone input (batch 1, odd batch) takes 4 rows at a time with the same
 // reduction: 20.4 → 35.5 GMAC/s at batch 1.
-// Tried and slower here: unrolling k by 2, tiles of 4 × 3 (16 live v128 registers spill).
+// Tried and slower here: unrolling k by 2, tiles of 4 × 3 (16 live v128 registers spill),
+// tiles of 2 rows × 4 inputs with the same reduction (55.4 vs 56.3); row blocks of 8, 16
+// or 64 are within noise of 32. (Figures drift with the shared machine's load: the kernel
+// before reduce4 measured 35.5 GMAC/s in an earlier session and 52-53 in this one.)
 // Ceiling: V8 emits one vpmaddwd + one vpaddd per 8 MACs; on this machine (AMD Zen 5,
 // ~4.2 GHz, 2 vpmaddwd/cycle) that pair bounds 128-bit wasm SIMD near 57-60 GMAC/s, so
 // the only overhead left worth removing was the per-output reduction.
@@ -31,7 +34,9 @@
 // lanes and no reduction is needed at all. Tiles of 4 groups (16 rows) × 2 inputs, groups
 // in blocks of 8 (32 rows): 58.4 vs 55.7 GMAC/s for mvmI16 at batch 1024, 40 vs 35 at
 // batch 1 (same window). Tried: 2 groups × 4 inputs 58.3; 16- or 64-row blocks 58.9,
-// 57.5; 3 × 3, 5 × 2, 6 × 2, 8 × 1 spill (8-33 GMAC/s).
+// 57.5; 3 × 3, 5 × 2, 6 × 2, 8 × 1 spill (8-33 GMAC/s); two column pairs per iteration
+// 38 (V8 hoists the extra loads and spills). npm run bench:mvm, best of 3 in one window:
+// mvmI16 36.0 / 57.2, mvmI16Packed 39.9 / 59.4 at batch 1 / 1024, numpy one thread 66.1.
 
 // @ts-ignore: decorator
 @inline
