@@ -15,3 +15,4 @@ export { mvmF32, mvmI16, paddedCols } from "./mvm";
 export { ldpuBatch } from "./ldpu";
 export { prepareInputs, quantisePlane, readoutBatch } from "./readout";
 export { functionalReadout, functionalWeights } from "./functional";
+export { mvmI16Packed, packI16Quads, packedI16Bytes } from "./mvm";

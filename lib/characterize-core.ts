@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { MVM } from "./config.ts";
 import { DRIFT_PARAM_COUNT, driftParams, timeKey, writeTimes } from "./drift.ts";
 import { inverseSpd, weightErrorByTarget } from "./metrics.ts";
-import { CHUNK, READOUT_BYTES, countsPerWeightUnit, loadPlanes, readChunk, setLdpuGain, type Phases, type ReadoutBuffers } from "./readout.ts";
+import { CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationSum, loadPlanes, readChunk, setLdpuGain, type Phases, type ReadoutBuffers } from "./readout.ts";
 import { WasmRuntime } from "./wasm.ts";
 
 const CELLS = 65536;
@@ -143,13 +143,7 @@ function readAll(
 /** Σ|pos − neg| over the calibration inputs (the drift compensation's measurement). */
 function calibrationSum(rt: WasmRuntime, task: CharacterizeTask, buf: ReadoutBuffers, scales: ReturnType<typeof loadPlanes>, tk: number): number {
   const o = { seed: task.seed, core: task.core, adcTable: task.adcTable, timeKey: tk, phases: task.phases };
-  const b = task.buf;
-  // Calibration reads are keyed after the workload's inputs so their noise is their own.
-  readChunk(rt, buf, scales, o, task.shared.cal, task.shared.calInputs, 1 << 30, b["y"]!, b["counts"]!);
-  const c = rt.u16(b["counts"]!, task.shared.calInputs * N * 2);
-  let s = 0;
-  for (let i = 0; i < c.length; i += 2) s += Math.abs(c[i]! - c[i + 1]!);
-  return s;
+  return driftCalibrationSum(rt, buf, scales, o, task.shared.cal, task.shared.calInputs, task.buf["y"]!, task.buf["counts"]!);
 }
 
 function histogram(values: (i: number) => number, n: number): number[] {

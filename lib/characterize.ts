@@ -12,7 +12,7 @@ import type { DeviceMeasurement } from "./devices.ts";
 import { checkTime } from "./drift.ts";
 import { equivalentBits, inverseSpd } from "./metrics.ts";
 import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
-import type { Phases } from "./readout.ts";
+import { driftCalibrationInputs, type Phases } from "./readout.ts";
 import { CHIP_CORE, Purpose } from "./rng.ts";
 import type { Scheme } from "./targets.ts";
 import { ArgumentError, intInRange, oneOf } from "./validate.ts";
@@ -101,7 +101,7 @@ export function sharedInputs(rt: WasmRuntime, seed: bigint, nInputs: number): Sh
     for (let i = 0; i < u.length; i++) x[i] = Math.round(127 * u[i]!);
   };
   toInt8(sparseUniform(seed, CHIP_CORE, Purpose.INPUTS, nInputs * N, DEFAULT_SPARSITY), sh.x);
-  toInt8(sparseUniform(seed, CHIP_CORE, Purpose.DRIFT_CALIBRATION, calInputs * N, DEFAULT_SPARSITY), sh.cal);
+  rt.i8(sh.cal, calInputs * N).set(driftCalibrationInputs(seed));
   const x = rt.i8(sh.x, nInputs * N);
   const xt = rt.i16(sh.xt, chunks * CELLS);
   xt.fill(0);

@@ -13,7 +13,9 @@ import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
 import {
   PROGRAM_BYTES, prepareProgram, programCoreState, type CoreProgramResult, type ProgramBuffers, type ProgrammedCore,
 } from "./program.ts";
-import { padWeights, parseScheme, type Scheme } from "./targets.ts";
+import { coreTargets, padWeights, parseScheme, type Scheme } from "./targets.ts";
+import { ChipAtTime, type AtOptions } from "./analog.ts";
+import { loadFit, type FunctionalFit } from "./functional-fit.ts";
 
 export interface ProgramOptions {
   /** 'odp', 'tdp' (default) or 'tdp-maxfill'. */
@@ -148,9 +150,7 @@ export class Chip {
     knownKeys(options, PROGRAM_KEYS, "program options");
     const scheme = parseScheme(options.scheme ?? "tdp");
     const padded = padWeights(weights, options.rows, options.cols);
-    if (this.fidelity !== "physical") {
-      throw new Error("program: device-level programming needs fidelity 'physical' (the functional model arrives with the MVM pipeline)");
-    }
+    if (this.fidelity !== "physical") return this.programFunctional(c.index, padded, scheme, options.wmax);
     const dev = this.devices();
     const { result, programmed } = programCoreState(
       this.seed, c.index, dev.stats[c.index]!, dev.cores[c.index]!.yieldPct, c.devicesPtr, padded, scheme, dev.odpGmax, options.wmax,
@@ -174,10 +174,20 @@ export class Chip {
     if (Array.isArray(weights) && weights.length !== this.cores.length) {
       throw new ArgumentError("weights", `an array of ${this.cores.length} matrices (one per core) or a function of the core index`, weights);
     }
-    if (this.fidelity !== "physical") {
-      throw new Error("program: device-level programming needs fidelity 'physical' (the functional model arrives with the MVM pipeline)");
-    }
     const scheme = parseScheme(options.scheme ?? "tdp");
+    if (this.fidelity !== "physical") {
+      const get0 = typeof weights === "function" ? weights : (i: number) => weights[i]!;
+      const cores = this.cores.map((c) => {
+        const r = this.programFunctional(c.index, padWeights(get0(c.index), options.rows, options.cols, `weights(${c.index})`), scheme, options.wmax);
+        onCore?.(c.index + 1, this.cores.length);
+        return r;
+      });
+      const fit = this.functionalFit();
+      return {
+        scheme, seed: this.seed.toString(), gmax: cores.map((r) => r.gmax), yield: fit.schemes[scheme]?.yield ?? cores.map(() => 100),
+        converged: 1, iterations: 0, programmingTimeS: 0, programmingTimeSerialS: 0, cores,
+      };
+    }
     const threads = checkThreads(options.threads ?? defaultThreads());
     const get = typeof weights === "function" ? weights : (i: number) => weights[i]!;
     const dev = await this.measure({ threads });
@@ -216,6 +226,37 @@ export class Chip {
       programmingTimeSerialS: cores.reduce((s, r) => s + r.programmingTimeS, 0),
       cores,
     };
+  }
+
+  /**
+   * Functional fidelity: no devices; the core records Eq. 1's mapping (Gmax from the
+   * functional fit's ODP Gmax, the scheme and the bit-line current cap). The device
+   * statistics of the result are those of no programming (0 jobs, 0 pulses, 0 s).
+   */
+  private programFunctional(core: number, weights: Float32Array, scheme: Scheme, wmax?: number): CoreProgramResult {
+    const fit = this.functionalFit();
+    const t = coreTargets(weights, scheme, fit.odpGmax, wmax);
+    this.programmed.set(core, { scheme, weights, targets: t.targets, gmax: t.gmax, wmax: t.wmax });
+    const none = { p50: 0, p90: 0, p99: 0, rms: 0 };
+    return {
+      core, scheme, gmax: t.gmax, capped: t.capped, wmax: t.wmax, jobs: 0, converged: 1, iterationsMean: 0,
+      iterationsHistogram: new Array<number>(31).fill(0), error: none, programmingTimeS: 0,
+      yieldPct: fit.schemes[scheme]?.yield[core] ?? 100,
+    };
+  }
+
+  private fit: FunctionalFit | undefined;
+  private functionalFit(): FunctionalFit {
+    return (this.fit ??= loadFit());
+  }
+
+  /**
+   * The chip as read `t` seconds after programming (drift, noise, compensation): MVMs on
+   * programmed cores at this chip's fidelity. Dispose the view when done.
+   */
+  at(t: number, options: AtOptions = {}): ChipAtTime {
+    this.assertLive();
+    return new ChipAtTime(this, t, options);
   }
 
   /** What was programmed on a core (weights, targets, Gmax), or undefined. */

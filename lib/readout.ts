@@ -6,7 +6,9 @@
 import { ADC, ARCH, MVM, PCM, PROGRAMMING } from "./config.ts";
 import { adcParams } from "./adc.ts";
 import { ArgumentError } from "./validate.ts";
+import { CHIP_CORE, Purpose } from "./rng.ts";
 import type { WasmRuntime } from "./wasm.ts";
+import { DEFAULT_SPARSITY, sparseUniform } from "./workload.ts";
 
 const CELLS = 65536;
 const ROWS = 256;
@@ -138,4 +140,23 @@ export function readChunk(
 /** Nominal ADC counts per unit of W·x (W in [−1, 1], x in INT8 steps) at a core's Gmax. */
 export function countsPerWeightUnit(gmax: number): number {
   return gmax * ARCH.pwmLsbNs.value * CHARGE_LSB_PER_COUNT_NS;
+}
+
+/** The global drift compensation's measurement: Σ|pos − neg| over the calibration inputs
+ * (INT8, n × 256 at calPtr), read with noise keyed after any workload input (index 2^30). */
+export function driftCalibrationSum(
+  rt: WasmRuntime, buf: ReadoutBuffers, scales: PlaneScales, o: ReadOptions, calPtr: number, n: number, outPtr: number, countsPtr: number,
+): number {
+  readChunk(rt, buf, scales, o, calPtr, n, 1 << 30, outPtr, countsPtr);
+  const c = rt.u16(countsPtr, n * ROWS * 2);
+  let s = 0;
+  for (let i = 0; i < c.length; i += 2) s += Math.abs(c[i]! - c[i + 1]!);
+  return s;
+}
+
+/** The calibration inputs of a chip (seed): MVM.driftCalibrationInputs sparse uniform INT8 vectors. */
+export function driftCalibrationInputs(seed: bigint): Int8Array {
+  const n = MVM.driftCalibrationInputs.value * 256;
+  const u = sparseUniform(seed, CHIP_CORE, Purpose.DRIFT_CALIBRATION, n, DEFAULT_SPARSITY);
+  return Int8Array.from(u, (v) => Math.round(127 * v));
 }

@@ -49,7 +49,8 @@ test("per-core metrics equal a direct float64 least-squares computation on the s
     assert.ok(got.alpha > 1 && r.times[0]!.alpha < got.alpha, "drift compensation grows with time");
     assert.is(r.weightError.length, 11);
     const histCount = r.hist.total.reduce((a, b) => a + b, 0);
-    assert.is(histCount, 128 * 256);
+    // Errors beyond ±32 INT8 (defective cells) fall outside the histogram's range.
+    assert.ok(histCount <= 128 * 256 && histCount > 0.99 * 128 * 256, `${histCount} in range`);
   } finally {
     for (const p of Object.values(buf)) rt.free(p);
     freeShared(rt, sh);
