@@ -3,9 +3,9 @@
 // a plain-JS loop in the same run, and numpy's float32 matrix product (one BLAS thread)
 // when python3 with numpy is present.
 // Usage: node --import tsx bench/mvm.bench.ts [--quick]
-import { spawnSync } from "node:child_process";
 import { Bench } from "tinybench";
 import { WasmRuntime } from "../lib/wasm.ts";
+import { numpyGmacs } from "./numpy.ts";
 import { writeResult } from "./results.ts";
 
 const quick = process.argv.includes("--quick");
@@ -64,23 +64,6 @@ function gmacs(name: string, batch: number): number {
   return (N * N * batch) / (r.latency.p50 * 1e-3) / 1e9;
 }
 
-/** numpy float32 W @ X on one thread (OPENBLAS/OMP/MKL threads = 1), GMAC/s; null if absent. */
-function numpyGmacs(batch: number): number | null {
-  const py = `
-import time, numpy as np
-W = np.random.rand(${N}, ${N}).astype(np.float32); X = np.random.rand(${N}, ${batch}).astype(np.float32)
-for _ in range(20): W @ X
-best = 1e9
-for _ in range(${quick ? 5 : 20}):
-    t = time.perf_counter(); n = 0
-    while n < 50: W @ X; n += 1
-    best = min(best, (time.perf_counter() - t) / n)
-print(${N} * ${N} * ${batch} / best / 1e9)`;
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const r = spawnSync("python3", ["-c", py], { encoding: "utf8", env });
-  return r.status === 0 ? Number(r.stdout.trim()) : null;
-}
-
 const result = {
   shape: { rows: N, cols: N },
   gmacs: {
@@ -91,8 +74,8 @@ const result = {
     f32Batch1: gmacs("f32 batch 1", 1),
     f32Batch1024: gmacs("f32 batch 1024", B),
     plainJsBatch1: gmacs("plain JS batch 1", 1),
-    numpyBatch1: numpyGmacs(1),
-    numpyBatch1024: numpyGmacs(B),
+    numpyBatch1: numpyGmacs(N, 1, quick),
+    numpyBatch1024: numpyGmacs(N, B, quick),
   },
 };
 const g = result.gmacs;

@@ -128,6 +128,7 @@ export class ChipAtTime {
     const y = new Int8Array(batch * N);
     const counts = options.counts ? new Uint16Array(batch * N * 2) : undefined;
     setLdpuGain(rt, buf, gain);
+    if (!functional) loadPlanes(rt, buf, st.planes, st.planes + CELLS * 4, st.planes + 2 * CELLS * 4);
     for (let b0 = 0; b0 < batch; b0 += CHUNK) {
       const n = Math.min(CHUNK, batch - b0);
       rt.i8(xPtr, n * N).set(x instanceof Int8Array ? x.subarray(b0 * N, (b0 + n) * N) : Int8Array.from({ length: n * N }, (_, i) => x[b0 * N + i]!));
@@ -137,7 +138,6 @@ export class ChipAtTime {
         k.mvmI16(st.planes, N, N, buf.inputs, n, buf.dots);
         k.functionalReadout(buf.dots, N, n, countsPerWeightUnit(pc.gmax) / pc.wmax / st.scales.qG, buf.ldpu, 0, outPtr);
       } else {
-        loadPlanes(rt, buf, st.planes, st.planes + CELLS * 4, st.planes + 2 * CELLS * 4);
         readChunk(rt, buf, st.scales, this.readOptions(c.index), xPtr, n, first + b0, outPtr, counts ? countsPtr : 0);
         if (counts) counts.set(rt.u16(countsPtr, n * N * 2), b0 * N * 2);
       }

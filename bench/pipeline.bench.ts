@@ -1,0 +1,67 @@
+// The full MVM pipeline of one 256 × 256 core at batch 1,024 on one thread, through the
+// public API (chip.at(t).mvm): physical (drift planes, read noise, leakage, 4-phase
+// charges, ADC counters, FP16 LDPU) and functional (fitted weight noise, 12-bit ADC and
+// LDPU quantisation), against numpy's float32 product and the project's f32 SIMD kernel
+// measured in the same run.
+// Usage: node --import tsx bench/pipeline.bench.ts [--quick]
+import { Bench } from "tinybench";
+import { Chip } from "../lib/chip.ts";
+import { WasmRuntime } from "../lib/wasm.ts";
+import { characterisationWeights, sparseUniform } from "../lib/workload.ts";
+import { numpyGmacs } from "./numpy.ts";
+import { writeResult } from "./results.ts";
+
+const quick = process.argv.includes("--quick");
+const N = 256;
+const B = 1024;
+const W = characterisationWeights(1n, 0);
+const X = Int8Array.from(sparseUniform(1n, 0, 7, B * N), (v) => Math.round(127 * v));
+
+const phys = Chip.create({ seed: 1n });
+phys.program(0, W, { scheme: "tdp" });
+const func = Chip.create({ seed: 1n, fidelity: "functional" });
+func.program(0, W, { scheme: "tdp" });
+const atP = phys.at(25);
+const atF = func.at(25);
+atP.mvm(0, X.subarray(0, N)); // the drift planes and compensation are per view, measured once
+atF.mvm(0, X.subarray(0, N));
+
+const rt = WasmRuntime.get();
+const wf = rt.alloc(N * N * 4);
+const xf = rt.alloc(B * N * 4);
+const yf = rt.alloc(B * N * 4);
+rt.f32(wf, N * N).set(W);
+rt.f32(xf, B * N).set(X);
+
+const bench = new Bench({ name: "pipeline", time: quick ? 300 : 1500, warmupTime: 100 });
+bench
+  .add("physical batch 1024", () => void atP.mvm(0, X))
+  .add("functional batch 1024", () => void atF.mvm(0, X))
+  .add("f32 kernel batch 1024", () => rt.kernels.mvmF32(wf, N, N, xf, B, yf));
+await bench.run();
+
+const gmacs = (name: string) => {
+  const r = bench.tasks.find((t) => t.name === name)!.result as unknown as { latency: { p50: number } };
+  return (N * N * B) / (r.latency.p50 * 1e-3) / 1e9;
+};
+const physical = gmacs("physical batch 1024");
+const functional = gmacs("functional batch 1024");
+const f32 = gmacs("f32 kernel batch 1024");
+const numpy = numpyGmacs(N, B, quick);
+const result = {
+  shape: { rows: N, cols: N, batch: B },
+  pipelinePhysical: { mvmPerS: (physical * 1e9) / (N * N), gmacs: physical, ratioToNumpy: numpy ? physical / numpy : null, ratioToF32: physical / f32 },
+  pipelineFunctional: { mvmPerS: (functional * 1e9) / (N * N), gmacs: functional, ratioToNumpy: numpy ? functional / numpy : null, ratioToF32: functional / f32 },
+  references: { numpyGmacs: numpy, f32KernelGmacs: f32 },
+};
+console.table({
+  physical: { "GMAC/s": physical.toFixed(2), "× numpy": numpy ? (physical / numpy).toFixed(2) : "n/a", "× f32 kernel": (physical / f32).toFixed(2) },
+  functional: { "GMAC/s": functional.toFixed(2), "× numpy": numpy ? (functional / numpy).toFixed(2) : "n/a", "× f32 kernel": (functional / f32).toFixed(2) },
+  "numpy f32 (1 thread)": { "GMAC/s": numpy?.toFixed(2) ?? "n/a" },
+  "f32 SIMD kernel": { "GMAC/s": f32.toFixed(2) },
+});
+console.log(`wrote ${writeResult("pipeline", result)}`);
+atP.dispose();
+atF.dispose();
+phys.dispose();
+func.dispose();
