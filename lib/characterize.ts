@@ -161,7 +161,7 @@ export async function characterize(options: CharacterizeOptions = {}): Promise<C
     const engine = digitalEngineErrors(seed, sh, digitalCores, (d, n) => progress("digital engine", d, n));
     const results: SchemeResult[] = [];
     for (const scheme of schemes) {
-      const prog = await chip.programAll((c) => characterisationWeights(seed, c), { scheme, threads }, (d, n) => progress(`programming ${scheme}`, d, n));
+      const prog = await chip.programAll((c) => characterisationWeights(seed, c), { scheme, threads, cores: nCores }, (d, n) => progress(`programming ${scheme}`, d, n));
       const cores = await mapTasks<string, CoreCharacterization>(
         nCores, threads, characterizeBytes(nInputs, times.length),
         (core, buf) => {

@@ -27,8 +27,10 @@ export interface ProgramOptions {
   /** Shape of `weights` (row-major); default 256 × 256. Smaller matrices are zero-filled. */
   rows?: number;
   cols?: number;
+  /** programAll: program cores 0..cores−1 only (default all 64). */
+  cores?: number;
 }
-const PROGRAM_KEYS = ["scheme", "wmax", "rows", "cols", "threads"] as const;
+const PROGRAM_KEYS = ["scheme", "wmax", "rows", "cols", "threads", "cores"] as const;
 
 export interface ChipProgramResult {
   scheme: Scheme;
@@ -190,12 +192,13 @@ export class Chip {
     }
     const threads = checkThreads(options.threads ?? defaultThreads());
     const get = typeof weights === "function" ? weights : (i: number) => weights[i]!;
+    const nCores = intInRange(options.cores ?? this.cores.length, 1, this.cores.length, "cores");
     const dev = await this.measure({ threads });
     // Targets are prepared per task on the main thread, overlapping the workers' kernels.
     const prepared: ReturnType<typeof prepareProgram>[] = [];
     const rt = WasmRuntime.get();
     const cores = await mapTasks<keyof typeof PROGRAM_BYTES, CoreProgramResult>(
-      this.cores.length,
+      nCores,
       threads,
       PROGRAM_BYTES,
       (i, buf) => {
@@ -219,7 +222,7 @@ export class Chip {
       scheme,
       seed: this.seed.toString(),
       gmax: cores.map((r) => r.gmax),
-      yield: dev.cores.map((m) => m.yieldPct),
+      yield: dev.cores.slice(0, nCores).map((m) => m.yieldPct),
       converged: jobs ? wsum((r) => r.converged) : 1,
       iterations: wsum((r) => r.iterationsMean),
       programmingTimeS: Math.max(...cores.map((r) => r.programmingTimeS)),

@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import { chipInfo, formatInfo } from "./info.ts";
 import { characterizeCommand } from "./commands/characterize.ts";
+import { driftCommand } from "./commands/drift.ts";
 import { programCommand } from "./commands/program.ts";
 import { shutdownPool } from "./pool.ts";
 
@@ -78,6 +79,29 @@ function program(out: (s: string) => void): Command {
     )
     .action(async (opts) => characterizeCommand(opts, out));
 
+  cmd
+    .command("drift")
+    .description("Monte Carlo drift study: N simulated chips (independent seeds) × read times, the characterisation workload on each; mean, std and percentiles with and without drift compensation")
+    .option("--trials <n>", "simulated chips", "8")
+    .option("--times <list>", "read times since programming: seconds or with a unit (s, min, h, d, w, mo, y)", "25,1h,1d,1w,1mo")
+    .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
+    .option("--cores <n>", "cores per chip in the workload (1..64)", "8")
+    .option("--inputs <n>", "input vectors per core (256..65536)", "1024")
+    .option("--phases <n>", "read mode: 4 or 1", "4")
+    .option("--fidelity <level>", "physical or functional", "physical")
+    .option("--fit <file>", "functional fit (default lib/functional-fit.json)")
+    .option("--seed <n>", "study seed; chip i gets a seed derived from (seed, i)", "1")
+    .option("--checkpoint <file>", "JSONL checkpoint of finished (chip, time) results (default <out>/checkpoint.jsonl with --out)")
+    .option("--resume", "skip what the checkpoint already holds (same settings required)")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (index.html, SVG, report.json) and the checkpoint")
+    .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption",
+    )
+    .action(async (opts) => driftCommand(opts, out));
+
   return cmd;
 }
 
@@ -103,5 +127,7 @@ function reportError(e: unknown, argv: string[]): number {
   const debug = argv.includes("--debug");
   const err = e as Error;
   process.stderr.write(`hermes-sim: ${debug ? (err.stack ?? err.message) : err.message}\n`);
+  // A run stopped by SIGINT/SIGTERM (its checkpoint kept): the shell's 128 + SIGINT.
+  if (err.name === "StudyAbortedError" || err.name === "AbortError") return 130;
   return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
 }

@@ -62,7 +62,11 @@ export async function shutdownPool(): Promise<void> {
 /** Run one task inline or on the pool; failures name the task. */
 export async function run(task: Task, threads: number): Promise<unknown> {
   try {
-    if (threads === 1) return runTask(task);
+    if (threads === 1) {
+      // Inline, but yield to the event loop first so signals and progress are handled.
+      await new Promise((r) => setImmediate(r));
+      return runTask(task);
+    }
     return await piscina(threads).run(task);
   } catch (e) {
     throw new TaskError(taskName(task), e);

@@ -1,0 +1,140 @@
+// `hermes-sim drift`: a Monte Carlo drift study over simulated chips (lib/drift-study.ts).
+
+import { join } from "node:path";
+import { FIDELITIES, type Fidelity } from "../config.ts";
+import { DEFAULT_TIMES } from "../characterize.ts";
+import { driftStudy } from "../drift-study.ts";
+import { formatDuration, parseDurations } from "../duration.ts";
+import { loadFit } from "../functional-fit.ts";
+import type { SeriesPoint, StudyResult } from "../montecarlo.ts";
+import { defaultThreads } from "../pool.ts";
+import { progressBar } from "../progress.ts";
+import { parsePhases } from "../readout.ts";
+import { writeReport } from "../report/html.ts";
+import { lineChart, type Series } from "../report/svg.ts";
+import { withSignalHandling } from "../signals.ts";
+import { parseScheme } from "../targets.ts";
+import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
+
+export interface DriftCommandOptions {
+  trials: string;
+  times?: string;
+  scheme: string;
+  cores: string;
+  inputs: string;
+  phases: string;
+  fidelity: string;
+  fit?: string;
+  seed: string;
+  threads?: string;
+  checkpoint?: string;
+  resume?: boolean;
+  json?: boolean;
+  out?: string;
+}
+
+function intArg(text: string, lo: number, hi: number, argument: string): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || n < lo || n > hi) throw new ArgumentError(argument, `an integer in ${lo}..${hi}`, text);
+  return n;
+}
+
+export async function driftCommand(opts: DriftCommandOptions, out: (s: string) => void): Promise<void> {
+  const seed = parseSeedArg(opts.seed, "--seed");
+  const trials = intArg(opts.trials, 1, 1 << 20, "--trials");
+  const times = opts.times ? parseDurations(opts.times, "--times") : DEFAULT_TIMES;
+  const scheme = parseScheme(opts.scheme, "--scheme");
+  const cores = intArg(opts.cores, 1, 64, "--cores");
+  const inputs = intArg(opts.inputs, 256, 65536, "--inputs");
+  const phases = parsePhases(opts.phases, "--phases");
+  const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
+  const fit = opts.fit ? loadFit(opts.fit) : undefined;
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  const path = opts.checkpoint ?? (opts.out ? join(opts.out, "checkpoint.jsonl") : undefined);
+  if (opts.resume && !path) throw new ArgumentError("--resume", "a checkpoint (--checkpoint FILE or --out DIR)", true);
+  const t0 = performance.now();
+  const bar = progressBar("drift study: chips", { json: opts.json });
+  const r = await withSignalHandling(
+    (signal) =>
+      driftStudy({
+        seed, trials, times, scheme, cores, inputs, phases, fidelity, threads, signal, onProgress: bar.update,
+        ...(fit ? { fit } : {}),
+        ...(path ? { checkpoint: { path, resume: opts.resume ?? false } } : {}),
+      }),
+    { what: "drift study" },
+  ).finally(() => bar.done());
+  const wallS = (performance.now() - t0) / 1000;
+  const doc = {
+    seed: r.seed, threads, trials: r.trials, times: r.times, options: r.options, studyHash: r.studyHash,
+    series: r.series, digest: r.digest, ...(path ? { checkpoint: path } : {}), wallS: Number(wallS.toFixed(2)),
+  };
+  let report: string | undefined;
+  if (opts.out) {
+    report = writeReport(
+      opts.out,
+      `hermes-sim: drift study over ${r.trials} simulated chips (${scheme}, seed ${r.seed})`,
+      [
+        ["chips × read times", `${r.trials} × ${r.times.length}`],
+        ["workload", `${cores} cores × ${inputs} inputs, ${phases}-phase, ${fidelity}`],
+        ["ε_total at the last time (mean ± std)", meanStd(r, r.times[r.times.length - 1]!, "total")],
+        ["the same without drift compensation", meanStd(r, r.times[r.times.length - 1]!, "totalNoCompensation")],
+        ["simulation wall time", `${wallS.toFixed(1)} s on ${threads} thread${threads === 1 ? "" : "s"}`],
+      ],
+      [{ file: "drift-bands", caption: "Mean (solid) and 5th–95th percentile band (dashed) over simulated chips", svg: bandsFigure(r) }],
+      doc,
+    );
+  }
+  if (opts.json) {
+    out(JSON.stringify(doc) + "\n");
+    return;
+  }
+  out(
+    [
+      `drift study: ${r.trials} chips, scheme ${scheme}, ${cores} cores × ${inputs} inputs, ${fidelity}, ${wallS.toFixed(1)} s on ${threads} thread${threads === 1 ? "" : "s"}`,
+      `  time    ε_total (mean ± std, p5–p95)          without compensation`,
+      ...r.times.map((t) => {
+        const a = point(r, t, "total");
+        const b = point(r, t, "totalNoCompensation");
+        return `  ${formatDuration(t).padEnd(6)}  ${a.mean.toFixed(4)} ± ${(a.std ?? 0).toFixed(4)} (${a.p05.toFixed(4)}–${a.p95.toFixed(4)})   ${b.mean.toFixed(4)} ± ${(b.std ?? 0).toFixed(4)}`;
+      }),
+      `  digest ${r.digest.slice(0, 16)}…${path ? `; checkpoint ${path}` : ""}`,
+      ...(report ? [`report: ${report}`] : []),
+    ].join("\n") + "\n",
+  );
+}
+
+function point(r: StudyResult, t: number, metric: string): SeriesPoint {
+  return r.series.find((p) => p.t === t && p.metric === metric)!;
+}
+
+function meanStd(r: StudyResult, t: number, metric: string): string {
+  const p = point(r, t, metric);
+  return `${p.mean.toFixed(4)} ± ${(p.std ?? 0).toFixed(4)}`;
+}
+
+function bandsFigure(r: StudyResult): string {
+  const series: Series[] = [];
+  const colors: Record<string, string> = { total: "#3a7bd5", linear: "#5cb85c", residual: "#f0ad4e", totalNoCompensation: "#999" };
+  for (const m of ["total", "linear", "residual", "totalNoCompensation"]) {
+    const pts = r.times.map((t) => point(r, t, m));
+    const c = colors[m]!;
+    series.push({ name: `ε_${m}`, x: r.times, y: pts.map((p) => p.mean), color: c, markers: true });
+    series.push({ name: `ε_${m} p5`, x: r.times, y: pts.map((p) => p.p05), color: c, dashed: true, opacity: 0.6 });
+    series.push({ name: `ε_${m} p95`, x: r.times, y: pts.map((p) => p.p95), color: c, dashed: true, opacity: 0.6 });
+  }
+  return lineChart(series, {
+    title: `Normalised MVM errors over ${r.trials} simulated chips against time`,
+    xLabel: "time since programming (s)",
+    yLabel: "‖ε‖₂ / ‖y_fp‖₂",
+    logX: true,
+    yMin: 0,
+    yMax: 1.6 * Math.max(...r.series.filter((p) => p.metric === "totalNoCompensation").map((p) => p.p95)),
+    legend: [
+      { name: "ε_total (compensated)", color: colors["total"]! },
+      { name: "ε_linear", color: colors["linear"]! },
+      { name: "ε_residual", color: colors["residual"]! },
+      { name: "ε_total without compensation", color: colors["totalNoCompensation"]! },
+      { name: "5th / 95th percentile over chips", color: "#555", dashed: true },
+    ],
+  });
+}

@@ -1,0 +1,58 @@
+// Monte Carlo drift studies (`hermes-sim drift`): N simulated chips, each with its own
+// seed (lib/montecarlo.ts trialSeed), run the characterisation workload for one scheme
+// at a list of read times; per time, the distribution over chips of the normalised MVM
+// errors with and without global drift compensation. Trials run one after another, each
+// using every thread (cores are sharded on the pool), so results do not depend on the
+// thread count; a JSONL checkpoint keeps every finished (trial, time).
+
+import { characterize } from "./characterize.ts";
+import type { Fidelity } from "./config.ts";
+import type { FunctionalFit } from "./functional-fit.ts";
+import { runStudy, type StudyResult } from "./montecarlo.ts";
+import type { Phases } from "./readout.ts";
+import type { Scheme } from "./targets.ts";
+
+export interface DriftStudyOptions {
+  seed: bigint;
+  trials: number;
+  times: number[];
+  scheme: Scheme;
+  cores: number;
+  inputs: number;
+  phases: Phases;
+  fidelity: Fidelity;
+  fit?: FunctionalFit;
+  threads: number;
+  checkpoint?: { path: string; resume?: boolean; overwrite?: boolean };
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** The metrics of one trial at each time. */
+export const DRIFT_METRICS = ["total", "linear", "residual", "totalNoCompensation", "alpha", "equivalentBits"] as const;
+
+export async function driftStudy(o: DriftStudyOptions): Promise<StudyResult> {
+  return runStudy({
+    seed: o.seed,
+    trials: o.trials,
+    times: o.times,
+    options: { scheme: o.scheme, cores: o.cores, inputs: o.inputs, phases: o.phases, fidelity: o.fidelity, workload: "characterisation (uniform, 30 % zeros)" },
+    concurrency: 1,
+    ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    runTrial: async (_trial, seed, times) => {
+      // Let the event loop run between chips (signals, progress), even when all work is inline.
+      await new Promise((r) => setImmediate(r));
+      const r = await characterize({
+        seed, schemes: [o.scheme], cores: o.cores, inputs: o.inputs, times, phases: o.phases, threads: o.threads,
+        fidelity: o.fidelity, digitalCores: Math.min(o.cores, 2), ...(o.fit ? { fit: o.fit } : {}),
+      });
+      const s = r.results[0]!;
+      return s.drift.map((d) => ({
+        total: d.total, linear: d.linear, residual: d.residual, totalNoCompensation: d.totalNoCompensation, alpha: d.alpha,
+        equivalentBits: s.equivalentBits,
+      }));
+    },
+  });
+}
