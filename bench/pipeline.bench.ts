@@ -6,6 +6,7 @@
 // Usage: node --import tsx bench/pipeline.bench.ts [--quick]
 import { Bench } from "tinybench";
 import { Chip } from "../lib/chip.ts";
+import { shutdownPool } from "../lib/pool.ts";
 import { WasmRuntime } from "../lib/wasm.ts";
 import { characterisationWeights, sparseUniform } from "../lib/workload.ts";
 import { numpyGmacs } from "./numpy.ts";
@@ -44,6 +45,22 @@ const gmacs = (name: string) => {
   const r = bench.tasks.find((t) => t.name === name)!.result as unknown as { latency: { p50: number } };
   return (N * N * B) / (r.latency.p50 * 1e-3) / 1e9;
 };
+// Batch sharding over the pool: physical pipeline, batch 8,192, one thread vs two.
+const BIG = new Int8Array(8 * B * N).map((_, i) => X[i % X.length]!);
+async function best(fn: () => Promise<unknown> | unknown, reps = quick ? 2 : 4): Promise<number> {
+  let m = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await fn();
+    m = Math.min(m, performance.now() - t);
+  }
+  return m;
+}
+await atP.mvmParallel(0, BIG, { threads: 2 }); // start the pool
+const oneThread = await best(() => atP.mvm(0, BIG));
+const twoThreads = await best(() => atP.mvmParallel(0, BIG, { threads: 2 }));
+await shutdownPool();
+
 const physical = gmacs("physical batch 1024");
 const functional = gmacs("functional batch 1024");
 const f32 = gmacs("f32 kernel batch 1024");
@@ -53,6 +70,7 @@ const result = {
   pipelinePhysical: { mvmPerS: (physical * 1e9) / (N * N), gmacs: physical, ratioToNumpy: numpy ? physical / numpy : null, ratioToF32: physical / f32 },
   pipelineFunctional: { mvmPerS: (functional * 1e9) / (N * N), gmacs: functional, ratioToNumpy: numpy ? functional / numpy : null, ratioToF32: functional / f32 },
   references: { numpyGmacs: numpy, f32KernelGmacs: f32 },
+  threads2Speedup: { batch: 8 * B, oneThreadMs: oneThread, twoThreadsMs: twoThreads, speedup: oneThread / twoThreads },
 };
 console.table({
   physical: { "GMAC/s": physical.toFixed(2), "× numpy": numpy ? (physical / numpy).toFixed(2) : "n/a", "× f32 kernel": (physical / f32).toFixed(2) },
@@ -60,6 +78,7 @@ console.table({
   "numpy f32 (1 thread)": { "GMAC/s": numpy?.toFixed(2) ?? "n/a" },
   "f32 SIMD kernel": { "GMAC/s": f32.toFixed(2) },
 });
+console.log(`batch ${8 * B} physical: 1 thread ${oneThread.toFixed(1)} ms, 2 threads ${twoThreads.toFixed(1)} ms: ${(oneThread / twoThreads).toFixed(2)}×`);
 console.log(`wrote ${writeResult("pipeline", result)}`);
 atP.dispose();
 atF.dispose();

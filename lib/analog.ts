@@ -14,9 +14,10 @@ import { MVM } from "./config.ts";
 import type { Chip } from "./chip.ts";
 import { checkTime, DRIFT_PARAM_COUNT, driftParams, timeKey, writeTimes } from "./drift.ts";
 import { fitAt, loadFit, type FunctionalFit } from "./functional-fit.ts";
+import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
 import {
-  CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationInputs, driftCalibrationSum, loadPlanes, parsePhases, readChunk,
-  setLdpuGain, type Phases, type PlaneScales, type ReadoutBuffers,
+  CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationInputs, driftCalibrationSum, loadPlanes, parsePhases, readTaskInto,
+  type Phases, type PlaneScales, type ReadTask, type ReadoutBuffers,
 } from "./readout.ts";
 import type { Scheme } from "./targets.ts";
 import { ArgumentError, knownKeys } from "./validate.ts";
@@ -95,6 +96,63 @@ export class ChipAtTime {
 
   /** MVMs of `batch` INT8 input vectors (x: batch × 256, values −128..127) on a programmed core. */
   mvm(core: number, x: Int8Array | ArrayLike<number>, options: MvmOptions = {}): MvmResult {
+    const p = this.prepare(core, x, options);
+    const rt = this.rt;
+    const buf = (this.buf ??= scratchBuffers(rt));
+    const xPtr = rt.scratch("at.x", CHUNK * N);
+    const outPtr = rt.scratch("at.y", CHUNK * N);
+    const countsPtr = rt.scratch("at.counts", CHUNK * N * 4);
+    const y = new Int8Array(p.batch * N);
+    const counts = options.counts ? new Uint16Array(p.batch * N * 2) : undefined;
+    for (let b0 = 0; b0 < p.batch; b0 += CHUNK) {
+      const n = Math.min(CHUNK, p.batch - b0);
+      rt.i8(xPtr, n * N).set(p.x.subarray(b0 * N, (b0 + n) * N));
+      readTaskInto(rt, { ...p.task, xPtr, n, firstInput: p.first + b0, outPtr, countsPtr: counts ? countsPtr : 0, buf });
+      y.set(rt.i8(outPtr, n * N), b0 * N);
+      if (counts) counts.set(rt.u16(countsPtr, n * N * 2), b0 * N * 2);
+    }
+    return { y, outputScale: p.outputScale, alpha: p.alpha, ...(counts ? { counts } : {}) };
+  }
+
+  /**
+   * `mvm` on `threads` worker threads (default: all cores), the batch sharded in slices
+   * of at least 256 inputs: the same bits as `mvm` for any thread count.
+   */
+  async mvmParallel(core: number, x: Int8Array | ArrayLike<number>, options: MvmOptions & { threads?: number } = {}): Promise<MvmResult> {
+    const { threads: th, ...rest } = options;
+    const threads = checkThreads(th ?? defaultThreads());
+    const p = this.prepare(core, x, rest);
+    const rt = this.rt;
+    const slice = Math.max(CHUNK, Math.ceil(p.batch / (4 * threads) / CHUNK) * CHUNK);
+    const slices = Math.ceil(p.batch / slice);
+    const xPtr = rt.alloc(p.batch * N);
+    const outPtr = rt.alloc(p.batch * N);
+    const countsPtr = rest.counts ? rt.alloc(p.batch * N * 4) : 0;
+    try {
+      rt.i8(xPtr, p.batch * N).set(p.x);
+      await mapTasks<keyof typeof READOUT_BYTES, number>(slices, threads, READOUT_BYTES, (i, buf) => {
+        const b0 = i * slice;
+        const n = Math.min(slice, p.batch - b0);
+        return {
+          kind: "read",
+          task: {
+            ...p.task, xPtr: xPtr + b0 * N, n, firstInput: p.first + b0, outPtr: outPtr + b0 * N,
+            countsPtr: countsPtr ? countsPtr + b0 * N * 4 : 0, buf: buf as ReadoutBuffers,
+          },
+        };
+      });
+      const y = rt.i8(outPtr, p.batch * N).slice();
+      const counts = countsPtr ? rt.u16(countsPtr, p.batch * N * 2).slice() : undefined;
+      return { y, outputScale: p.outputScale, alpha: p.alpha, ...(counts ? { counts } : {}) };
+    } finally {
+      rt.free(xPtr);
+      rt.free(outPtr);
+      if (countsPtr) rt.free(countsPtr);
+    }
+  }
+
+  /** Check the arguments, make the core's state at t, and describe the read. */
+  private prepare(core: number, x: Int8Array | ArrayLike<number>, options: MvmOptions) {
     if (this.disposed) throw new Error("this chip view has been disposed");
     knownKeys(options, MVM_KEYS, "mvm options");
     const c = this.chip.core(core);
@@ -111,39 +169,21 @@ export class ChipAtTime {
     }
     const first = options.firstInput ?? 0;
     if (!Number.isInteger(first) || first < 0 || first >= 2 ** 30) throw new ArgumentError("firstInput", "an integer in 0..2^30 − 1", first);
-    const batch = x.length / N;
     const outputScale = options.outputScale ?? defaultOutputScale(pc.weights);
     if (!(outputScale > 0) || !Number.isFinite(outputScale)) throw new ArgumentError("outputScale", "a finite number > 0", outputScale);
     const functional = this.chip.fidelity === "functional";
     if (options.counts && functional) throw new ArgumentError("counts", "physical fidelity (the functional model has no counters)", true);
-    const rt = this.rt;
-    const buf = (this.buf ??= Object.fromEntries(
-      Object.entries(READOUT_BYTES).map(([k, b]) => [k, rt.scratch(`at.${k}`, b)]),
-    ) as ReadoutBuffers);
     const st = this.state(c.index, pc.scheme, pc.weights, pc.wmax);
     const gain = ((outputScale * pc.wmax) / countsPerWeightUnit(pc.gmax)) * st.gainFactor;
-    const xPtr = rt.scratch("at.x", CHUNK * N);
-    const outPtr = rt.scratch("at.y", CHUNK * N);
-    const countsPtr = rt.scratch("at.counts", CHUNK * N * 4);
-    const y = new Int8Array(batch * N);
-    const counts = options.counts ? new Uint16Array(batch * N * 2) : undefined;
-    setLdpuGain(rt, buf, gain);
-    if (!functional) loadPlanes(rt, buf, st.planes, st.planes + CELLS * 4, st.planes + 2 * CELLS * 4);
-    for (let b0 = 0; b0 < batch; b0 += CHUNK) {
-      const n = Math.min(CHUNK, batch - b0);
-      rt.i8(xPtr, n * N).set(x instanceof Int8Array ? x.subarray(b0 * N, (b0 + n) * N) : Int8Array.from({ length: n * N }, (_, i) => x[b0 * N + i]!));
-      if (functional) {
-        const k = rt.kernels;
-        k.prepareInputs(xPtr, n, N, 4, buf.inputs, buf.inputs + CHUNK * 512, buf.inputs + 2 * CHUNK * 512, buf.phases);
-        k.mvmI16(st.planes, N, N, buf.inputs, n, buf.dots);
-        k.functionalReadout(buf.dots, N, n, countsPerWeightUnit(pc.gmax) / pc.wmax / st.scales.qG, buf.ldpu, 0, outPtr);
-      } else {
-        readChunk(rt, buf, st.scales, this.readOptions(c.index), xPtr, n, first + b0, outPtr, counts ? countsPtr : 0);
-        if (counts) counts.set(rt.u16(countsPtr, n * N * 2), b0 * N * 2);
-      }
-      y.set(rt.i8(outPtr, n * N), b0 * N);
-    }
-    return { y, outputScale, alpha: this.compensation ? st.alpha : 1, ...(counts ? { counts } : {}) };
+    const task: Omit<ReadTask, "xPtr" | "n" | "firstInput" | "outPtr" | "countsPtr" | "buf"> = {
+      read: this.readOptions(c.index),
+      planes: st.planes,
+      scales: st.scales,
+      gain,
+      ...(functional ? { functionalCountsPerUnit: countsPerWeightUnit(pc.gmax) / pc.wmax / st.scales.qG } : {}),
+    };
+    const xi = x instanceof Int8Array ? x : Int8Array.from(x);
+    return { task, x: xi, batch: x.length / N, first, outputScale, alpha: this.compensation ? st.alpha : 1 };
   }
 
   /** The drift compensation factor of a core (measured at first use). */
@@ -163,7 +203,7 @@ export class ChipAtTime {
 
   private readOptions(core: number) {
     const c = this.chip.core(core);
-    return { seed: this.chip.seed, core, adcTable: c.adcs!.ptr, timeKey: timeKey(this.t), phases: this.phases, noise: this.noise };
+    return { seed: this.chip.seed, core, adcTable: c.adcs?.ptr ?? 0, timeKey: timeKey(this.t), phases: this.phases, noise: this.noise };
   }
 
   private state(core: number, scheme: Scheme, weights: Float32Array, wmax: number): CoreState {
@@ -188,9 +228,7 @@ export class ChipAtTime {
       writeTimes(rt, tp, kp, [0, this.t]);
       rt.kernels.readCellsAt(p, c.devicesPtr, tp, kp, 2, both, both + 2 * CELLS * 4, both + 4 * CELLS * 4);
       for (let q = 0; q < 3; q++) rt.u8(planes + q * CELLS * 4, CELLS * 4).set(rt.u8(both + (2 * q + 1) * CELLS * 4, CELLS * 4));
-      const buf = (this.buf ??= Object.fromEntries(
-        Object.entries(READOUT_BYTES).map(([k, b]) => [k, rt.scratch(`at.${k}`, b)]),
-      ) as ReadoutBuffers);
+      const buf = (this.buf ??= scratchBuffers(rt));
       const cal = rt.scratch("at.cal", MVM.driftCalibrationInputs.value * N);
       const n = MVM.driftCalibrationInputs.value;
       rt.i8(cal, n * N).set(driftCalibrationInputs(this.chip.seed));
@@ -239,6 +277,10 @@ export class ChipAtTime {
       rt.free(w);
     }
   }
+}
+
+function scratchBuffers(rt: WasmRuntime): ReadoutBuffers {
+  return Object.fromEntries(Object.entries(READOUT_BYTES).map(([k, b]) => [k, rt.scratch(`at.${k}`, b)])) as ReadoutBuffers;
 }
 
 /** 127 / (4 · rms of W·x) for uniform full-range 8-bit inputs (E[x²] = 127²/3) and 70 % non-zero. */

@@ -160,3 +160,43 @@ export function driftCalibrationInputs(seed: bigint): Int8Array {
   const u = sparseUniform(seed, CHIP_CORE, Purpose.DRIFT_CALIBRATION, n, DEFAULT_SPARSITY);
   return Int8Array.from(u, (v) => Math.round(127 * v));
 }
+
+/** One slice of a batch MVM (a pool task): everything by pointer into the shared memory. */
+export interface ReadTask {
+  read: ReadOptions;
+  /** Physical: G, S, V f32 planes at t (3 × 65,536); functional: int16 noisy weights. */
+  planes: number;
+  scales: PlaneScales;
+  /** Functional fidelity: ADC counts per unit of the int16 dot product. */
+  functionalCountsPerUnit?: number;
+  /** LDPU gain (INT8 per count). */
+  gain: number;
+  xPtr: number;
+  n: number;
+  firstInput: number;
+  outPtr: number;
+  /** u16 pairs per output, or 0. */
+  countsPtr: number;
+  buf: ReadoutBuffers;
+}
+
+/** Run a slice: INT8 outputs (and counts) for n inputs. */
+export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
+  const buf = t.buf;
+  const k = rt.kernels;
+  setLdpuGain(rt, buf, t.gain);
+  if (t.functionalCountsPerUnit === undefined) loadPlanes(rt, buf, t.planes, t.planes + CELLS * 4, t.planes + 2 * CELLS * 4);
+  for (let b0 = 0; b0 < t.n; b0 += CHUNK) {
+    const n = Math.min(CHUNK, t.n - b0);
+    const x = t.xPtr + b0 * 256;
+    const out = t.outPtr + b0 * ROWS;
+    if (t.functionalCountsPerUnit !== undefined) {
+      k.prepareInputs(x, n, 256, 4, buf.inputs, buf.inputs + CHUNK * 512, buf.inputs + 2 * CHUNK * 512, buf.phases);
+      k.mvmI16(t.planes, ROWS, 256, buf.inputs, n, buf.dots);
+      k.functionalReadout(buf.dots, ROWS, n, t.functionalCountsPerUnit, buf.ldpu, t.read.ldpuFlags ?? 0, out);
+    } else {
+      readChunk(rt, buf, t.scales, t.read, x, n, t.firstInput + b0, out, t.countsPtr ? t.countsPtr + b0 * ROWS * 4 : 0);
+    }
+  }
+  return t.n;
+}

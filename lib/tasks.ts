@@ -5,12 +5,15 @@
 import { characterizeCoreInto, type CharacterizeTask, type CoreCharacterization } from "./characterize-core.ts";
 import { measureCoreInto, type CoreDeviceMeasurement, type MeasureBuffers } from "./devices.ts";
 import type { CoreDeviceStats } from "./pcm-params.ts";
+import { readTaskInto, type ReadTask } from "./readout.ts";
+import { WasmRuntime } from "./wasm.ts";
 import { programCoreInto, type CoreProgramResult, type ProgramBuffers, type ProgramTask } from "./program.ts";
 
 export type Task =
   | { kind: "measure"; seed: bigint; core: number; stats: CoreDeviceStats; buf: MeasureBuffers }
   | { kind: "program"; task: ProgramTask; buf: ProgramBuffers }
   | { kind: "characterize"; task: CharacterizeTask }
+  | { kind: "read"; task: ReadTask }
   | { kind: "fail"; message: string; crash?: boolean }; // for fault tests
 
 export type TaskResult<T extends Task> = T extends { kind: "measure" }
@@ -30,6 +33,8 @@ export function taskName(t: Task): string {
       return `program core ${t.task.core} (${t.task.scheme})`;
     case "characterize":
       return `characterize core ${t.task.core}`;
+    case "read":
+      return `read core ${t.task.read.core} inputs ${t.task.firstInput}..${t.task.firstInput + t.task.n - 1}`;
     case "fail":
       return "fail";
   }
@@ -43,6 +48,8 @@ export function runTask(t: Task): unknown {
       return programCoreInto(t.task, t.buf);
     case "characterize":
       return characterizeCoreInto(t.task);
+    case "read":
+      return readTaskInto(WasmRuntime.get(), t.task);
     case "fail":
       if (t.crash) process.exit(3);
       throw new Error(t.message);

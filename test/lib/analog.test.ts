@@ -56,6 +56,24 @@ test("physical: outputs follow W·x within the chip's error; compensation, noise
   }
 });
 
+test("batch MVM sharded over threads: the same bits as one call, any thread count", async () => {
+  const chip = Chip.create({ seed: 3n });
+  try {
+    chip.program(0, W, { scheme: "odp" });
+    const at = chip.at(3600);
+    const big = new Int8Array(1280 * 256).map((_, i) => X[i % X.length]! ^ (i >> 16));
+    const one = at.mvm(0, big, { firstInput: 77, counts: true });
+    const two = await at.mvmParallel(0, big, { firstInput: 77, counts: true, threads: 2 });
+    const three = await at.mvmParallel(0, big, { firstInput: 77, threads: 3 });
+    assert.equal(Array.from(two.y), Array.from(one.y));
+    assert.equal(Array.from(two.counts!), Array.from(one.counts!));
+    assert.equal(Array.from(three.y), Array.from(one.y));
+    at.dispose();
+  } finally {
+    chip.dispose();
+  }
+});
+
 test("functional: the fitted weight noise gives the physical level's error", () => {
   const chip = Chip.create({ seed: 3n, fidelity: "functional" });
   try {
