@@ -1,9 +1,10 @@
 // Monte Carlo drift studies (`hermes-sim drift`): N simulated chips, each with its own
 // seed (lib/montecarlo.ts trialSeed), run the characterisation workload for one scheme
 // at a list of read times; per time, the distribution over chips of the normalised MVM
-// errors with and without global drift compensation. Trials run one after another, each
-// using every thread (cores are sharded on the pool), so results do not depend on the
-// thread count; a JSONL checkpoint keeps every finished (trial, time).
+// errors with and without global drift compensation. `threads` trials are in flight at
+// once, each sharding its cores over the shared pool; results depend only on each trial's
+// seed, never on the thread count or the order of completion; a JSONL checkpoint keeps
+// every finished (trial, time).
 
 import { characterize } from "./characterize.ts";
 import type { Fidelity } from "./config.ts";
@@ -37,7 +38,9 @@ export async function driftStudy(o: DriftStudyOptions): Promise<StudyResult> {
     trials: o.trials,
     times: o.times,
     options: { scheme: o.scheme, cores: o.cores, inputs: o.inputs, phases: o.phases, fidelity: o.fidelity, workload: "characterisation (uniform, 30 % zeros)" },
-    concurrency: 1,
+    // Trials in flight = threads: each trial shards its cores on the shared pool, and a second
+    // trial keeps the workers busy while the first does its serial parts.
+    concurrency: o.threads,
     ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
