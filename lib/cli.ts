@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import { chipInfo, formatInfo } from "./info.ts";
 import { characterizeCommand } from "./commands/characterize.ts";
+import { costCommand } from "./commands/cost.ts";
 import { driftCommand } from "./commands/drift.ts";
 import { programCommand } from "./commands/program.ts";
 import { shutdownPool } from "./pool.ts";
@@ -101,6 +102,15 @@ function program(out: (s: string) => void): Command {
       "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption",
     )
     .action(async (opts) => driftCommand(opts, out));
+
+  cmd
+    .command("cost")
+    .description("latency, energy and throughput model: Table I of the paper recomputed (model vs paper, fitted vs predicted entries)")
+    .option("--table1", "the three Table I use cases in 1-phase and 4-phase mode")
+    .option("--network <name>", "per-layer costs of a mapped network (needs the mapper, issue 7)")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nExamples:\n  hermes-sim cost --table1\n  hermes-sim cost --table1 --json | jq .rows")
+    .action((opts) => costCommand(opts, out));
 
   return cmd;
 }

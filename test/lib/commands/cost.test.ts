@@ -1,0 +1,42 @@
+// `hermes-sim cost --table1 --json` against Table I of the paper (values typed from the paper).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { main } from "../../../lib/cli.ts";
+
+async function run(argv: string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  const code = await main(argv, (s) => (out += s));
+  return { code, out };
+}
+
+// Table I: [TOPS, TOPS/W, TOPS/mm², energy µJ, latency ns] per use case and mode.
+const PAPER: Record<string, number[]> = {
+  "mvm/1-phase": [63.1, 9.76, 1.55, 0.86, 133],
+  "mvm/4-phase": [16.1, 2.48, 0.4, 3.38, 520],
+  "resnet9-layer/1-phase": [6.79, 6.88, 1.34, 0.97, 1131],
+  "resnet9-layer/4-phase": [1.74, 1.74, 0.34, 1.51, 1518],
+  "lstm-timestep/1-phase": [30.6, 9.34, 1.5, 3.46, 1043],
+  "lstm-timestep/4-phase": [7.82, 2.37, 0.38, 5.24, 1430],
+};
+
+test("cost --table1 --json: every entry within 5 % of the paper, fewer free parameters than entries", async () => {
+  const { code, out } = await run(["cost", "--table1", "--json"]);
+  assert.is(code, 0);
+  const doc = JSON.parse(out) as { rows: Record<string, number | string>[]; freeParameters: number; entriesTotal: number };
+  assert.is(doc.rows.length, 6);
+  for (const r of doc.rows) {
+    const p = PAPER[`${r["workload"]}/${r["mode"]}`]!;
+    ["tops", "topsPerW", "topsPerMm2", "energyUj", "latencyNs"].forEach((k, i) => {
+      const v = r[k] as number;
+      assert.ok(Math.abs(v - p[i]!) <= 0.05 * p[i]!, `${r["workload"]} ${r["mode"]} ${k}: ${v} vs ${p[i]}`);
+    });
+  }
+  assert.ok(doc.freeParameters < doc.entriesTotal);
+});
+
+test("cost without --table1, or with --network, is bad usage", async () => {
+  assert.is((await run(["cost"])).code, 2);
+  assert.is((await run(["cost", "--network", "resnet9"])).code, 2);
+});
+
+test.run();
