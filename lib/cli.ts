@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import { chipInfo, formatInfo } from "./info.ts";
 import { characterizeCommand } from "./commands/characterize.ts";
+import { benchCommand } from "./commands/bench.ts";
 import { costCommand } from "./commands/cost.ts";
 import { driftCommand } from "./commands/drift.ts";
 import { programCommand } from "./commands/program.ts";
@@ -112,7 +113,26 @@ function program(out: (s: string) => void): Command {
     .addHelpText("after", "\nExamples:\n  hermes-sim cost --table1\n  hermes-sim cost --table1 --json | jq .rows")
     .action((opts) => costCommand(opts, out));
 
+  cmd
+    .command("bench")
+    .description("run the benchmark suites (MVM kernel, full pipelines, programming, characterisation and Monte Carlo at 1 and 2 threads); ratios against numpy and the f32 kernel measured in the same run")
+    .option("--quick", "smaller sizes and fewer repetitions (CI)")
+    .option("--suites <list>", "mvm, pipeline, program, characterize (default all)")
+    .option("--check <baseline>", "fail (exit 1) when a ratio falls below the baseline's tolerance or an accuracy figure differs")
+    .option("--write-baseline <file>", "write a baseline from this run")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nExamples:\n  hermes-sim bench --quick\n  hermes-sim bench --quick --check bench/baseline.json\n  hermes-sim bench --suites mvm,pipeline --json")
+    .action((opts) => {
+      const code = benchCommand(opts, out);
+      if (code !== 0) throw new BenchRegression();
+    });
+
   return cmd;
+}
+
+/** A failed regression check (already reported on stdout): exit code 1, no extra message. */
+class BenchRegression extends Error {
+  override name = "BenchRegression";
 }
 
 /** Run the CLI; returns the exit code. */
@@ -134,6 +154,7 @@ function reportError(e: unknown, argv: string[]): number {
     // --help and --version end here too, with exit code 0.
     return e.exitCode === 0 ? 0 : 2;
   }
+  if (e instanceof Error && e.name === "BenchRegression") return 1;
   const debug = argv.includes("--debug");
   const err = e as Error;
   process.stderr.write(`hermes-sim: ${debug ? (err.stack ?? err.message) : err.message}\n`);
