@@ -47,3 +47,38 @@ export function functionalReadout(dots: usize, rows: i32, batch: i32, countsPerU
     }
   }
 }
+
+/** functionalReadout through a table from ldpuTable (all rows with the same LDPU
+ * parameters); the same f64 arithmetic, two lanes at a time. */
+export function functionalReadoutTable(dots: usize, n: i32, countsPerUnit: f64, table: usize, out: usize): void {
+  const k = f64x2.splat(countsPerUnit);
+  const lo = f64x2.splat(-FS), hi = f64x2.splat(FS);
+  const off = table + 4095;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const d = v128.load(dots + (<usize>i << 2));
+    const a = f64x2.min(f64x2.max(f64x2.nearest(f64x2.mul(f64x2.convert_low_i32x4_s(d), k)), lo), hi);
+    const b = f64x2.min(f64x2.max(f64x2.nearest(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(d, d, 2, 3, 0, 1)), k)), lo), hi);
+    const ca = i32x4.trunc_sat_f64x2_s_zero(a);
+    const cb = i32x4.trunc_sat_f64x2_s_zero(b);
+    const o = out + <usize>i;
+    store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(ca, 0)));
+    store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(ca, 1)), 1);
+    store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(cb, 0)), 2);
+    store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(cb, 1)), 3);
+  }
+  for (; i < n; i++) {
+    const c = <i32>min(max(f64.nearest(<f64>load<i32>(dots + (<usize>i << 2)) * countsPerUnit), -FS), FS);
+    store<i8>(out + <usize>i, load<i8>(table + <usize>(c + 4095)));
+  }
+}
+
+/** INT8 inputs (batch × 256) widened to int16 rows (the MVM kernel's input layout). */
+export function widenInputs(x: usize, batch: i32, out: usize): void {
+  const n = batch << 8;
+  for (let i = 0; i < n; i += 16) {
+    const v = v128.load(x + <usize>i);
+    v128.store(out + (<usize>i << 1), i16x8.extend_low_i8x16_s(v));
+    v128.store(out + (<usize>i << 1), i16x8.extend_high_i8x16_s(v), 16);
+  }
+}

@@ -99,3 +99,22 @@ export function ldpuBatch(counts: usize, rx: usize, params: usize, rows: i32, ba
     }
   }
 }
+
+/**
+ * When every row has the same parameters: the LDPU's INT8 output for each signed count
+ * difference c in −4095..4095 (pos = max(c, 0), neg = max(−c, 0), no link input), into
+ * out[c + 4095] (8,191 bytes). Returns 1 if built, 0 if the rows differ (no table).
+ * Used where one counter is always zero (the functional model's single 12-bit count).
+ */
+export function ldpuTable(params: usize, rows: i32, flags: i32, out: usize): i32 {
+  for (let r = 1; r < rows; r++) {
+    const a = params + <usize>r * LDPU_ROW_BYTES;
+    if (load<u64>(a) != load<u64>(params) || load<u16>(a, 8) != load<u16>(params, 8)) return 0;
+  }
+  for (let c = -4095; c <= 4095; c++) {
+    const pos = c > 0 ? <u32>c : 0;
+    const neg = c < 0 ? <u32>-c : 0;
+    store<i8>(out + <usize>(c + 4095), <i8>ldpuValueFast(pos, neg, 0, params, 0, flags));
+  }
+  return 1;
+}

@@ -169,7 +169,7 @@ export class ChipAtTime {
     }
     const first = options.firstInput ?? 0;
     if (!Number.isInteger(first) || first < 0 || first >= 2 ** 30) throw new ArgumentError("firstInput", "an integer in 0..2^30 − 1", first);
-    const outputScale = options.outputScale ?? defaultOutputScale(pc.weights);
+    const outputScale = options.outputScale ?? this.defaultScale(c.index, pc.weights);
     if (!(outputScale > 0) || !Number.isFinite(outputScale)) throw new ArgumentError("outputScale", "a finite number > 0", outputScale);
     const functional = this.chip.fidelity === "functional";
     if (options.counts && functional) throw new ArgumentError("counts", "physical fidelity (the functional model has no counters)", true);
@@ -199,6 +199,15 @@ export class ChipAtTime {
     this.disposed = true;
     for (const s of this.cores.values()) this.rt.free(s.planes);
     this.cores.clear();
+  }
+
+  private readonly scales = new Map<number, { weights: Float32Array; scale: number }>();
+  private defaultScale(core: number, weights: Float32Array): number {
+    const have = this.scales.get(core);
+    if (have?.weights === weights) return have.scale;
+    const scale = defaultOutputScale(weights);
+    this.scales.set(core, { weights, scale });
+    return scale;
   }
 
   private readOptions(core: number) {

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { MVM } from "./config.ts";
 import { DRIFT_PARAM_COUNT, driftParams, timeKey, writeTimes } from "./drift.ts";
 import { inverseSpd, weightErrorByTarget } from "./metrics.ts";
-import { CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationSum, loadPlanes, readChunk, setLdpuGain, type Phases, type ReadoutBuffers } from "./readout.ts";
+import { CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationSum, functionalChunk, invalidateTables, loadPlanes, readChunk, setLdpuGain, type Phases, type ReadoutBuffers } from "./readout.ts";
 import { WasmRuntime } from "./wasm.ts";
 
 const CELLS = 65536;
@@ -245,14 +245,16 @@ function functionalReadAll(
   const qW = m > 0 ? 2 ** Math.min(20, Math.floor(Math.log2(32767 / m))) : 1;
   k.quantisePlane(b["f32a"]!, CELLS, qW, buf.planes);
   const perUnit = countsPerWeightUnit(task.gmax) / task.wmax / qW;
+  invalidateTables(rt, buf);
+  setLdpuGain(rt, buf, gain);
+  const t1 = k.ldpuTable(buf.ldpu, N, 0, buf.tables) === 1 ? buf.tables : 0;
+  setLdpuGain(rt, buf, gainNoComp);
+  const t2 = k.ldpuTable(buf.ldpu, N, 0, buf.tables + 8192) === 1 ? buf.tables + 8192 : 0;
+  if (!t1 || !t2) throw new Error("functional characterisation: the LDPU rows must share their parameters");
   for (let b0 = 0; b0 < task.shared.nInputs; b0 += CHUNK) {
     const n = Math.min(CHUNK, task.shared.nInputs - b0);
-    k.prepareInputs(task.shared.x + b0 * N, n, N, 4, buf.inputs, buf.inputs + CHUNK * 512, buf.inputs + 2 * CHUNK * 512, buf.phases);
-    k.mvmI16(buf.planes, N, N, buf.inputs, n, buf.dots);
-    setLdpuGain(rt, buf, gain);
-    k.functionalReadout(buf.dots, N, n, perUnit, buf.ldpu, 0, outPtr + b0 * N);
-    setLdpuGain(rt, buf, gainNoComp);
-    k.functionalReadout(buf.dots, N, n, perUnit, buf.ldpu, 0, noCompPtr + b0 * N);
+    functionalChunk(rt, buf, buf.planes, task.shared.x + b0 * N, n, perUnit, t1, 0, outPtr + b0 * N);
+    k.functionalReadoutTable(buf.dots, n * N, perUnit, t2, noCompPtr + b0 * N);
   }
 }
 

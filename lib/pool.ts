@@ -83,7 +83,11 @@ export class Slots<K extends string> {
     const rt = WasmRuntime.get();
     for (let i = 0; i < slots; i++) {
       const b = {} as Record<K, number>;
-      for (const k of Object.keys(layout) as K[]) b[k] = rt.alloc(layout[k]);
+      // Zero-filled, so no task sees a previous owner's bytes (e.g. a stale table key).
+      for (const k of Object.keys(layout) as K[]) {
+        b[k] = rt.alloc(layout[k]);
+        rt.u8(b[k], layout[k]).fill(0);
+      }
       this.free.push(b);
       this.all.push(b);
     }

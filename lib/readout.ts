@@ -25,6 +25,9 @@ export const READOUT_BYTES = {
   dots: 3 * CHUNK * ROWS * 4,
   rowSums: ROWS * 16,
   ldpu: ROWS * 16,
+  /** Two LDPU output tables (assembly/ldpu.ts ldpuTable), 8,192 bytes each, then the key
+   * (gain, flags) of the first table as two f64 (NaN: none). */
+  tables: 2 * 8192 + 16,
 } as const;
 export type ReadoutBuffers = Record<keyof typeof READOUT_BYTES, number>;
 
@@ -180,23 +183,55 @@ export interface ReadTask {
   buf: ReadoutBuffers;
 }
 
+const TABLE_KEY = 2 * 8192;
+
+/** Mark the buffer's LDPU tables as not matching any parameters (after writing them directly). */
+export function invalidateTables(rt: WasmRuntime, buf: ReadoutBuffers): void {
+  rt.f64(buf.tables + TABLE_KEY, 2).fill(NaN);
+}
+
 /** Run a slice: INT8 outputs (and counts) for n inputs. */
 export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
   const buf = t.buf;
   const k = rt.kernels;
   setLdpuGain(rt, buf, t.gain);
-  if (t.functionalCountsPerUnit === undefined) loadPlanes(rt, buf, t.planes, t.planes + CELLS * 4, t.planes + 2 * CELLS * 4);
+  const functional = t.functionalCountsPerUnit !== undefined;
+  if (!functional) loadPlanes(rt, buf, t.planes, t.planes + CELLS * 4, t.planes + 2 * CELLS * 4);
+  // One count per output at functional fidelity: the LDPU is a table of the count, rebuilt
+  // only when the LDPU parameters change (the key lives beside the table in the buffer;
+  // whoever else writes the tables sets it to NaN: invalidateTables).
+  let table = false;
+  if (functional) {
+    const flags = t.read.ldpuFlags ?? 0;
+    const key = rt.f64(buf.tables + TABLE_KEY, 2);
+    table = key[0] === t.gain && key[1] === flags;
+    if (!table) {
+      table = k.ldpuTable(buf.ldpu, ROWS, flags, buf.tables) === 1;
+      key[0] = table ? t.gain : NaN;
+      key[1] = flags;
+    }
+  }
   for (let b0 = 0; b0 < t.n; b0 += CHUNK) {
     const n = Math.min(CHUNK, t.n - b0);
     const x = t.xPtr + b0 * 256;
     const out = t.outPtr + b0 * ROWS;
-    if (t.functionalCountsPerUnit !== undefined) {
-      k.prepareInputs(x, n, 256, 4, buf.inputs, buf.inputs + CHUNK * 512, buf.inputs + 2 * CHUNK * 512, buf.phases);
-      k.mvmI16(t.planes, ROWS, 256, buf.inputs, n, buf.dots);
-      k.functionalReadout(buf.dots, ROWS, n, t.functionalCountsPerUnit, buf.ldpu, t.read.ldpuFlags ?? 0, out);
+    if (functional) {
+      functionalChunk(rt, buf, t.planes, x, n, t.functionalCountsPerUnit!, table ? buf.tables : 0, t.read.ldpuFlags ?? 0, out);
     } else {
       readChunk(rt, buf, t.scales, t.read, x, n, t.firstInput + b0, out, t.countsPtr ? t.countsPtr + b0 * ROWS * 4 : 0);
     }
   }
   return t.n;
+}
+
+/** The functional model on one chunk: int16 weights × widened inputs, 12-bit counts, LDPU
+ * (through `table` when non-zero, else row by row with the loaded LDPU parameters). */
+export function functionalChunk(
+  rt: WasmRuntime, buf: ReadoutBuffers, planes: number, x: number, n: number, countsPerUnit: number, table: number, flags: number, out: number,
+): void {
+  const k = rt.kernels;
+  k.widenInputs(x, n, buf.inputs);
+  k.mvmI16(planes, ROWS, 256, buf.inputs, n, buf.dots);
+  if (table) k.functionalReadoutTable(buf.dots, n * ROWS, countsPerUnit, table, out);
+  else k.functionalReadout(buf.dots, ROWS, n, countsPerUnit, buf.ldpu, flags, out);
 }

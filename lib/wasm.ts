@@ -132,6 +132,7 @@ export class WasmRuntime {
     if (have && have.bytes >= bytes) return have.ptr;
     if (have) this.arena.free(have.ptr);
     const ptr = this.arena.alloc(bytes);
+    new Uint8Array(this.memory.buffer, ptr, bytes).fill(0); // no stale bytes from a previous owner
     this.scratchRegions.set(key, { ptr, bytes });
     return ptr;
   }
