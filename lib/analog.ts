@@ -277,6 +277,7 @@ export class ChipAtTime {
       for (let i = 0; i < CELLS; i++) m = Math.max(m, Math.abs(v[i]!));
       const qW = m > 0 ? 2 ** Math.min(20, Math.floor(Math.log2(32767 / m))) : 1;
       rt.kernels.quantisePlane(noisy, CELLS, qW, noisy); // int16 over the first half, in place
+      rt.kernels.packI16Quads(noisy, N, N, noisy + CELLS * 2); // the packed copy after it
       // Without compensation the outputs shrink with the mean drift (1/α).
       return { planes: noisy, scales: { qG: qW, qV: 1 }, alpha, gainFactor: this.compensation ? 1 : 1 / alpha };
     } catch (e) {

@@ -244,6 +244,7 @@ function functionalReadAll(
   for (let i = 0; i < CELLS; i++) m = Math.max(m, Math.abs(wn[i]!));
   const qW = m > 0 ? 2 ** Math.min(20, Math.floor(Math.log2(32767 / m))) : 1;
   k.quantisePlane(b["f32a"]!, CELLS, qW, buf.planes);
+  k.packI16Quads(buf.planes, N, N, buf.planes + CELLS * 2);
   const perUnit = countsPerWeightUnit(task.gmax) / task.wmax / qW;
   invalidateTables(rt, buf);
   setLdpuGain(rt, buf, gain);

@@ -167,7 +167,8 @@ export function driftCalibrationInputs(seed: bigint): Int8Array {
 /** One slice of a batch MVM (a pool task): everything by pointer into the shared memory. */
 export interface ReadTask {
   read: ReadOptions;
-  /** Physical: G, S, V f32 planes at t (3 × 65,536); functional: int16 noisy weights. */
+  /** Physical: G, S, V f32 planes at t (3 × 65,536); functional: int16 noisy weights, then
+   * their packed copy (assembly/mvm.ts packI16Quads). */
   planes: number;
   scales: PlaneScales;
   /** Functional fidelity: ADC counts per unit of the int16 dot product. */
@@ -225,13 +226,14 @@ export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
 }
 
 /** The functional model on one chunk: int16 weights × widened inputs, 12-bit counts, LDPU
- * (through `table` when non-zero, else row by row with the loaded LDPU parameters). */
+ * (through `table` when non-zero, else row by row with the loaded LDPU parameters).
+ * `planes` holds the int16 weights row-major, and at planes + 128 KiB their packI16Quads copy. */
 export function functionalChunk(
   rt: WasmRuntime, buf: ReadoutBuffers, planes: number, x: number, n: number, countsPerUnit: number, table: number, flags: number, out: number,
 ): void {
   const k = rt.kernels;
   k.widenInputs(x, n, buf.inputs);
-  k.mvmI16(planes, ROWS, 256, buf.inputs, n, buf.dots);
+  k.mvmI16Packed(planes + CELLS * 2, ROWS, 256, buf.inputs, n, buf.dots);
   if (table) k.functionalReadoutTable(buf.dots, n * ROWS, countsPerUnit, table, out);
   else k.functionalReadout(buf.dots, ROWS, n, countsPerUnit, buf.ldpu, flags, out);
 }
