@@ -84,6 +84,42 @@ export function ldpuValueFast(pos: u32, neg: u32, rx: i32, params: usize, row: i
   return <i32>min(max(f64.nearest(h), -128.0), 127.0);
 }
 
+// Row parameters decoded to f64 once per batch (see decodeLdpuRow): K, B, A, C, R, then
+// 1 if the affine step is the identity (A = 1, C = 0: fma(h, 1, 0) only turns −0 into +0,
+// which no INT8 output can show), then 1 if K is a normal half or zero.
+export const LDPU_DECODED_F64: i32 = 7;
+
+/** Decode row `row`'s LDPU parameters into 7 f64 at `out`. */
+// @ts-ignore: decorator
+@inline
+export function decodeLdpuRow(params: usize, row: i32, out: usize): void {
+  const rp = params + <usize>row * LDPU_ROW_BYTES;
+  const k = f16ToF64(load<u16>(rp));
+  store<f64>(out, k);
+  store<f64>(out, f16ToF64(load<u16>(rp, 2)), 8);
+  store<f64>(out, f16ToF64(load<u16>(rp, 4)), 16);
+  store<f64>(out, f16ToF64(load<u16>(rp, 6)), 24);
+  store<f64>(out, f16ToF64(load<u16>(rp, 8)), 32);
+  store<f64>(out, load<u16>(rp, 4) == 0x3c00 && load<u16>(rp, 6) == 0 ? 1.0 : 0.0, 40);
+  store<f64>(out, normalOrZero(k) ? 1.0 : 0.0, 48);
+}
+
+/** ldpuValueFast from decoded parameters (`dec`, see decodeLdpuRow); identical bits. */
+// @ts-ignore: decorator
+@inline
+export function ldpuValueDecoded(pos: u32, neg: u32, rx: i32, dec: usize, params: usize, row: i32, flags: i32): i32 {
+  const k = load<f64>(dec);
+  fastOk = load<f64>(dec, 48) != 0.0;
+  let h = fma16(r16(<f64>pos), k, load<f64>(dec, 8));
+  h = fma16(r16(<f64>neg), -k, h);
+  if (load<f64>(dec, 40) == 0.0) h = fma16(h, load<f64>(dec, 16), load<f64>(dec, 24));
+  if ((flags & LDPU_RELU_1) && h <= 0.0) h = 0.0;
+  if (rx != 0) h = fma16(<f64>rx, load<f64>(dec, 32), h);
+  if ((flags & LDPU_RELU_2) && h <= 0.0) h = 0.0;
+  if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags);
+  return <i32>min(max(f64.nearest(h), -128.0), 127.0);
+}
+
 /**
  * The LDPU over a batch: counts (u16 pairs pos, neg; batch × rows × 2), optional INT8
  * link inputs rx (batch × rows, or 0 for none), INT8 outputs (batch × rows). `reference`

@@ -25,8 +25,8 @@
 // Random draws: one Philox block per (input, row): counter (row, input index, stream
 // core | READ_NOISE << 8, f32 bits of t), words → z_pos, z_neg, phase_pos, phase_neg.
 
-import { adcAnalog } from "./adc";
-import { ldpuValueFast } from "./ldpu";
+import { A_GAIN, A_NONLIN, A_OFFSET, A_TRIM_A, A_TRIM_G, A_TRIM_O, ADC_STRIDE, Q_STEP_A, Q_STEP_G, Q_STEP_O } from "./adc";
+import { decodeLdpuRow, ldpuValueDecoded } from "./ldpu";
 import { lane, normalFromU32, philoxX4, uniform, v0, v1, v2, v3 } from "./philox";
 
 // Parameter block (f64), layout shared with lib/readout.ts.
@@ -53,11 +53,34 @@ function f(p: usize, i: i32): f64 {
   return load<f64>(p + (<usize>i << 3));
 }
 
-/** The 12-bit count of ADC `row` for charge q (LSBs) and initial phase u. */
+// Per-row cache (ROW_CACHE_F64 f64 per row), filled once per batch: the ADC's effective
+// offset, gain and nonlinearity (the same expressions as adc.ts adcAnalog, so the same
+// bits), then the row's decoded LDPU parameters (ldpu.ts decodeLdpuRow).
+export const ROW_CACHE_F64: i32 = 10;
+
 // @ts-ignore: decorator
 @inline
-function count(adcP: usize, adcT: usize, row: i32, q: f64, u: f64): u32 {
-  return <u32>Math.floor(min(max(adcAnalog(adcP, adcT, row, q) + u, 0.0), FS));
+function adcField(table: usize, row: i32, field: i32): f64 {
+  return load<f64>(table + <usize>row * ADC_STRIDE + (<usize>field << 3));
+}
+
+function fillRowCache(adcP: usize, adcT: usize, ldpu: usize, rows: i32, cache: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const c = cache + <usize>(r * ROW_CACHE_F64) * 8;
+    store<f64>(c, adcField(adcT, r, A_OFFSET) - adcField(adcT, r, A_TRIM_O) * f(adcP, Q_STEP_O));
+    store<f64>(c, adcField(adcT, r, A_GAIN) * (1.0 + adcField(adcT, r, A_TRIM_G) * f(adcP, Q_STEP_G)), 8);
+    store<f64>(c, adcField(adcT, r, A_NONLIN) - adcField(adcT, r, A_TRIM_A) * f(adcP, Q_STEP_A), 16);
+    decodeLdpuRow(ldpu, r, c + 24);
+  }
+}
+
+/** The 12-bit count for charge x (LSBs) and initial phase u, from a row's cached o, g, a. */
+// @ts-ignore: decorator
+@inline
+function count(c: usize, x: f64, u: f64): u32 {
+  const a = load<f64>(c, 16);
+  const analog = load<f64>(c) + load<f64>(c, 8) * (x - (a * x * x) / FS);
+  return <u32>Math.floor(min(max(analog + u, 0.0), FS));
 }
 
 /**
@@ -65,12 +88,13 @@ function count(adcP: usize, adcT: usize, row: i32, q: f64, u: f64): u32 {
  * (batch × rows) dG, d2, dV; phases: per input (T+, T−) as i32; rowSums: per row (S+, S−)
  * f64; adcP/adcT: the ADC parameter block and the core's ADC table; ldpu: LDPU row
  * parameters and flags; rx: INT8 link inputs (batch × rows) or 0; out: INT8 (batch × rows);
- * counts: u16 pairs (batch × rows × 2) or 0.
+ * counts: u16 pairs (batch × rows × 2) or 0; cache: rows × ROW_CACHE_F64 f64 of scratch.
  */
 export function readoutBatch(
   p: usize, rows: i32, batch: i32, dG: usize, d2: usize, dV: usize, phases: usize, rowSums: usize,
-  adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize,
+  adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize, cache: usize,
 ): void {
+  fillRowCache(adcP, adcT, ldpu, rows, cache);
   const k0 = <u32>f(p, R_SEED_LO), k1 = <u32>f(p, R_SEED_HI);
   const stream = i32x4.splat(<i32>((<u32>f(p, R_CORE) & 0xff) | (PURPOSE_READ_NOISE << 8)));
   const tkey = i32x4.splat(<i32><u32>f(p, R_TIME_KEY));
@@ -109,14 +133,15 @@ export function readoutBatch(
           up = uniform(lane(w2, l));
           un = uniform(lane(w3, l));
         }
-        const cp = count(adcP, adcT, r, pos * c, up);
-        const cn = count(adcP, adcT, r, neg * c, un);
+        const rc = cache + <usize>(r * ROW_CACHE_F64) * 8;
+        const cp = count(rc, pos * c, up);
+        const cn = count(rc, neg * c, un);
         if (counts) {
           store<u16>(counts + (i << 2), <u16>cp);
           store<u16>(counts + (i << 2), <u16>cn, 2);
         }
         const x = rx ? <i32>load<i8>(rx + i) : 0;
-        store<i8>(out + i, <i8>ldpuValueFast(cp, cn, x, ldpu, r, flags));
+        store<i8>(out + i, <i8>ldpuValueDecoded(cp, cn, x, rc + 24, ldpu, r, flags));
       }
     }
   }

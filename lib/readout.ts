@@ -25,6 +25,8 @@ export const READOUT_BYTES = {
   dots: 3 * CHUNK * ROWS * 4,
   rowSums: ROWS * 16,
   ldpu: ROWS * 16,
+  /** Per-row ADC and LDPU parameters decoded once per chunk (assembly/readout.ts ROW_CACHE_F64). */
+  rowCache: ROWS * 10 * 8,
   /** Two LDPU output tables (assembly/ldpu.ts ldpuTable), 8,192 bytes each, then the key
    * (gain, flags) of the first table as two f64 (NaN: none). */
   tables: 2 * 8192 + 16,
@@ -136,7 +138,7 @@ export function readChunk(
   rt.f64(buf.adcParams, 14).set(adcParams(o.seed, o.core));
   k.readoutBatch(
     buf.params, ROWS, batch, dG, d2, dV, buf.phases, buf.rowSums, buf.adcParams, o.adcTable,
-    buf.ldpu, o.ldpuFlags ?? 0, 0, outPtr, countsPtr,
+    buf.ldpu, o.ldpuFlags ?? 0, 0, outPtr, countsPtr, buf.rowCache,
   );
 }
 
