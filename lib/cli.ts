@@ -8,6 +8,7 @@ import { characterizeCommand } from "./commands/characterize.ts";
 import { benchCommand } from "./commands/bench.ts";
 import { costCommand } from "./commands/cost.ts";
 import { driftCommand } from "./commands/drift.ts";
+import { mapCommand } from "./commands/map.ts";
 import { programCommand } from "./commands/program.ts";
 import { shutdownPool } from "./pool.ts";
 
@@ -105,12 +106,24 @@ function program(out: (s: string) => void): Command {
     .action(async (opts) => driftCommand(opts, out));
 
   cmd
+    .command("map")
+    .description("place a network's layers on the 8 × 8 cores: tiles, receiving cores, partial-sum routes over the links")
+    .option("--network <name>", "resnet9 (the paper's ResNet-9 for CIFAR-10)", "resnet9")
+    .option("--seed <n>", "network weight seed", "1")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder with the floorplan")
+    .addHelpText("after", "\nExamples:\n  hermes-sim map\n  hermes-sim map --network resnet9 --out map-report/")
+    .action((opts) => mapCommand(opts, out));
+
+  cmd
     .command("cost")
     .description("latency, energy and throughput model: Table I of the paper recomputed (model vs paper, fitted vs predicted entries)")
     .option("--table1", "the three Table I use cases in 1-phase and 4-phase mode")
-    .option("--network <name>", "per-layer costs of a mapped network (needs the mapper, issue 7)")
+    .option("--network <name>", "per-layer latency, energy and utilisation of a mapped network: resnet9")
+    .option("--phases <n>", "read mode for --network: 4 or 1", "4")
+    .option("--seed <n>", "network weight seed (does not change costs)", "1")
     .option("--json", "print one JSON document")
-    .addHelpText("after", "\nExamples:\n  hermes-sim cost --table1\n  hermes-sim cost --table1 --json | jq .rows")
+    .addHelpText("after", "\nExamples:\n  hermes-sim cost --table1\n  hermes-sim cost --table1 --json | jq .rows\n  hermes-sim cost --network resnet9 --phases 1")
     .action((opts) => costCommand(opts, out));
 
   cmd

@@ -2,19 +2,23 @@
 // the paper's Table I; which entries fitted the model's free parameters and which it predicts.
 
 import { COST_PARAMETERS, FREE_PARAMETER_COUNT, PAPER_TABLE1, compareTable1, table1Rows } from "../cost.ts";
-import { ArgumentError } from "../validate.ts";
+import { mapNetwork } from "../mapper.ts";
+import { networkCost } from "../network-cost.ts";
+import { parsePhases } from "../readout.ts";
+import { ArgumentError, parseSeedArg } from "../validate.ts";
+import { networkByName } from "./map.ts";
 
 export interface CostCommandOptions {
   table1?: boolean;
   network?: string;
+  phases?: string;
+  seed?: string;
   json?: boolean;
 }
 
 export function costCommand(opts: CostCommandOptions, out: (s: string) => void): void {
-  if (opts.network !== undefined) {
-    throw new ArgumentError("--network", "omitted for now (per-network costs need the network mapper of issue 7); use --table1", opts.network);
-  }
-  if (!opts.table1) throw new ArgumentError("--table1", "given (the only cost report so far)", undefined);
+  if (opts.network !== undefined) return networkCostCommand(opts, out);
+  if (!opts.table1) throw new ArgumentError("--table1 or --network", "one of them", undefined);
   const rows = table1Rows();
   const cmp = compareTable1();
   const maxErr = Math.max(...cmp.map((c) => Math.abs(c.relError)));
@@ -46,4 +50,25 @@ export function costCommand(opts: CostCommandOptions, out: (s: string) => void):
     lines.push(`  ${r.workload.padEnd(16)}  ${r.mode.padEnd(8)}  ${cell("tops")}${cell("topsPerW")}${cell("topsPerMm2")}${cell("energyUj")}${cell("latencyNs")}`);
   }
   out(lines.join("\n") + "\n");
+}
+
+function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): void {
+  const net = networkByName(opts.network!, parseSeedArg(opts.seed ?? "1", "--seed"));
+  const m = mapNetwork(net);
+  const phases = parsePhases(opts.phases ?? "4", "--phases");
+  const c = networkCost(net, m, phases === 4 ? "4-phase" : "1-phase");
+  if (opts.json) {
+    out(JSON.stringify(c) + "\n");
+    return;
+  }
+  out(
+    [
+      `${c.network} (${c.mode}, ${c.cores} cores): ${c.latencyUs.toFixed(1)} µs and ${c.energyUj.toFixed(1)} µJ per inference (${c.inferencesPerS.toFixed(0)} /s, ${c.inferencesPerJ.toFixed(0)} /J), layers one after another`,
+      `  layer    cores  steps  util.   ns/step  nJ/step   µs      µJ`,
+      ...c.layers.map(
+        (l) =>
+          `  ${l.layer.padEnd(7)}  ${String(l.cores).padEnd(5)}  ${String(l.steps).padEnd(5)}  ${(100 * l.utilisation).toFixed(0).padStart(3)} %  ${l.latencyNsPerStep.toFixed(0).padStart(7)}  ${l.energyNjPerStep.toFixed(0).padStart(7)}  ${l.latencyUs.toFixed(1).padStart(6)}  ${l.energyUj.toFixed(2).padStart(6)}`,
+      ),
+    ].join("\n") + "\n",
+  );
 }

@@ -34,9 +34,36 @@ test("cost --table1 --json: every entry within 5 % of the paper, fewer free para
   assert.ok(doc.freeParameters < doc.entriesTotal);
 });
 
-test("cost without --table1, or with --network, is bad usage", async () => {
+test("cost --network resnet9: a deep layer costs what Table I measured for one input of it", async () => {
+  const { code, out } = await run(["cost", "--network", "resnet9", "--json"]);
+  assert.is(code, 0);
+  const c = JSON.parse(out) as { cores: number; latencyUs: number; energyUj: number; layers: { layer: string; cores: number; steps: number; latencyNsPerStep: number; energyNjPerStep: number; latencyUs: number }[] };
+  assert.is(c.cores, 40);
+  // conv5–7 are the paper's "deep layer of ResNet-9 on 8 cores" (Table I: 1,518 ns, 1.51 µJ in 4-phase).
+  const conv5 = c.layers.find((l) => l.layer === "conv5")!;
+  assert.is(conv5.cores, 8);
+  assert.ok(Math.abs(conv5.latencyNsPerStep - 1518) < 0.05 * 1518, `${conv5.latencyNsPerStep} ns`);
+  assert.ok(Math.abs(conv5.energyNjPerStep - 1510) < 0.05 * 1510, `${conv5.energyNjPerStep} nJ`);
+  // conv0 runs once per output pixel of the 32 × 32 image; totals are the sums of the layers.
+  assert.is(c.layers.find((l) => l.layer === "conv0")!.steps, 1024);
+  assert.ok(Math.abs(c.latencyUs - c.layers.reduce((s, l) => s + l.latencyUs, 0)) < 1e-9);
+  const one = JSON.parse((await run(["cost", "--network", "resnet9", "--phases", "1", "--json"])).out) as { latencyUs: number };
+  assert.ok(one.latencyUs < c.latencyUs, "1-phase reads are faster");
+});
+
+test("map --json: ResNet-9 on 40 cores, 1,866,536 weights", async () => {
+  const { code, out } = await run(["map", "--json"]);
+  assert.is(code, 0);
+  const d = JSON.parse(out) as { mapping: { cores: number; weights: number; layers: unknown[] } };
+  assert.is(d.mapping.cores, 40);
+  assert.is(d.mapping.weights, 1_866_536);
+  assert.is(d.mapping.layers.length, 9);
+});
+
+test("bad usage: cost without --table1 or --network, an unknown network", async () => {
   assert.is((await run(["cost"])).code, 2);
-  assert.is((await run(["cost", "--network", "resnet9"])).code, 2);
+  assert.is((await run(["cost", "--network", "vgg"])).code, 2);
+  assert.is((await run(["map", "--network", "vgg"])).code, 2);
 });
 
 test.run();

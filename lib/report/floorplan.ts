@@ -1,0 +1,52 @@
+// The 8 × 8 floorplan of a mapped network as SVG: each core coloured by the layer it holds,
+// receivers marked, and the links the partial sums use.
+
+import type { Mapping } from "../mapper.ts";
+
+const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+
+export function floorplanSvg(m: Mapping): string {
+  const size = 64;
+  const pad = 40;
+  const w = pad * 2 + 8 * size + 180;
+  const h = pad * 2 + 8 * size;
+  const xy = (core: number) => [pad + (core % 8) * size + size / 2, pad + Math.floor(core / 8) * size + size / 2] as const;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="10">`,
+    `<rect width="${w}" height="${h}" fill="white"/>`,
+    `<text x="${pad}" y="24" font-size="13" font-weight="bold">${m.network} on the chip: ${m.cores} cores, ${m.weights.toLocaleString("en-US")} weights (★ receiver, arrows: partial-sum links)</text>`,
+    `<defs><marker id="arrow" markerWidth="6" markerHeight="6" refX="5" refY="3" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#333"/></marker></defs>`,
+  ];
+  const color = new Map(m.layers.map((p, i) => [p.layer, PALETTE[i % PALETTE.length]!]));
+  const owner = new Map<number, string>();
+  for (const p of m.layers) for (const t of p.tiles) owner.set(t.core, p.layer);
+  for (let c = 0; c < 64; c++) {
+    const [x, y] = xy(c);
+    const layer = owner.get(c);
+    const rec = m.layers.some((p) => p.receivers.includes(c));
+    parts.push(`<rect x="${x - size / 2 + 2}" y="${y - size / 2 + 2}" width="${size - 4}" height="${size - 4}" fill="${layer ? color.get(layer) : "#f2f2f2"}" stroke="#999"/>`);
+    parts.push(`<text x="${x}" y="${y - 4}" text-anchor="middle" fill="${layer ? "white" : "#999"}">${layer ?? ""}${rec ? " ★" : ""}</text>`);
+    parts.push(`<text x="${x}" y="${y + 12}" text-anchor="middle" fill="${layer ? "white" : "#999"}">(${Math.floor(c / 8) + 1},${(c % 8) + 1})</text>`);
+  }
+  for (const p of m.layers) {
+    for (const t of p.tiles) {
+      const path = t.route.path;
+      for (let i = 0; i + 1 < path.length; i++) {
+        const [x0, y0] = xy(path[i]!);
+        const [x1, y1] = xy(path[i + 1]!);
+        const dx = x1 - x0;
+        const dy = y1 - y0;
+        const l = Math.hypot(dx, dy) || 1;
+        parts.push(`<line x1="${x0 + (dx / l) * 14}" y1="${y0 + (dy / l) * 14 + 18}" x2="${x1 - (dx / l) * 14}" y2="${y1 - (dy / l) * 14 + 18}" stroke="#333" stroke-width="1.2" marker-end="url(#arrow)"/>`);
+      }
+    }
+  }
+  m.layers.forEach((p, i) => {
+    const y = pad + 10 + i * 16;
+    const x = pad + 8 * size + 20;
+    parts.push(`<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${color.get(p.layer)}"/>`);
+    parts.push(`<text x="${x + 18}" y="${y + 1}">${p.layer}: ${p.tiles.length} core${p.tiles.length > 1 ? "s" : ""}, ${p.matrix.rows}×${p.matrix.cols}</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
