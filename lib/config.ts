@@ -178,8 +178,116 @@ export const MVM = {
   driftCalibrationInputs: p(32, "inputs", "Assumed: global drift compensation measures Σ|y| over 32 fixed random inputs (aihwkit GlobalDriftCompensation style, paper refs. 31, 34)"),
 } as const;
 
+/** The link network's model (lib/links.ts); the topology itself is constructed there. */
+export const LINKS = {
+  preambleBytes: p(1, "bytes", "Assumed: the paper gives no preamble length; one byte is one clock of 8 channels and names 256 routes"),
+  delayFixedNs: p(0.5, "ns", "Assumed: link delay at zero length (the paper characterises no bit errors); errors appear when the clock period is below the delay"),
+  delayPerPitchNs: p(0.5, "ns per core pitch", "Assumed: link delay grows with Manhattan length; all links error-free at 400 MHz"),
+  errorSpreadNs: p(0.1, "ns", "Assumed: width of the timing-error transition"),
+} as const;
+
+/**
+ * The latency, energy and throughput model (lib/cost/). kind "paper": stated in the paper;
+ * "assumed": a structural choice the paper does not state; "fitted": a free parameter,
+ * `fittedTo` names the Table I entries that fix it (lib/cost/fit.ts re-derives them).
+ */
+export interface CostParam {
+  readonly value: number;
+  readonly unit: string;
+  readonly kind: "paper" | "assumed" | "fitted";
+  readonly source: string;
+  /** For kind "fitted": the Table I entries (see `table1EntryId`) the value is fitted to. */
+  readonly fittedTo?: readonly string[];
+}
+
+function paper(value: number, unit: string, source: string): CostParam {
+  return { value, unit, kind: "paper", source };
+}
+function assumed(value: number, unit: string, source: string): CostParam {
+  return { value, unit, kind: "assumed", source };
+}
+function fitted(value: number, unit: string, fittedTo: readonly string[], source: string): CostParam {
+  return { value, unit, kind: "fitted", source, fittedTo };
+}
+
+export const COST = {
+  // ---- timing facts of the paper used only by the cost model ------------------------------
+  ldpuBlockClocksPerOutput: paper(
+    2,
+    "clocks",
+    "Paper §II: the two ADC-convert-and-scale blocks each produce an output every second clock cycle (so the LDPU passes one value per clock)",
+  ),
+  // ---- timing: assumptions ---------------------------------------------------------------
+  pwmFullScaleLsb: assumed(
+    128,
+    "LSB",
+    "Longest PWM pulse of a signed 8-bit input: |−128| = 2^(bits−1) LSB at 1 ns/LSB (EDT I) → up to 128 ns per read; a layer's peak latency assumes a full-scale input",
+  ),
+  gdpuDrainClocks: assumed(
+    4,
+    "clocks",
+    "After its last input, a GDPU slice needs one output period (Paper §III: one output every four clocks) to emit the last hidden unit",
+  ),
+  // ---- timing: fitted --------------------------------------------------------------------
+  mvmPhaseOverheadNs: fitted(
+    1,
+    "ns per read phase",
+    ["mvm/1-phase/latencyNs", "mvm/4-phase/latencyNs"],
+    "Per-read ADC start/latch overhead added to each PWM window (one 1 GHz MVM clock); with mvmFixedOverheadNs solves 133 = 1·(128+a)+b and 520 = 4·(128+a)+b",
+  ),
+  mvmFixedOverheadNs: fitted(
+    4,
+    "ns per MVM",
+    ["mvm/1-phase/latencyNs", "mvm/4-phase/latencyNs"],
+    "Per-MVM overhead (command decode, ADC counters to the register array; four 1 GHz MVM clocks)",
+  ),
+  ldpuFillNs: fitted(
+    46,
+    "ns per layer",
+    ["resnet9-layer/1-phase/latencyNs", "lstm-timestep/1-phase/latencyNs"],
+    "LDPU pipeline fill (register array → convert-and-scale → activation → TX) paid once per layer step; solved with digitalHopNs from the two 1-phase layer latencies minus the model's MVM latency",
+  ),
+  digitalHopNs: fitted(
+    56,
+    "ns per hop",
+    ["resnet9-layer/1-phase/latencyNs", "lstm-timestep/1-phase/latencyNs"],
+    "Per cascade hop: link preamble (Paper §II: the TX prepends a routing preamble) + RX sampling + the receiving LDPU's activation pipeline. Table I cannot separate the preamble from the pipeline depth",
+  ),
+  // ---- power and energy: fitted ----------------------------------------------------------
+  mvmChipPowerW: fitted(
+    0.326,
+    "W",
+    ["mvm/1-phase/topsPerW", "resnet9-layer/1-phase/topsPerW"],
+    "MVM power that does not scale with the cores in use (static and shared bias/clock of the ADC and digital supplies, Methods 'Power measurements'); drawn for the MVM duration",
+  ),
+  mvmCorePowerW: fitted(
+    0.0959,
+    "W per fully used core",
+    ["mvm/1-phase/topsPerW", "resnet9-layer/1-phase/topsPerW"],
+    "Crossbar + ADC + PWM power of one core, scaled by the fraction of its unit cells in use (rows × cols / 256²); drawn for the MVM duration",
+  ),
+  digitalChipPowerW: fitted(
+    0.119,
+    "W",
+    ["resnet9-layer/1-phase/energyUj", "resnet9-layer/4-phase/energyUj", "lstm-timestep/1-phase/energyUj", "lstm-timestep/4-phase/energyUj"],
+    "Digital (LDPU/link/GDPU supply) power independent of the cores in use, drawn for the whole layer latency; least-squares fit (relative error) with digitalCorePowerW and digitalEnergyPerValuePj",
+  ),
+  digitalCorePowerW: fitted(
+    0.0366,
+    "W per active core",
+    ["resnet9-layer/1-phase/energyUj", "resnet9-layer/4-phase/energyUj", "lstm-timestep/1-phase/energyUj", "lstm-timestep/4-phase/energyUj"],
+    "Clocked power of an active core's LDPU and link controller, drawn for the whole layer latency (it is what makes a 4-phase layer cost more than its extra MVM energy)",
+  ),
+  digitalEnergyPerValuePj: fitted(
+    208,
+    "pJ per value",
+    ["resnet9-layer/1-phase/energyUj", "resnet9-layer/4-phase/energyUj", "lstm-timestep/1-phase/energyUj", "lstm-timestep/4-phase/energyUj"],
+    "Dynamic energy of one value through an LDPU (INT12 → FP16 convert-and-scale, activation, INT8) and out on one link hop; Table I cannot separate LDPU from link energy, and leaves no residual for GDPU dynamic energy (counted as 0)",
+  ),
+} as const satisfies Record<string, CostParam>;
+
 export type Fidelity = "physical" | "functional";
 export const FIDELITIES: readonly Fidelity[] = ["physical", "functional"];
 
 /** Every parameter group, for `hermes-sim info`. */
-export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM, adc: ADC, drift: DRIFT, mvm: MVM } as const;
+export const CONFIG_GROUPS = { architecture: ARCH, programming: PROGRAMMING, pcm: PCM, adc: ADC, drift: DRIFT, mvm: MVM, links: LINKS, cost: COST } as const;

@@ -42,7 +42,7 @@
 // N, S, 2 for diagonals; core <-> GDPU 1; chip-I/O links 0 (the pad array of Fig. 1a
 // covers the die, so each node has pads over it).
 
-import { ARCH } from "./config.ts";
+import { ARCH, LINKS as LINK_MODEL } from "./config.ts";
 import { ArgumentError } from "./validate.ts";
 
 export const ROWS = ARCH.gridRows.value;
@@ -62,7 +62,7 @@ export const NOMINAL_CLOCK_HZ = ARCH.digitalClockHz.value;
  * moves in one clock (8 channels × 1 bit); as a route id it distinguishes 256 routing
  * paths, more than a 64-core mapping needs (one path per sending core and payload type).
  */
-export const PREAMBLE_BYTES = 1;
+export const PREAMBLE_BYTES = LINK_MODEL.preambleBytes.value;
 export const MAX_ROUTE_IDS = 2 ** (8 * PREAMBLE_BYTES);
 
 export type LinkKind = "core" | "gdpu" | "offchip-in" | "offchip-out";
@@ -289,7 +289,11 @@ export interface BitErrorParams {
   perPitchNs: number;
   spreadNs: number;
 }
-export const BIT_ERROR_DEFAULTS: Readonly<BitErrorParams> = Object.freeze({ fixedNs: 0.5, perPitchNs: 0.5, spreadNs: 0.1 });
+export const BIT_ERROR_DEFAULTS: Readonly<BitErrorParams> = Object.freeze({
+  fixedNs: LINK_MODEL.delayFixedNs.value,
+  perPitchNs: LINK_MODEL.delayPerPitchNs.value,
+  spreadNs: LINK_MODEL.errorSpreadNs.value,
+});
 
 export function bitErrorRate(length: number, clockHz: number = NOMINAL_CLOCK_HZ, params: Partial<BitErrorParams> = {}): number {
   if (typeof length !== "number" || !Number.isFinite(length) || length < 0) throw new ArgumentError("length", "a non-negative finite number of core pitches", length);
