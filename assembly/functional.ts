@@ -34,16 +34,18 @@ export function functionalWeights(k0: u32, k1: u32, core: u32, step: u32, w: usi
 /**
  * Dot products (int32, batch × rows, of weights quantised by qW) → ADC counts (nearest
  * integer of dot·countsPerUnit, magnitude saturating at 4095 on the counter of its sign)
- * → LDPU → INT8 out.
+ * → LDPU (with INT8 link inputs rx and res, or 0) → INT8 out.
  */
-export function functionalReadout(dots: usize, rows: i32, batch: i32, countsPerUnit: f64, ldpu: usize, flags: i32, out: usize): void {
+export function functionalReadout(dots: usize, rows: i32, batch: i32, countsPerUnit: f64, ldpu: usize, flags: i32, out: usize, rx: usize, res: usize): void {
   for (let b = 0; b < batch; b++) {
     for (let r = 0; r < rows; r++) {
       const i = <usize>(b * rows + r);
       const c = min(max(f64.nearest(<f64>load<i32>(dots + (i << 2)) * countsPerUnit), -FS), FS);
       const pos = c > 0 ? <u32>c : 0;
       const neg = c < 0 ? <u32>-c : 0;
-      store<i8>(out + i, <i8>ldpuValueFast(pos, neg, 0, ldpu, r, flags));
+      const x = rx ? <i32>load<i8>(rx + i) : 0;
+      const q = res ? <i32>load<i8>(res + i) : 0;
+      store<i8>(out + i, <i8>ldpuValueFast(pos, neg, x, ldpu, r, flags, q));
     }
   }
 }

@@ -6,13 +6,16 @@
 //   h = relu(h)                        optional (flag 1)
 //   h = fma(f16(rx), R_r, h)           the INT8 partial sum from the link receiver, scaled
 //   h = relu(h)                        optional (flag 2)
+//   h = fma(f16(res), Q_r, h)          a second INT8 link input (a residual), scaled: this
+//                                      model's assumption for a receiver that gets partial
+//                                      sums and residual data at once (paper §V)
 //   out = int8(h)                      nearest, ties to even, saturating
 // Every operation rounds once to nearest-even (assembly/fp16.ts). How the two FMAs of the
 // convert-and-scale block split the work (gain on both counters, the offset once) is this
 // model's reading of "two FMA units to remove gain and offset errors": an assumption.
 // With rx = 0 the RX FMA is exact (0·R + h = h), so it is skipped.
 //
-// Row parameters: 8 u16 per row (16 bytes): K, B, A, C, R (FP16 bit patterns), 3 unused.
+// Row parameters: 8 u16 per row (16 bytes): K, B, A, C, R, Q (FP16 bit patterns), 2 unused.
 
 import { f16Fma, f16Relu, f16ToF64, f16ToI8Sat, i8ToF16, u12ToF16 } from "./fp16";
 
@@ -23,7 +26,7 @@ export const LDPU_RELU_2: i32 = 2;
 /** One LDPU output from two counts, an INT8 link input and row `row`'s parameters. */
 // @ts-ignore: decorator
 @inline
-export function ldpuValue(pos: u32, neg: u32, rx: i32, params: usize, row: i32, flags: i32): i32 {
+export function ldpuValue(pos: u32, neg: u32, rx: i32, params: usize, row: i32, flags: i32, res: i32 = 0): i32 {
   const rp = params + <usize>row * LDPU_ROW_BYTES;
   const k = load<u16>(rp);
   let h = f16Fma(u12ToF16(pos), k, load<u16>(rp, 2));
@@ -32,6 +35,7 @@ export function ldpuValue(pos: u32, neg: u32, rx: i32, params: usize, row: i32, 
   if (flags & LDPU_RELU_1) h = f16Relu(h);
   if (rx != 0) h = f16Fma(i8ToF16(rx), load<u16>(rp, 8), h);
   if (flags & LDPU_RELU_2) h = f16Relu(h);
+  if (res != 0) h = f16Fma(i8ToF16(res), load<u16>(rp, 10), h);
   return f16ToI8Sat(h);
 }
 
@@ -70,7 +74,7 @@ function fma16(a: f64, b: f64, c: f64): f64 {
 /** ldpuValue, fast where it can be (see r16), identical bits. */
 // @ts-ignore: decorator
 @inline
-export function ldpuValueFast(pos: u32, neg: u32, rx: i32, params: usize, row: i32, flags: i32): i32 {
+export function ldpuValueFast(pos: u32, neg: u32, rx: i32, params: usize, row: i32, flags: i32, res: i32 = 0): i32 {
   const rp = params + <usize>row * LDPU_ROW_BYTES;
   const k = f16ToF64(load<u16>(rp));
   fastOk = normalOrZero(k);
@@ -80,16 +84,17 @@ export function ldpuValueFast(pos: u32, neg: u32, rx: i32, params: usize, row: i
   if ((flags & LDPU_RELU_1) && h <= 0.0) h = 0.0;
   if (rx != 0) h = fma16(<f64>rx, f16ToF64(load<u16>(rp, 8)), h);
   if ((flags & LDPU_RELU_2) && h <= 0.0) h = 0.0;
-  if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags);
+  if (res != 0) h = fma16(<f64>res, f16ToF64(load<u16>(rp, 10)), h);
+  if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags, res);
   return <i32>min(max(f64.nearest(h), -128.0), 127.0);
 }
 
 // Row parameters decoded to f64 once per batch (see decodeLdpuRow): K, B, A, C, R, then
 // 1 if the affine step is the identity (A = 1, C = 0: fma(h, 1, 0) only turns −0 into +0,
-// which no INT8 output can show), then 1 if K is a normal half or zero.
-export const LDPU_DECODED_F64: i32 = 7;
+// which no INT8 output can show), then 1 if K is a normal half or zero, then Q.
+export const LDPU_DECODED_F64: i32 = 8;
 
-/** Decode row `row`'s LDPU parameters into 7 f64 at `out`. */
+/** Decode row `row`'s LDPU parameters into 8 f64 at `out`. */
 // @ts-ignore: decorator
 @inline
 export function decodeLdpuRow(params: usize, row: i32, out: usize): void {
@@ -102,12 +107,13 @@ export function decodeLdpuRow(params: usize, row: i32, out: usize): void {
   store<f64>(out, f16ToF64(load<u16>(rp, 8)), 32);
   store<f64>(out, load<u16>(rp, 4) == 0x3c00 && load<u16>(rp, 6) == 0 ? 1.0 : 0.0, 40);
   store<f64>(out, normalOrZero(k) ? 1.0 : 0.0, 48);
+  store<f64>(out, f16ToF64(load<u16>(rp, 10)), 56);
 }
 
 /** ldpuValueFast from decoded parameters (`dec`, see decodeLdpuRow); identical bits. */
 // @ts-ignore: decorator
 @inline
-export function ldpuValueDecoded(pos: u32, neg: u32, rx: i32, dec: usize, params: usize, row: i32, flags: i32): i32 {
+export function ldpuValueDecoded(pos: u32, neg: u32, rx: i32, dec: usize, params: usize, row: i32, flags: i32, res: i32): i32 {
   const k = load<f64>(dec);
   fastOk = load<f64>(dec, 48) != 0.0;
   let h = fma16(r16(<f64>pos), k, load<f64>(dec, 8));
@@ -116,22 +122,24 @@ export function ldpuValueDecoded(pos: u32, neg: u32, rx: i32, dec: usize, params
   if ((flags & LDPU_RELU_1) && h <= 0.0) h = 0.0;
   if (rx != 0) h = fma16(<f64>rx, load<f64>(dec, 32), h);
   if ((flags & LDPU_RELU_2) && h <= 0.0) h = 0.0;
-  if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags);
+  if (res != 0) h = fma16(<f64>res, load<f64>(dec, 56), h);
+  if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags, res);
   return <i32>min(max(f64.nearest(h), -128.0), 127.0);
 }
 
 /**
  * The LDPU over a batch: counts (u16 pairs pos, neg; batch × rows × 2), optional INT8
- * link inputs rx (batch × rows, or 0 for none), INT8 outputs (batch × rows). `reference`
+ * link inputs rx and res (batch × rows, or 0 for none), INT8 outputs (batch × rows). `reference`
  * selects the plain FP16 path instead of the fast one (for tests: the two agree bit for bit).
  */
-export function ldpuBatch(counts: usize, rx: usize, params: usize, rows: i32, batch: i32, flags: i32, out: usize, reference: bool): void {
+export function ldpuBatch(counts: usize, rx: usize, params: usize, rows: i32, batch: i32, flags: i32, out: usize, reference: bool, res: usize): void {
   for (let b = 0; b < batch; b++) {
     for (let r = 0; r < rows; r++) {
       const i = <usize>(b * rows + r);
       const c = counts + (i << 2);
       const x = rx ? <i32>load<i8>(rx + i) : 0;
-      store<i8>(out + i, <i8>(reference ? ldpuValue(load<u16>(c), load<u16>(c, 2), x, params, r, flags) : ldpuValueFast(load<u16>(c), load<u16>(c, 2), x, params, r, flags)));
+      const q = res ? <i32>load<i8>(res + i) : 0;
+      store<i8>(out + i, <i8>(reference ? ldpuValue(load<u16>(c), load<u16>(c, 2), x, params, r, flags, q) : ldpuValueFast(load<u16>(c), load<u16>(c, 2), x, params, r, flags, q)));
     }
   }
 }

@@ -56,7 +56,7 @@ function f(p: usize, i: i32): f64 {
 // Per-row cache (ROW_CACHE_F64 f64 per row), filled once per batch: the ADC's effective
 // offset, gain and nonlinearity (the same expressions as adc.ts adcAnalog, so the same
 // bits), then the row's decoded LDPU parameters (ldpu.ts decodeLdpuRow).
-export const ROW_CACHE_F64: i32 = 10;
+export const ROW_CACHE_F64: i32 = 11;
 
 // @ts-ignore: decorator
 @inline
@@ -87,12 +87,12 @@ function count(c: usize, x: f64, u: f64): u32 {
  * Counts and LDPU outputs for `batch` inputs and `rows` rows. dots: three i32 arrays
  * (batch × rows) dG, d2, dV; phases: per input (T+, T−) as i32; rowSums: per row (S+, S−)
  * f64; adcP/adcT: the ADC parameter block and the core's ADC table; ldpu: LDPU row
- * parameters and flags; rx: INT8 link inputs (batch × rows) or 0; out: INT8 (batch × rows);
+ * parameters and flags; rx, res: INT8 link inputs (batch × rows) or 0; out: INT8 (batch × rows);
  * counts: u16 pairs (batch × rows × 2) or 0; cache: rows × ROW_CACHE_F64 f64 of scratch.
  */
 export function readoutBatch(
   p: usize, rows: i32, batch: i32, dG: usize, d2: usize, dV: usize, phases: usize, rowSums: usize,
-  adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize, cache: usize,
+  adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize, cache: usize, res: usize,
 ): void {
   fillRowCache(adcP, adcT, ldpu, rows, cache);
   const k0 = <u32>f(p, R_SEED_LO), k1 = <u32>f(p, R_SEED_HI);
@@ -141,7 +141,8 @@ export function readoutBatch(
           store<u16>(counts + (i << 2), <u16>cn, 2);
         }
         const x = rx ? <i32>load<i8>(rx + i) : 0;
-        store<i8>(out + i, <i8>ldpuValueDecoded(cp, cn, x, rc + 24, ldpu, r, flags));
+        const q = res ? <i32>load<i8>(res + i) : 0;
+        store<i8>(out + i, <i8>ldpuValueDecoded(cp, cn, x, rc + 24, ldpu, r, flags, q));
       }
     }
   }

@@ -136,7 +136,7 @@ function readAll(
     setLdpuGain(rt, buf, gain);
     readChunk(rt, buf, scales, o, task.shared.x + b0 * N, n, b0, outPtr + b0 * N, counts);
     setLdpuGain(rt, buf, gainNoComp);
-    rt.kernels.ldpuBatch(counts, 0, buf.ldpu, N, n, 0, noCompPtr + b0 * N, false);
+    rt.kernels.ldpuBatch(counts, 0, buf.ldpu, N, n, 0, noCompPtr + b0 * N, false, 0);
   }
 }
 

@@ -26,7 +26,7 @@ export const READOUT_BYTES = {
   rowSums: ROWS * 16,
   ldpu: ROWS * 16,
   /** Per-row ADC and LDPU parameters decoded once per chunk (assembly/readout.ts ROW_CACHE_F64). */
-  rowCache: ROWS * 10 * 8,
+  rowCache: ROWS * 11 * 8,
   /** Two LDPU output tables (assembly/ldpu.ts ldpuTable), 8,192 bytes each, then the key
    * (gain, flags) of the first table as two f64 (NaN: none). */
   tables: 2 * 8192 + 16,
@@ -97,14 +97,30 @@ export interface ReadOptions {
   ldpuFlags?: number;
 }
 
-/** Write the LDPU row parameters: gain K (INT8 per ADC count, as FP16), affine A = 1, no bias. */
-export function setLdpuGain(rt: WasmRuntime, buf: ReadoutBuffers, gain: number | ArrayLike<number>): void {
+/** LDPU row parameters beyond the ADC gain (assembly/ldpu.ts): per-channel affine scale A
+ * and bias C (one value or 256), the scales of the two INT8 link inputs. */
+export interface LdpuSettings {
+  scale?: number | ArrayLike<number>;
+  bias?: number | ArrayLike<number>;
+  rxScale?: number;
+  residualScale?: number;
+}
+
+/** Write the LDPU row parameters: gain K (per count, as FP16), affine A (default 1), bias C
+ * (default 0), link-input scales R and Q (default 1). */
+export function setLdpuGain(rt: WasmRuntime, buf: ReadoutBuffers, gain: number | ArrayLike<number>, s: LdpuSettings = {}): void {
   const u = rt.u16(buf.ldpu, ROWS * 8);
   u.fill(0);
-  const one = rt.kernels.f64ToF16(1);
+  const h = (x: number) => rt.kernels.f64ToF16(x);
+  const at = (v: number | ArrayLike<number> | undefined, r: number, d: number) => (v === undefined ? d : typeof v === "number" ? v : (v[r] ?? d));
+  const R = h(s.rxScale ?? 1);
+  const Q = h(s.residualScale ?? 1);
   for (let r = 0; r < ROWS; r++) {
-    u[r * 8] = rt.kernels.f64ToF16(typeof gain === "number" ? gain : gain[r]!);
-    u[r * 8 + 2] = one;
+    u[r * 8] = h(at(gain, r, 0));
+    u[r * 8 + 2] = h(at(s.scale, r, 1));
+    u[r * 8 + 3] = h(at(s.bias, r, 0));
+    u[r * 8 + 4] = R;
+    u[r * 8 + 5] = Q;
   }
 }
 
@@ -115,7 +131,7 @@ export function setLdpuGain(rt: WasmRuntime, buf: ReadoutBuffers, gain: number |
  */
 export function readChunk(
   rt: WasmRuntime, buf: ReadoutBuffers, scales: PlaneScales, o: ReadOptions,
-  xPtr: number, batch: number, firstInput: number, outPtr: number, countsPtr = 0,
+  xPtr: number, batch: number, firstInput: number, outPtr: number, countsPtr = 0, rxPtr = 0, resPtr = 0,
 ): void {
   if (batch < 1 || batch > CHUNK) throw new ArgumentError("batch", `1..${CHUNK} inputs per chunk`, batch);
   const k = rt.kernels;
@@ -138,7 +154,7 @@ export function readChunk(
   rt.f64(buf.adcParams, 14).set(adcParams(o.seed, o.core));
   k.readoutBatch(
     buf.params, ROWS, batch, dG, d2, dV, buf.phases, buf.rowSums, buf.adcParams, o.adcTable,
-    buf.ldpu, o.ldpuFlags ?? 0, 0, outPtr, countsPtr, buf.rowCache,
+    buf.ldpu, o.ldpuFlags ?? 0, rxPtr, outPtr, countsPtr, buf.rowCache, resPtr,
   );
 }
 
@@ -183,6 +199,10 @@ export interface ReadTask {
   outPtr: number;
   /** u16 pairs per output, or 0. */
   countsPtr: number;
+  /** INT8 link inputs per output (partial sums, residual), or 0. */
+  rxPtr?: number;
+  resPtr?: number;
+  ldpu?: LdpuSettings;
   buf: ReadoutBuffers;
 }
 
@@ -197,20 +217,21 @@ export function invalidateTables(rt: WasmRuntime, buf: ReadoutBuffers): void {
 export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
   const buf = t.buf;
   const k = rt.kernels;
-  setLdpuGain(rt, buf, t.gain);
+  setLdpuGain(rt, buf, t.gain, t.ldpu);
   const functional = t.functionalCountsPerUnit !== undefined;
+  const links = !!(t.rxPtr || t.resPtr);
   if (!functional) loadPlanes(rt, buf, t.planes, t.planes + CELLS * 4, t.planes + 2 * CELLS * 4);
   // One count per output at functional fidelity: the LDPU is a table of the count, rebuilt
   // only when the LDPU parameters change (the key lives beside the table in the buffer;
   // whoever else writes the tables sets it to NaN: invalidateTables).
   let table = false;
-  if (functional) {
+  if (functional && !links) {
     const flags = t.read.ldpuFlags ?? 0;
     const key = rt.f64(buf.tables + TABLE_KEY, 2);
-    table = key[0] === t.gain && key[1] === flags;
+    table = !t.ldpu && key[0] === t.gain && key[1] === flags;
     if (!table) {
       table = k.ldpuTable(buf.ldpu, ROWS, flags, buf.tables) === 1;
-      key[0] = table ? t.gain : NaN;
+      key[0] = table && !t.ldpu ? t.gain : NaN;
       key[1] = flags;
     }
   }
@@ -218,10 +239,12 @@ export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
     const n = Math.min(CHUNK, t.n - b0);
     const x = t.xPtr + b0 * 256;
     const out = t.outPtr + b0 * ROWS;
+    const rx = t.rxPtr ? t.rxPtr + b0 * ROWS : 0;
+    const res = t.resPtr ? t.resPtr + b0 * ROWS : 0;
     if (functional) {
-      functionalChunk(rt, buf, t.planes, x, n, t.functionalCountsPerUnit!, table ? buf.tables : 0, t.read.ldpuFlags ?? 0, out);
+      functionalChunk(rt, buf, t.planes, x, n, t.functionalCountsPerUnit!, table ? buf.tables : 0, t.read.ldpuFlags ?? 0, out, rx, res);
     } else {
-      readChunk(rt, buf, t.scales, t.read, x, n, t.firstInput + b0, out, t.countsPtr ? t.countsPtr + b0 * ROWS * 4 : 0);
+      readChunk(rt, buf, t.scales, t.read, x, n, t.firstInput + b0, out, t.countsPtr ? t.countsPtr + b0 * ROWS * 4 : 0, rx, res);
     }
   }
   return t.n;
@@ -232,10 +255,11 @@ export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
  * `planes` holds the int16 weights row-major, and at planes + 128 KiB their packI16Quads copy. */
 export function functionalChunk(
   rt: WasmRuntime, buf: ReadoutBuffers, planes: number, x: number, n: number, countsPerUnit: number, table: number, flags: number, out: number,
+  rx = 0, res = 0,
 ): void {
   const k = rt.kernels;
   k.widenInputs(x, n, buf.inputs);
   k.mvmI16Packed(planes + CELLS * 2, ROWS, 256, buf.inputs, n, buf.dots);
   if (table) k.functionalReadoutTable(buf.dots, n * ROWS, countsPerUnit, table, out);
-  else k.functionalReadout(buf.dots, ROWS, n, countsPerUnit, buf.ldpu, flags, out);
+  else k.functionalReadout(buf.dots, ROWS, n, countsPerUnit, buf.ldpu, flags, out, rx, res);
 }
