@@ -17,7 +17,7 @@ import { fitAt, loadFit, type FunctionalFit } from "./functional-fit.ts";
 import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
 import {
   CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationInputs, driftCalibrationSum, loadPlanes, parsePhases, readTaskInto,
-  type Phases, type PlaneScales, type ReadTask, type ReadoutBuffers,
+  type LdpuSettings, type Phases, type PlaneScales, type ReadTask, type ReadoutBuffers,
 } from "./readout.ts";
 import type { Scheme } from "./targets.ts";
 import { ArgumentError, knownKeys } from "./validate.ts";
@@ -46,8 +46,15 @@ export interface MvmOptions {
   firstInput?: number;
   /** Also return the ADC counts (u16 pairs pos, neg per output; physical only). */
   counts?: boolean;
+  /** LDPU settings after the ADC gain: per-channel affine scale and bias, link-input scales,
+   * and ReLU flags (1: before the RX add, 2: after it). Default: identity, no ReLU. */
+  ldpu?: LdpuSettings & { flags?: number };
+  /** INT8 partial sums arriving over the links (batch × 256), added in the LDPU. */
+  rx?: Int8Array;
+  /** INT8 residual data (batch × 256), added after the second ReLU. */
+  residual?: Int8Array;
 }
-const MVM_KEYS = ["outputScale", "firstInput", "counts"] as const;
+const MVM_KEYS = ["outputScale", "firstInput", "counts", "ldpu", "rx", "residual"] as const;
 
 export interface MvmResult {
   /** INT8 outputs, batch × 256 (rows beyond the programmed ones read ~0). */
@@ -102,12 +109,16 @@ export class ChipAtTime {
     const xPtr = rt.scratch("at.x", CHUNK * N);
     const outPtr = rt.scratch("at.y", CHUNK * N);
     const countsPtr = rt.scratch("at.counts", CHUNK * N * 4);
+    const rxPtr = options.rx ? rt.scratch("at.rx", CHUNK * N) : 0;
+    const resPtr = options.residual ? rt.scratch("at.res", CHUNK * N) : 0;
     const y = new Int8Array(p.batch * N);
     const counts = options.counts ? new Uint16Array(p.batch * N * 2) : undefined;
     for (let b0 = 0; b0 < p.batch; b0 += CHUNK) {
       const n = Math.min(CHUNK, p.batch - b0);
       rt.i8(xPtr, n * N).set(p.x.subarray(b0 * N, (b0 + n) * N));
-      readTaskInto(rt, { ...p.task, xPtr, n, firstInput: p.first + b0, outPtr, countsPtr: counts ? countsPtr : 0, buf });
+      if (rxPtr) rt.i8(rxPtr, n * N).set(options.rx!.subarray(b0 * N, (b0 + n) * N));
+      if (resPtr) rt.i8(resPtr, n * N).set(options.residual!.subarray(b0 * N, (b0 + n) * N));
+      readTaskInto(rt, { ...p.task, xPtr, n, firstInput: p.first + b0, outPtr, countsPtr: counts ? countsPtr : 0, rxPtr, resPtr, buf });
       y.set(rt.i8(outPtr, n * N), b0 * N);
       if (counts) counts.set(rt.u16(countsPtr, n * N * 2), b0 * N * 2);
     }
@@ -128,8 +139,12 @@ export class ChipAtTime {
     const xPtr = rt.alloc(p.batch * N);
     const outPtr = rt.alloc(p.batch * N);
     const countsPtr = rest.counts ? rt.alloc(p.batch * N * 4) : 0;
+    const rxPtr = rest.rx ? rt.alloc(p.batch * N) : 0;
+    const resPtr = rest.residual ? rt.alloc(p.batch * N) : 0;
     try {
       rt.i8(xPtr, p.batch * N).set(p.x);
+      if (rxPtr) rt.i8(rxPtr, p.batch * N).set(rest.rx!);
+      if (resPtr) rt.i8(resPtr, p.batch * N).set(rest.residual!);
       await mapTasks<keyof typeof READOUT_BYTES, number>(slices, threads, READOUT_BYTES, (i, buf) => {
         const b0 = i * slice;
         const n = Math.min(slice, p.batch - b0);
@@ -138,6 +153,7 @@ export class ChipAtTime {
           task: {
             ...p.task, xPtr: xPtr + b0 * N, n, firstInput: p.first + b0, outPtr: outPtr + b0 * N,
             countsPtr: countsPtr ? countsPtr + b0 * N * 4 : 0, buf: buf as ReadoutBuffers,
+            rxPtr: rxPtr ? rxPtr + b0 * N : 0, resPtr: resPtr ? resPtr + b0 * N : 0,
           },
         };
       });
@@ -148,6 +164,8 @@ export class ChipAtTime {
       rt.free(xPtr);
       rt.free(outPtr);
       if (countsPtr) rt.free(countsPtr);
+      if (rxPtr) rt.free(rxPtr);
+      if (resPtr) rt.free(resPtr);
     }
   }
 
@@ -173,10 +191,18 @@ export class ChipAtTime {
     if (!(outputScale > 0) || !Number.isFinite(outputScale)) throw new ArgumentError("outputScale", "a finite number > 0", outputScale);
     const functional = this.chip.fidelity === "functional";
     if (options.counts && functional) throw new ArgumentError("counts", "physical fidelity (the functional model has no counters)", true);
+    for (const [name, v] of [["rx", options.rx], ["residual", options.residual]] as const) {
+      if (v !== undefined && (!(v instanceof Int8Array) || v.length !== x.length)) {
+        throw new ArgumentError(name, `an Int8Array of ${x.length} values (batch × ${N}, like x)`, v);
+      }
+    }
+    const { flags = 0, ...ldpu } = options.ldpu ?? {};
+    if (!Number.isInteger(flags) || flags < 0 || flags > 3) throw new ArgumentError("ldpu.flags", "0..3 (1: ReLU before the RX add, 2: after)", flags);
     const st = this.state(c.index, pc.scheme, pc.weights, pc.wmax);
     const gain = ((outputScale * pc.wmax) / countsPerWeightUnit(pc.gmax)) * st.gainFactor;
     const task: Omit<ReadTask, "xPtr" | "n" | "firstInput" | "outPtr" | "countsPtr" | "buf"> = {
-      read: this.readOptions(c.index),
+      read: { ...this.readOptions(c.index), ldpuFlags: flags },
+      ...(options.ldpu ? { ldpu } : {}),
       planes: st.planes,
       scales: st.scales,
       gain,

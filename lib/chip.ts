@@ -15,6 +15,8 @@ import {
 } from "./program.ts";
 import { coreTargets, padWeights, parseScheme, type Scheme } from "./targets.ts";
 import { ChipAtTime, type AtOptions } from "./analog.ts";
+import type { Network } from "./graph.ts";
+import { runOnChip } from "./run.ts";
 import { loadFit, type FunctionalFit } from "./functional-fit.ts";
 
 export interface ProgramOptions {
@@ -260,6 +262,16 @@ export class Chip {
   at(t: number, options: AtOptions = {}): ChipAtTime {
     this.assertLive();
     return new ChipAtTime(this, t, options);
+  }
+
+  /**
+   * Map `network` onto the cores (lib/mapper.ts), program it (`scheme`, default TDP) and run
+   * `inputs` through it at read time `t` (default 25 s), INT8 between layers, partial sums
+   * over the links (lib/run.ts). Returns the outputs, the float64 reference's and the error.
+   */
+  async run(network: Network, inputs: readonly ArrayLike<number>[], options: Parameters<typeof runOnChip>[3] = {}): ReturnType<typeof runOnChip> {
+    this.assertLive();
+    return runOnChip(this, network, inputs, options);
   }
 
   /** What was programmed on a core (weights, targets, Gmax), or undefined. */

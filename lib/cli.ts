@@ -9,6 +9,7 @@ import { benchCommand } from "./commands/bench.ts";
 import { costCommand } from "./commands/cost.ts";
 import { driftCommand } from "./commands/drift.ts";
 import { mapCommand } from "./commands/map.ts";
+import { runCommand } from "./commands/run.ts";
 import { programCommand } from "./commands/program.ts";
 import { shutdownPool } from "./pool.ts";
 
@@ -114,6 +115,20 @@ function program(out: (s: string) => void): Command {
     .option("--out <dir>", "write a report folder with the floorplan")
     .addHelpText("after", "\nExamples:\n  hermes-sim map\n  hermes-sim map --network resnet9 --out map-report/")
     .action((opts) => mapCommand(opts, out));
+
+  cmd
+    .command("run")
+    .description("run a network on the simulated chip (mapped, programmed, INT8 between layers, partial sums over the links) against its float64 reference")
+    .option("--network <name>", "resnet9 (random weights from --seed; ONNX models arrive with issue 10)", "resnet9")
+    .option("--inputs <n>", "random input images", "4")
+    .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
+    .option("--fidelity <level>", "physical or functional", "physical")
+    .option("--time <t>", "read time since programming (s, or with a unit: 1h, 1d, 1mo)", "25")
+    .option("--seed <n>", "chip, network and input seed", "1")
+    .option("--threads <n>", "worker threads for programming (default: all cores)")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json")
+    .action(async (opts) => runCommand(opts, out));
 
   cmd
     .command("cost")

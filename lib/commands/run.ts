@@ -1,0 +1,67 @@
+// `hermes-sim run`: a network on the simulated chip against its float64 reference. Built-in
+// networks with random weights for now (ONNX models and test sets arrive with issue 10).
+
+import { Chip } from "../chip.ts";
+import { FIDELITIES, type Fidelity } from "../config.ts";
+import { parseDuration } from "../duration.ts";
+import { inferShapes, INPUT } from "../graph.ts";
+import { mapNetwork } from "../mapper.ts";
+import { networkCost } from "../network-cost.ts";
+import { defaultThreads } from "../pool.ts";
+import { sparseUniform } from "../workload.ts";
+import { CHIP_CORE, Purpose } from "../rng.ts";
+import { parseScheme } from "../targets.ts";
+import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
+import { networkByName } from "./map.ts";
+
+export interface RunCommandOptions {
+  network: string;
+  inputs: string;
+  scheme: string;
+  fidelity: string;
+  time: string;
+  seed: string;
+  threads?: string;
+  json?: boolean;
+}
+
+export async function runCommand(opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
+  const seed = parseSeedArg(opts.seed, "--seed");
+  const net = networkByName(opts.network, seed);
+  const n = Number(opts.inputs);
+  if (!/^\s*\d+\s*$/.test(opts.inputs) || n < 1 || n > 10000) throw new ArgumentError("--inputs", "an integer in 1..10000", opts.inputs);
+  const scheme = parseScheme(opts.scheme, "--scheme");
+  const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
+  const t = parseDuration(opts.time, "--time");
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  const size = inferShapes(net).get(INPUT)!.reduce((a, b) => a * b, 1);
+  // Random inputs uniform in [0, 1) (images after 1/255 scaling), from the seed.
+  const u = sparseUniform(seed, CHIP_CORE, Purpose.INPUTS, n * size, 0, 1);
+  const inputs = Array.from({ length: n }, (_, i) => u.subarray(i * size, (i + 1) * size).map((v) => Math.abs(v)));
+  const mapping = mapNetwork(net);
+  const chip = Chip.create({ seed, fidelity });
+  const t0 = performance.now();
+  try {
+    const r = await chip.run(net, inputs, { scheme, t, threads, mapping });
+    const cost = networkCost(net, mapping, "4-phase");
+    const doc = {
+      network: mapping.network, fidelity, scheme, t, n, cores: mapping.cores, seed: seed.toString(),
+      error: r.error, agreement: r.agreement,
+      cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
+      wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
+    };
+    if (opts.json) {
+      out(JSON.stringify(doc) + "\n");
+      return;
+    }
+    out(
+      [
+        `${doc.network} on ${doc.cores} cores (${fidelity}, ${scheme}, read at ${opts.time}), ${n} random input${n > 1 ? "s" : ""}:`,
+        `  ‖chip − float64‖ / ‖float64‖ of the outputs: ${r.error.toFixed(4)}; top-1 agreement with float64: ${(100 * r.agreement).toFixed(1)} %`,
+        `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per inference (4-phase); ${doc.wallS} s of simulation`,
+      ].join("\n") + "\n",
+    );
+  } finally {
+    chip.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+// The float64 reference of a network (lib/graph.ts): every node's output for a batch of
+// inputs, in the layouts the chip uses ([C, H, W] per image, row-major).
+
+import { inferShapes, INPUT, type Network, type Node } from "./graph.ts";
+
+export type Activations = Map<string, Float64Array[]>;
+
+/** Run the network in float64 on `inputs` (one Float64Array/Float32Array of C·H·W per image). */
+export function evaluate(net: Network, inputs: readonly ArrayLike<number>[]): Activations {
+  const shapes = inferShapes(net);
+  const acts: Activations = new Map();
+  acts.set(INPUT, inputs.map((x) => Float64Array.from(x)));
+  for (const n of net.nodes) acts.set(n.name, acts.get(inputOf(n))!.map((_, i) => evalNode(n, acts, i, shapes)));
+  return acts;
+}
+
+const inputOf = (n: Node): string => (n.op === "add" ? n.inputs[0] : n.input);
+
+function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, readonly number[]>): Float64Array {
+  const x = acts.get(inputOf(n))!.at(i)!;
+  const inShape = shapes.get(inputOf(n))!;
+  switch (n.op) {
+    case "conv2d": {
+      const [C, H, W] = inShape as [number, number, number];
+      const [, Ho, Wo] = shapes.get(n.name) as [number, number, number];
+      const k = n.kernel;
+      const y = new Float64Array(n.outChannels * Ho * Wo);
+      for (let o = 0; o < n.outChannels; o++) {
+        for (let oy = 0; oy < Ho; oy++) {
+          for (let ox = 0; ox < Wo; ox++) {
+            let s = n.bias ? n.bias[o]! : 0;
+            for (let c = 0; c < C; c++) {
+              for (let ky = 0; ky < k; ky++) {
+                const iy = oy * n.stride - n.padding + ky;
+                if (iy < 0 || iy >= H) continue;
+                for (let kx = 0; kx < k; kx++) {
+                  const ix = ox * n.stride - n.padding + kx;
+                  if (ix < 0 || ix >= W) continue;
+                  s += n.weights[((o * C + c) * k + ky) * k + kx]! * x[(c * H + iy) * W + ix]!;
+                }
+              }
+            }
+            y[(o * Ho + oy) * Wo + ox] = s;
+          }
+        }
+      }
+      return y;
+    }
+    case "dense": {
+      const y = new Float64Array(n.outFeatures);
+      for (let o = 0; o < n.outFeatures; o++) {
+        let s = n.bias ? n.bias[o]! : 0;
+        for (let j = 0; j < n.inFeatures; j++) s += n.weights[o * n.inFeatures + j]! * x[j]!;
+        y[o] = s;
+      }
+      return y;
+    }
+    case "batchNorm": {
+      const per = x.length / n.scale.length;
+      return x.map((v, j) => v * n.scale[Math.floor(j / per)]! + n.shift[Math.floor(j / per)]!);
+    }
+    case "relu":
+      return x.map((v) => (v > 0 ? v : 0));
+    case "add": {
+      const b = acts.get(n.inputs[1])!.at(i)!;
+      return x.map((v, j) => v + b[j]!);
+    }
+    case "maxPool":
+      return maxPool(x, inShape as [number, number, number], n.kernel, n.stride);
+    case "flatten":
+      return Float64Array.from(x);
+  }
+}
+
+/** Max-pool of a [C, H, W] tensor (no padding); works on any numeric array type. */
+export function maxPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], k: number, s: number): T {
+  const Ho = Math.floor((H - k) / s) + 1;
+  const Wo = Math.floor((W - k) / s) + 1;
+  const y = new (x.constructor as new (n: number) => T)(C * Ho * Wo);
+  for (let c = 0; c < C; c++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++) {
+        let m = -Infinity;
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) m = Math.max(m, x[(c * H + oy * s + ky) * W + ox * s + kx]!);
+        y[(c * Ho + oy) * Wo + ox] = m;
+      }
+    }
+  }
+  return y;
+}

@@ -1,0 +1,235 @@
+// Running a mapped network on the simulated chip (paper §V, Fig. 3b): every weight layer as
+// batched MVMs over its input vectors (image patches for a conv) on its cores; the partial
+// sums of a layer split over several cores travel as INT8 over the links, core by core
+// towards the receiver, each LDPU adding the incoming INT8 to its own scaled counts; the
+// receiver's LDPU applies the folded batch norm and bias (affine), the ReLU, and the residual
+// data; max-pooling and flattening happen on the host, as on the chip. Everything between
+// layers is INT8, as on the chip.
+//
+// Number formats (the mapper's LDPU settings): a layer reading an INT8 tensor of scale s_in
+// (INT8 per unit) runs its MVMs with the LDPU gain that makes the FP16 value W·x in float
+// units; every core of the layer applies A_r = s_out·scale_r (the folded affine's scale) so
+// that its INT8 partial sum and the receiver's output are in the same units (s_out); the
+// receiver adds C_r = s_out·shift_r, ReLU after the partial sums, then the residual with
+// scale s_out/s_res. The scales s come from the float64 reference on calibration inputs:
+// s = 127 / max |value| over the layer's pre-activation and output (no clipping there).
+
+import type { Chip } from "./chip.ts";
+import type { FunctionalFit } from "./functional-fit.ts";
+import { evaluate, maxPool } from "./graph-eval.ts";
+import { inferShapes, INPUT, type Network, type WeightNode } from "./graph.ts";
+import { tileMatrix, type LayerPlacement, type Mapping } from "./mapper.ts";
+import type { Scheme } from "./targets.ts";
+import { ArgumentError } from "./validate.ts";
+
+const N = 256;
+
+export interface RunOptions {
+  /** Read time, seconds since programming (default 25). */
+  t?: number;
+  compensation?: boolean;
+  /** Inputs whose float64 activations set the INT8 scales (default: the first 16 inputs). */
+  calibration?: readonly ArrayLike<number>[];
+  /** Functional fidelity: the weight-noise fit (default lib/functional-fit.json). */
+  fit?: FunctionalFit;
+}
+
+export interface RunResult {
+  /** Chip outputs of the last layer, per input, in float units. */
+  outputs: Float64Array[];
+  /** The float64 reference's outputs. */
+  reference: Float64Array[];
+  /** ‖chip − reference‖₂ / ‖reference‖₂ over all outputs. */
+  error: number;
+  /** Fraction of inputs whose largest output (class) agrees with the reference's. */
+  agreement: number;
+}
+
+/** Program every tile of a mapping on its core (other cores stay RESET). */
+export async function programNetwork(chip: Chip, net: Network, m: Mapping, scheme: Scheme, threads?: number): Promise<void> {
+  const byCore = new Map<number, Float32Array>();
+  const layers = new Map(net.nodes.map((n) => [n.name, n]));
+  for (const p of m.layers) {
+    const layer = layers.get(p.layer) as WeightNode;
+    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t));
+  }
+  const cores = Math.max(...byCore.keys()) + 1;
+  await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores, ...(threads ? { threads } : {}) });
+}
+
+/** Run `inputs` (C·H·W floats each) through the programmed network at read time t. */
+export function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], o: RunOptions = {}): RunResult {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new ArgumentError("inputs", "a non-empty array of input tensors", inputs);
+  const shapes = inferShapes(net);
+  const size = shapes.get(INPUT)!.reduce((a, b) => a * b, 1);
+  inputs.forEach((x, i) => {
+    if (!x || x.length !== size) throw new ArgumentError(`inputs[${i}]`, `${size} values (shape [${shapes.get(INPUT)!.join(", ")}])`, x);
+  });
+  const ref = evaluate(net, inputs);
+  const cal = o.calibration ? evaluate(net, o.calibration) : ref;
+  const calN = o.calibration ? o.calibration.length : Math.min(16, inputs.length);
+  const amax = (name: string) => {
+    let a = 0;
+    for (const v of cal.get(name)!.slice(0, calN)) for (let i = 0; i < v.length; i++) a = Math.max(a, Math.abs(v[i]!));
+    return a || 1;
+  };
+  const scale = new Map<string, number>();
+  const int8 = new Map<string, Int8Array[]>();
+  const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
+  scale.set(INPUT, 127 / amax(INPUT));
+  const sIn0 = scale.get(INPUT)!;
+  int8.set(INPUT, inputs.map((x) => Int8Array.from(x as ArrayLike<number>, (v: number) => q(v * sIn0))));
+  const placement = new Map(m.layers.map((p) => [p.layer, p]));
+  const at = chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}) });
+  try {
+    for (const n of net.nodes) {
+      if (n.op === "conv2d" || n.op === "dense") {
+        const p = placement.get(n.name)!;
+        const pre = net.nodes.find((k) => k.op === "relu" && p.ldpu.some((l) => l.op === "relu" && l.node === k.name));
+        const s = 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
+        scale.set(p.output, s);
+        int8.set(p.output, runLayer(at, n, p, shapes, int8, scale, s));
+      } else if (n.op === "maxPool") {
+        const sh = shapes.get(n.input) as [number, number, number];
+        int8.set(n.name, int8.get(n.input)!.map((x) => maxPool(x, sh, n.kernel, n.stride)));
+        scale.set(n.name, scale.get(n.input)!);
+      } else if (n.op === "flatten") {
+        int8.set(n.name, int8.get(n.input)!);
+        scale.set(n.name, scale.get(n.input)!);
+      }
+      // batchNorm, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
+    }
+  } finally {
+    at.dispose();
+  }
+  const last = net.nodes[net.nodes.length - 1]!.name;
+  const s = scale.get(last)!;
+  const outputs = int8.get(last)!.map((y) => Float64Array.from(y, (v) => v / s));
+  const reference = ref.get(last)!;
+  let num = 0;
+  let den = 0;
+  let agree = 0;
+  outputs.forEach((y, i) => {
+    const r = reference[i]!;
+    for (let j = 0; j < y.length; j++) {
+      num += (y[j]! - r[j]!) ** 2;
+      den += r[j]! ** 2;
+    }
+    if (argmax(y) === argmax(r)) agree++;
+  });
+  return { outputs, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length };
+}
+
+function runLayer(
+  at: ReturnType<Chip["at"]>, n: WeightNode, p: LayerPlacement, shapes: Map<string, readonly number[]>,
+  int8: Map<string, Int8Array[]>, scale: Map<string, number>, sOut: number,
+): Int8Array[] {
+  const x = int8.get(n.input)!;
+  const sIn = scale.get(n.input)!;
+  const patches = n.op === "conv2d" ? im2col(x, n, shapes.get(n.input) as [number, number, number], shapes.get(n.name) as [number, number, number]) : undefined;
+  const P = x.length * (patches?.count ?? 1); // input vectors
+  const outShape = shapes.get(n.name)!;
+  const positions = n.op === "conv2d" ? outShape[1]! * outShape[2]! : 1;
+  const outC = n.op === "conv2d" ? n.outChannels : n.outFeatures;
+  const out = x.map(() => new Int8Array(outC * positions));
+  const residual = p.ldpu.find((l) => l.op === "add");
+  const resScale = residual && residual.op === "add" ? scale.get(residual.residual)! : 1;
+  for (let ob = 0; ob < p.blocks.outputs; ob++) {
+    const tiles = p.tiles.filter((t) => t.outputBlock === ob).sort((a, b) => b.route.hops - a.route.hops || a.core - b.core);
+    const [r0, r1] = tiles[0]!.rowRange;
+    const rows = r1 - r0;
+    const A = new Float64Array(N);
+    const C = new Float64Array(N);
+    for (let r = 0; r < rows; r++) {
+      A[r] = sOut * p.affine.scale[r0 + r]!;
+      C[r] = sOut * p.affine.shift[r0 + r]!;
+    }
+    const res = residual && residual.op === "add" ? gatherRows(int8.get(residual.residual)!, r0, rows, positions) : undefined;
+    let partial: Int8Array | undefined;
+    tiles.forEach((t, k) => {
+      const receiver = k === tiles.length - 1;
+      const [c0, c1] = t.colRange;
+      const xt = new Int8Array(P * N);
+      for (let v = 0; v < P; v++) {
+        xt.set(patches ? patches.data.subarray(v * patches.width + c0, v * patches.width + c1) : x[v]!.subarray(c0, c1), v * N);
+      }
+      const r = at.mvm(t.core, xt, {
+        outputScale: 1 / sIn,
+        ldpu: {
+          scale: A,
+          ...(receiver ? { bias: C, flags: p.ldpu.some((l) => l.op === "relu") ? 2 : 0 } : {}),
+          rxScale: 1,
+          ...(receiver && res ? { residualScale: sOut / resScale } : {}),
+        },
+        ...(partial ? { rx: partial } : {}),
+        ...(receiver && res ? { residual: res } : {}),
+      });
+      partial = r.y;
+    });
+    // The receiver's INT8 outputs into the [C, H, W] tensors.
+    const y = partial!;
+    for (let v = 0; v < P; v++) {
+      const img = Math.floor(v / positions);
+      const pos = v % positions;
+      for (let r = 0; r < rows; r++) out[img]![(r0 + r) * positions + pos] = y[v * N + r]!;
+    }
+  }
+  return out;
+}
+
+/** Residual tensors laid out like the MVM outputs: row r of vector (img, pos) = channel r0 + r. */
+function gatherRows(t: Int8Array[], r0: number, rows: number, positions: number): Int8Array {
+  const y = new Int8Array(t.length * positions * N);
+  t.forEach((x, img) => {
+    for (let pos = 0; pos < positions; pos++) for (let r = 0; r < rows; r++) y[(img * positions + pos) * N + r] = x[(r0 + r) * positions + pos]!;
+  });
+  return y;
+}
+
+/** Unrolled patches of every image: vector (img, oy, ox) holds x[c][iy][ix] at c·k·k + ky·k + kx. */
+function im2col(x: Int8Array[], n: WeightNode & { op: "conv2d" }, [C, H, W]: [number, number, number], [, Ho, Wo]: [number, number, number]) {
+  const k = n.kernel;
+  const width = C * k * k;
+  const count = Ho * Wo;
+  const data = new Int8Array(x.length * count * width);
+  x.forEach((img, i) => {
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++) {
+        const base = ((i * Ho + oy) * Wo + ox) * width;
+        for (let c = 0; c < C; c++) {
+          for (let ky = 0; ky < k; ky++) {
+            const iy = oy * n.stride - n.padding + ky;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < k; kx++) {
+              const ix = ox * n.stride - n.padding + kx;
+              if (ix >= 0 && ix < W) data[base + (c * k + ky) * k + kx] = img[(c * H + iy) * W + ix]!;
+            }
+          }
+        }
+      }
+    }
+  });
+  return { data, count, width };
+}
+
+function argmax(v: ArrayLike<number>): number {
+  let b = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[b]!) b = i;
+  return b;
+}
+
+function maxAbs(v: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
+  return m;
+}
+
+/** Map, program and run a network on a chip in one call (`chip.run`). */
+export async function runOnChip(
+  chip: Chip, net: Network, inputs: readonly ArrayLike<number>[], o: RunOptions & { scheme?: Scheme; threads?: number; mapping?: Mapping } = {},
+): Promise<RunResult & { mapping: Mapping }> {
+  const { mapNetwork } = await import("./mapper.ts");
+  const mapping = o.mapping ?? mapNetwork(net);
+  await programNetwork(chip, net, mapping, o.scheme ?? "tdp", o.threads);
+  return { ...runNetwork(chip, net, mapping, inputs, o), mapping };
+}
