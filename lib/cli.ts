@@ -109,7 +109,7 @@ function program(out: (s: string) => void): Command {
   cmd
     .command("map")
     .description("place a network's layers on the 8 × 8 cores: tiles, receiving cores, partial-sum routes over the links")
-    .option("--network <name>", "resnet9 (the paper's ResNet-9 for CIFAR-10)", "resnet9")
+    .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (the paper's three networks)", "resnet9")
     .option("--seed <n>", "network weight seed", "1")
     .option("--json", "print one JSON document")
     .option("--out <dir>", "write a report folder with the floorplan")

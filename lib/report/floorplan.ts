@@ -1,11 +1,22 @@
 // The 8 × 8 floorplan of a mapped network as SVG: each core coloured by the layer it holds,
 // receivers marked, and the links the partial sums use.
 
-import type { Mapping } from "../mapper.ts";
+/** What the floorplan needs of a mapping (lib/mapper.ts Mapping, lib/lstm-map.ts LstmMapping). */
+export interface FloorplanInput {
+  network: string;
+  cores: number;
+  weights: number;
+  layers: readonly {
+    layer: string;
+    matrix: { rows: number; cols: number };
+    tiles: readonly { core: number; route: { path: readonly number[] } }[];
+    receivers: readonly number[];
+  }[];
+}
 
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
-export function floorplanSvg(m: Mapping): string {
+export function floorplanSvg(m: FloorplanInput): string {
   const size = 64;
   const pad = 40;
   const w = pad * 2 + 8 * size + 180;
