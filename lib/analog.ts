@@ -66,7 +66,9 @@ export interface MvmResult {
 }
 
 interface CoreState {
-  planes: number; // physical: G, S, V f32 planes at t; functional: int16 noisy weights
+  planes: number; // physical: the int16 Ĝ, Ŝ, V̂ planes at t; functional: int16 noisy weights (+ packed copy)
+  /** Physical: row sums S± of the planes (256 × 2 f64). */
+  rowSums?: number;
   scales: PlaneScales;
   /** The drift compensation factor (measured, or the fit's). */
   alpha: number;
@@ -205,6 +207,7 @@ export class ChipAtTime {
       ...(options.ldpu ? { ldpu } : {}),
       planes: st.planes,
       scales: st.scales,
+      ...(st.rowSums ? { preloaded: { planes: st.planes, rowSums: st.rowSums } } : {}),
       gain,
       ...(functional ? { functionalCountsPerUnit: countsPerWeightUnit(pc.gmax) / pc.wmax / st.scales.qG } : {}),
     };
@@ -223,7 +226,10 @@ export class ChipAtTime {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const s of this.cores.values()) this.rt.free(s.planes);
+    for (const s of this.cores.values()) {
+      this.rt.free(s.planes);
+      if (s.rowSums) this.rt.free(s.rowSums);
+    }
     this.cores.clear();
   }
 
@@ -255,6 +261,8 @@ export class ChipAtTime {
     // Planes at t = 0 (the compensation's reference) and at t, in one drift pass.
     const both = rt.alloc(6 * CELLS * 4);
     const planes = rt.alloc(3 * CELLS * 4);
+    const quantised = rt.alloc(3 * CELLS * 2);
+    const rowSums = rt.alloc(N * 16);
     try {
       const p = rt.scratch("at.drift", DRIFT_PARAM_COUNT * 8);
       const tp = rt.scratch("at.times", 32);
@@ -275,12 +283,17 @@ export class ChipAtTime {
       const scales = loadPlanes(rt, buf, planes, planes + CELLS * 4, planes + 2 * CELLS * 4);
       const now = driftCalibrationSum(rt, buf, scales, { ...o, noise: true }, cal, n, out, counts);
       const alpha = now > 0 ? ref / now : 1;
-      return { planes, scales, alpha, gainFactor: this.compensation ? alpha : 1 };
+      // Keep the quantised planes and row sums: later reads of this core skip loadPlanes.
+      rt.u8(quantised, 3 * CELLS * 2).set(rt.u8(buf.planes, 3 * CELLS * 2));
+      rt.u8(rowSums, N * 16).set(rt.u8(buf.rowSums, N * 16));
+      return { planes: quantised, rowSums, scales, alpha, gainFactor: this.compensation ? alpha : 1 };
     } catch (e) {
-      rt.free(planes);
+      rt.free(quantised);
+      rt.free(rowSums);
       throw e;
     } finally {
       rt.free(both);
+      rt.free(planes);
     }
   }
 

@@ -199,6 +199,9 @@ export interface ReadTask {
   outPtr: number;
   /** u16 pairs per output, or 0. */
   countsPtr: number;
+  /** Physical: the planes already quantised (and row sums) by loadPlanes, kept per core:
+   * used instead of loading `planes` into the buffer. */
+  preloaded?: { planes: number; rowSums: number };
   /** INT8 link inputs per output (partial sums, residual), or 0. */
   rxPtr?: number;
   resPtr?: number;
@@ -215,12 +218,12 @@ export function invalidateTables(rt: WasmRuntime, buf: ReadoutBuffers): void {
 
 /** Run a slice: INT8 outputs (and counts) for n inputs. */
 export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
-  const buf = t.buf;
+  const buf = t.preloaded ? { ...t.buf, ...t.preloaded } : t.buf;
   const k = rt.kernels;
   setLdpuGain(rt, buf, t.gain, t.ldpu);
   const functional = t.functionalCountsPerUnit !== undefined;
   const links = !!(t.rxPtr || t.resPtr);
-  if (!functional) loadPlanes(rt, buf, t.planes, t.planes + CELLS * 4, t.planes + 2 * CELLS * 4);
+  if (!functional && !t.preloaded) loadPlanes(rt, buf, t.planes, t.planes + CELLS * 4, t.planes + 2 * CELLS * 4);
   // One count per output at functional fidelity: the LDPU is a table of the count, rebuilt
   // only when the LDPU parameters change (the key lives beside the table in the buffer;
   // whoever else writes the tables sets it to NaN: invalidateTables).
