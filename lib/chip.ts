@@ -17,6 +17,7 @@ import { coreTargets, padWeights, parseScheme, type Scheme } from "./targets.ts"
 import { ChipAtTime, type AtOptions } from "./analog.ts";
 import type { Network } from "./graph.ts";
 import { runOnChip } from "./run.ts";
+import { runLstmOnChip, type LstmWeights } from "./lstm-run.ts";
 import { loadFit, type FunctionalFit } from "./functional-fit.ts";
 
 export interface ProgramOptions {
@@ -272,6 +273,15 @@ export class Chip {
   async run(network: Network, inputs: readonly ArrayLike<number>[], options: Parameters<typeof runOnChip>[3] = {}): ReturnType<typeof runOnChip> {
     this.assertLive();
     return runOnChip(this, network, inputs, options);
+  }
+
+  /**
+   * Map an LSTM (lib/lstm-map.ts), program it and run the sequence `xs` timestep by
+   * timestep through the cores and GDPU slices (lib/lstm-run.ts).
+   */
+  async runLstm(weights: LstmWeights, xs: readonly ArrayLike<number>[], options: Parameters<typeof runLstmOnChip>[3] = {}): ReturnType<typeof runLstmOnChip> {
+    this.assertLive();
+    return runLstmOnChip(this, weights, xs, options);
   }
 
   /** What was programmed on a core (weights, targets, Gmax), or undefined. */

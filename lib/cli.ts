@@ -119,15 +119,15 @@ function program(out: (s: string) => void): Command {
   cmd
     .command("run")
     .description("run a network on the simulated chip (mapped, programmed, INT8 between layers, partial sums over the links) against its float64 reference")
-    .option("--network <name>", "resnet9 (random weights from --seed; ONNX models arrive with issue 10)", "resnet9")
-    .option("--inputs <n>", "random input images", "4")
+    .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (random weights from --seed; ONNX models arrive with issue 10)", "resnet9")
+    .option("--inputs <n>", "random input images (resnet9) or timesteps (LSTMs)", "4")
     .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
     .option("--fidelity <level>", "physical or functional", "physical")
     .option("--time <t>", "read time since programming (s, or with a unit: 1h, 1d, 1mo)", "25")
     .option("--seed <n>", "chip, network and input seed", "1")
     .option("--threads <n>", "worker threads for programming (default: all cores)")
     .option("--json", "print one JSON document")
-    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json")
+    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json\n  hermes-sim run --network lstm-ptb --inputs 1000 --fidelity functional")
     .action(async (opts) => runCommand(opts, out));
 
   cmd

@@ -13,6 +13,8 @@ import { CHIP_CORE, Purpose } from "../rng.ts";
 import { parseScheme } from "../targets.ts";
 import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
 import { networkByName } from "./map.ts";
+import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../lstm-map.ts";
+import { randomLstm } from "../lstm-run.ts";
 
 export interface RunCommandOptions {
   network: string;
@@ -27,6 +29,8 @@ export interface RunCommandOptions {
 
 export async function runCommand(opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
   const seed = parseSeedArg(opts.seed, "--seed");
+  const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network];
+  if (lstm) return runLstmCommand(lstm, seed, opts, out);
   const net = networkByName(opts.network, seed);
   const n = Number(opts.inputs);
   if (!/^\s*\d+\s*$/.test(opts.inputs) || n < 1 || n > 10000) throw new ArgumentError("--inputs", "an integer in 1..10000", opts.inputs);
@@ -59,6 +63,38 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
         `${doc.network} on ${doc.cores} cores (${fidelity}, ${scheme}, read at ${opts.time}), ${n} random input${n > 1 ? "s" : ""}:`,
         `  ‖chip − float64‖ / ‖float64‖ of the outputs: ${r.error.toFixed(4)}; top-1 agreement with float64: ${(100 * r.agreement).toFixed(1)} %`,
         `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per inference (4-phase); ${doc.wallS} s of simulation`,
+      ].join("\n") + "\n",
+    );
+  } finally {
+    chip.dispose();
+  }
+}
+
+async function runLstmCommand(spec: LstmSpec, seed: bigint, opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
+  const T = Number(opts.inputs);
+  if (!/^\s*\d+\s*$/.test(opts.inputs) || T < 1 || T > 100000) throw new ArgumentError("--inputs", "the number of timesteps, 1..100000", opts.inputs);
+  const scheme = parseScheme(opts.scheme, "--scheme");
+  const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
+  const t = parseDuration(opts.time, "--time");
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  const u = sparseUniform(seed, CHIP_CORE, Purpose.INPUTS, T * spec.inputs, 0, 2);
+  const xs = Array.from({ length: T }, (_, i) => u.subarray(i * spec.inputs, (i + 1) * spec.inputs));
+  const chip = Chip.create({ seed, fidelity });
+  const t0 = performance.now();
+  try {
+    const r = await chip.runLstm(randomLstm(spec, seed), xs, { scheme, t, threads });
+    const doc = {
+      network: spec.name, fidelity, scheme, t, timesteps: T, cores: r.mapping.cores, seed: seed.toString(),
+      error: r.error, maxHidden: r.maxHidden, wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
+    };
+    if (opts.json) {
+      out(JSON.stringify(doc) + "\n");
+      return;
+    }
+    out(
+      [
+        `${spec.name} on ${doc.cores} cores and ${r.mapping.gdpuSlices.length} GDPU slices (${fidelity}, ${scheme}, read at ${opts.time}), ${T} timesteps of random inputs:`,
+        `  ‖chip − float64‖ / ‖float64‖ of the outputs: ${r.error.toFixed(4)}; largest |h| ${r.maxHidden.toFixed(3)}; ${doc.wallS} s of simulation`,
       ].join("\n") + "\n",
     );
   } finally {

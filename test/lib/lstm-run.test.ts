@@ -22,16 +22,17 @@ test("the float64 reference is an LSTM: zero weights give h = 0 and logits = out
   assert.equal(Array.from(r.outputs[2]!), Array.from(w.bout, (v) => v));
 });
 
-test("physical TDP: 1,000 timesteps without blow-up, close to float64", async () => {
-  const chip = Chip.create({ seed: 5 });
-  await programLstm(chip, m, w, "tdp", 2);
-  const r = runLstm(chip, m, w, xs);
-  chip.dispose();
-  assert.is(r.outputs.length, 1000);
-  assert.ok(r.outputs.every((y) => y.every(Number.isFinite)));
-  assert.ok(r.maxHidden > 0.05 && r.maxHidden < 1, `max |h| ${r.maxHidden}`);
-  assert.ok(r.error < 0.2, `error ${r.error}`);
-});
+for (const fidelity of ["physical", "functional"] as const) {
+  test(`${fidelity} TDP: 1,000 timesteps without blow-up, close to float64`, async () => {
+    const chip = Chip.create({ seed: 5, fidelity });
+    const r = await chip.runLstm(w, xs, { scheme: "tdp", threads: 2 });
+    chip.dispose();
+    assert.is(r.outputs.length, 1000);
+    assert.ok(r.outputs.every((y) => y.every(Number.isFinite)));
+    assert.ok(r.maxHidden > 0.05 && r.maxHidden < 1, `max |h| ${r.maxHidden}`);
+    assert.ok(r.error < 0.2, `error ${r.error}`);
+  });
+}
 
 test("ODP is further from float than TDP, at both fidelities (200 timesteps)", async () => {
   for (const fidelity of ["physical", "functional"] as const) {
