@@ -134,7 +134,7 @@ function program(out: (s: string) => void): Command {
     .command("cost")
     .description("latency, energy and throughput model: Table I of the paper recomputed (model vs paper, fitted vs predicted entries)")
     .option("--table1", "the three Table I use cases in 1-phase and 4-phase mode")
-    .option("--network <name>", "per-layer latency, energy and utilisation of a mapped network: resnet9")
+    .option("--network <name>", "per-layer latency, energy and utilisation of a mapped network: resnet9 (per image), lstm-ptb or lstm-caption (per timestep)")
     .option("--phases <n>", "read mode for --network: 4 or 1", "4")
     .option("--seed <n>", "network weight seed (does not change costs)", "1")
     .option("--json", "print one JSON document")

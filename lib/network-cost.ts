@@ -7,6 +7,7 @@
 
 import { layerStepCost, type ReadMode } from "./cost.ts";
 import { inferShapes, type Network } from "./graph.ts";
+import type { LstmMapping } from "./lstm-map.ts";
 import type { Mapping } from "./mapper.ts";
 
 export interface LayerCost {
@@ -61,4 +62,44 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
   const latencyUs = layers.reduce((s, l) => s + l.latencyUs, 0);
   const energyUj = layers.reduce((s, l) => s + l.energyUj, 0);
   return { network: m.network, mode, cores: m.cores, layers, latencyUs, energyUj, inferencesPerS: 1e6 / latencyUs, inferencesPerJ: 1e6 / energyUj };
+}
+
+/**
+ * One LSTM timestep (lib/lstm-map.ts placement): the gate layer as 8 column cascades into
+ * the GDPU slices (Table I's LSTM use case for the captioning network), then the output
+ * layer's cascades; per sequence, T timesteps one after another.
+ */
+export function lstmCost(m: LstmMapping, mode: ReadMode): NetworkCost & { timestepUs: number } {
+  const gates = m.layers.filter((l) => l.layer.startsWith("gates"));
+  const outL = m.layers.find((l) => l.layer === "output")!;
+  const col = (l: LstmMapping["layers"][number]) => l.tiles.filter((t) => t.outputBlock === 0);
+  const gTiles = gates.flatMap(col);
+  const size = (r: readonly [number, number]) => r[1] - r[0];
+  const gStep = layerStepCost({
+    chains: gates[0]!.receivers.length,
+    chainLength: gTiles.length,
+    inputs: Math.max(...gTiles.map((t) => size(t.colRange))),
+    outputs: size(gTiles[0]!.rowRange),
+    gdpu: true,
+    mode,
+  });
+  const oTiles = col(outL);
+  const oStep = layerStepCost({
+    chains: outL.receivers.length,
+    chainLength: oTiles.length,
+    inputs: Math.max(...oTiles.map((t) => size(t.colRange))),
+    outputs: size(oTiles[0]!.rowRange),
+    mode,
+  });
+  const util = (ls: LstmMapping["layers"]) => {
+    const tiles = ls.flatMap((l) => l.tiles);
+    return tiles.reduce((s, t) => s + size(t.rowRange) * size(t.colRange), 0) / (tiles.length * 256 * 256);
+  };
+  const layers: LayerCost[] = [
+    { layer: "gates (+GDPU)", cores: gates.reduce((s, l) => s + l.tiles.length, 0), steps: 1, utilisation: util(gates), latencyNsPerStep: gStep.latencyNs, energyNjPerStep: gStep.energyNj, latencyUs: gStep.latencyNs / 1000, energyUj: gStep.energyNj / 1000 },
+    { layer: "output", cores: outL.tiles.length, steps: 1, utilisation: util([outL]), latencyNsPerStep: oStep.latencyNs, energyNjPerStep: oStep.energyNj, latencyUs: oStep.latencyNs / 1000, energyUj: oStep.energyNj / 1000 },
+  ];
+  const latencyUs = layers.reduce((s, l) => s + l.latencyUs, 0);
+  const energyUj = layers.reduce((s, l) => s + l.energyUj, 0);
+  return { network: m.network, mode, cores: m.cores, layers, latencyUs, energyUj, inferencesPerS: 1e6 / latencyUs, inferencesPerJ: 1e6 / energyUj, timestepUs: latencyUs };
 }

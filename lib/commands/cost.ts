@@ -3,7 +3,8 @@
 
 import { COST_PARAMETERS, FREE_PARAMETER_COUNT, PAPER_TABLE1, compareTable1, table1Rows } from "../cost.ts";
 import { mapNetwork } from "../mapper.ts";
-import { networkCost } from "../network-cost.ts";
+import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../lstm-map.ts";
+import { lstmCost, networkCost } from "../network-cost.ts";
 import { parsePhases } from "../readout.ts";
 import { ArgumentError, parseSeedArg } from "../validate.ts";
 import { networkByName } from "./map.ts";
@@ -53,21 +54,24 @@ export function costCommand(opts: CostCommandOptions, out: (s: string) => void):
 }
 
 function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): void {
-  const net = networkByName(opts.network!, parseSeedArg(opts.seed ?? "1", "--seed"));
-  const m = mapNetwork(net);
   const phases = parsePhases(opts.phases ?? "4", "--phases");
-  const c = networkCost(net, m, phases === 4 ? "4-phase" : "1-phase");
+  const mode = phases === 4 ? "4-phase" : "1-phase";
+  const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!];
+  const c = lstm ? lstmCost(mapLstm(lstm), mode) : (() => {
+    const net = networkByName(opts.network!, parseSeedArg(opts.seed ?? "1", "--seed"));
+    return networkCost(net, mapNetwork(net), mode);
+  })();
   if (opts.json) {
     out(JSON.stringify(c) + "\n");
     return;
   }
   out(
     [
-      `${c.network} (${c.mode}, ${c.cores} cores): ${c.latencyUs.toFixed(1)} µs and ${c.energyUj.toFixed(1)} µJ per inference (${c.inferencesPerS.toFixed(0)} /s, ${c.inferencesPerJ.toFixed(0)} /J), layers one after another`,
-      `  layer    cores  steps  util.   ns/step  nJ/step   µs      µJ`,
+      `${c.network} (${c.mode}, ${c.cores} cores): ${c.latencyUs.toFixed(2)} µs and ${c.energyUj.toFixed(2)} µJ per ${lstm ? "timestep" : "inference"} (${c.inferencesPerS.toFixed(0)} /s, ${c.inferencesPerJ.toFixed(0)} /J), layers one after another`,
+      `  layer          cores  steps  util.   ns/step  nJ/step   µs      µJ`,
       ...c.layers.map(
         (l) =>
-          `  ${l.layer.padEnd(7)}  ${String(l.cores).padEnd(5)}  ${String(l.steps).padEnd(5)}  ${(100 * l.utilisation).toFixed(0).padStart(3)} %  ${l.latencyNsPerStep.toFixed(0).padStart(7)}  ${l.energyNjPerStep.toFixed(0).padStart(7)}  ${l.latencyUs.toFixed(1).padStart(6)}  ${l.energyUj.toFixed(2).padStart(6)}`,
+          `  ${l.layer.padEnd(13)}  ${String(l.cores).padEnd(5)}  ${String(l.steps).padEnd(5)}  ${(100 * l.utilisation).toFixed(0).padStart(3)} %  ${l.latencyNsPerStep.toFixed(0).padStart(7)}  ${l.energyNjPerStep.toFixed(0).padStart(7)}  ${l.latencyUs.toFixed(1).padStart(6)}  ${l.energyUj.toFixed(2).padStart(6)}`,
       ),
     ].join("\n") + "\n",
   );

@@ -51,6 +51,17 @@ test("cost --network resnet9: a deep layer costs what Table I measured for one i
   assert.ok(one.latencyUs < c.latencyUs, "1-phase reads are faster");
 });
 
+test("cost --network lstm-caption: the gate step is Table I's LSTM timestep (32 cores, 97 %)", async () => {
+  const c = JSON.parse((await run(["cost", "--network", "lstm-caption", "--json"])).out) as { cores: number; layers: { layer: string; cores: number; utilisation: number; latencyNsPerStep: number; energyNjPerStep: number }[] };
+  assert.is(c.cores, 64);
+  const g = c.layers[0]!;
+  assert.is(g.cores, 32);
+  assert.ok(Math.abs(g.utilisation - 0.97) < 0.01, `utilisation ${g.utilisation}`);
+  assert.ok(Math.abs(g.latencyNsPerStep - 1430) < 0.05 * 1430 && Math.abs(g.energyNjPerStep - 5240) < 0.05 * 5240, JSON.stringify(g));
+  const one = JSON.parse((await run(["cost", "--network", "lstm-caption", "--phases", "1", "--json"])).out) as { layers: { latencyNsPerStep: number }[] };
+  assert.ok(Math.abs(one.layers[0]!.latencyNsPerStep - 1043) < 0.05 * 1043, "1-phase: Table I's 1,043 ns");
+});
+
 test("map --json: ResNet-9 on 40 cores, 1,866,536 weights", async () => {
   const { code, out } = await run(["map", "--json"]);
   assert.is(code, 0);
