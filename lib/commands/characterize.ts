@@ -12,6 +12,7 @@ import { adcCurvesFigure } from "../report/adc.ts";
 import { fig2aDistributions, fig2aYield } from "../report/fig2a.ts";
 import { fig2bHistograms, fig2cWeightError, fig2dDrift } from "../report/fig2.ts";
 import { writeReport } from "../report/html.ts";
+import { table1Figure } from "../report/table1.ts";
 import { parseScheme, type Scheme } from "../targets.ts";
 import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
 import type { DeviceMeasurement } from "../devices.ts";
@@ -150,6 +151,7 @@ function writeCharacterizeReport(dir: string, r: CharacterizeResult, dev: Device
       { file: "fig2c-weight-error", caption: "Weight error against target weight, mean over cores (dashed: ± one standard deviation over cores)", svg: fig2cWeightError(r) },
       { file: "fig2d-drift", caption: "Normalised errors against time with global drift compensation (grey: ε_total without it); dashed black: the 8-bit-I/O digital engine with 3- and 4-bit weights", svg: fig2dDrift(r) },
       { file: "adc-curves", caption: "ADC transfer curves before and after the calibration run at chip creation (independent of the weights)", svg: adcCurvesFigure(BigInt(r.seed)) },
+      { file: "table1", caption: "The latency/energy model against the paper's Table I (hermes-sim cost --table1): 9 parameters fitted to the grey entries, the blue ones predicted", svg: table1Figure() },
     ],
     { ...doc, ...(dev ? { devices: dev.cores } : {}) },
   );

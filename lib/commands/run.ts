@@ -6,7 +6,7 @@ import { FIDELITIES, type Fidelity } from "../config.ts";
 import { parseDuration } from "../duration.ts";
 import { inferShapes, INPUT } from "../graph.ts";
 import { mapNetwork } from "../mapper.ts";
-import { networkCost } from "../network-cost.ts";
+import { lstmCost, networkCost } from "../network-cost.ts";
 import { defaultThreads } from "../pool.ts";
 import { sparseUniform } from "../workload.ts";
 import { CHIP_CORE, Purpose } from "../rng.ts";
@@ -85,7 +85,9 @@ async function runLstmCommand(spec: LstmSpec, seed: bigint, opts: RunCommandOpti
     const r = await chip.runLstm(randomLstm(spec, seed), xs, { scheme, t, threads });
     const doc = {
       network: spec.name, fidelity, scheme, t, timesteps: T, cores: r.mapping.cores, seed: seed.toString(),
-      error: r.error, maxHidden: r.maxHidden, wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
+      error: r.error, maxHidden: r.maxHidden,
+      cost: (({ latencyUs, energyUj }) => ({ latencyUsPerTimestep: latencyUs, energyUjPerTimestep: energyUj }))(lstmCost(r.mapping, "4-phase")),
+      wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
     };
     if (opts.json) {
       out(JSON.stringify(doc) + "\n");
@@ -95,6 +97,7 @@ async function runLstmCommand(spec: LstmSpec, seed: bigint, opts: RunCommandOpti
       [
         `${spec.name} on ${doc.cores} cores and ${r.mapping.gdpuSlices.length} GDPU slices (${fidelity}, ${scheme}, read at ${opts.time}), ${T} timesteps of random inputs:`,
         `  ‖chip − float64‖ / ‖float64‖ of the outputs: ${r.error.toFixed(4)}; largest |h| ${r.maxHidden.toFixed(3)}; ${doc.wallS} s of simulation`,
+        `  cost model: ${doc.cost.latencyUsPerTimestep.toFixed(2)} µs, ${doc.cost.energyUjPerTimestep.toFixed(2)} µJ per timestep (4-phase)`,
       ].join("\n") + "\n",
     );
   } finally {

@@ -30,6 +30,8 @@ export interface ChartOptions {
   logY?: boolean;
   /** Logarithmic x axis (decade ticks); x values must be > 0. */
   logX?: boolean;
+  /** Bar charts: write each bar's label under it (rotated) instead of index ticks. */
+  barLabels?: boolean;
 }
 
 const M = { left: 64, right: 16, top: 36, bottom: 48 };
@@ -56,10 +58,13 @@ function fmtTick(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
+/** Bottom margin: room for rotated bar labels when asked for. */
+const bottomOf = (o: ChartOptions): number => (o.barLabels ? 120 : M.bottom);
+
 function frame(o: ChartOptions, w: number, h: number, body: string[], xs: (v: number) => number, ys: (v: number) => number,
-  xt: number[], yt: number[]): string {
+  xt: number[], yt: number[], outside: string[] = []): string {
   const pw = w - M.left - M.right;
-  const ph = h - M.top - M.bottom;
+  const ph = h - M.top - bottomOf(o);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="${w}" height="${h}" fill="white"/>`);
@@ -80,6 +85,7 @@ function frame(o: ChartOptions, w: number, h: number, body: string[], xs: (v: nu
   parts.push(`<g clip-path="url(#plot)"><clipPath id="plot"><rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}"/></clipPath>`);
   parts.push(...body);
   parts.push(`</g>`);
+  parts.push(...outside);
   for (const l of o.vlines ?? []) {
     const x = xs(l.x);
     parts.push(`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + ph}" stroke="${l.color}" stroke-dasharray="5 3"/>`);
@@ -161,17 +167,23 @@ export function barChart(bars: Bar[], o: ChartOptions): string {
   const y0 = o.yMin ?? 0;
   const y1 = o.yMax ?? Math.max(...bars.map((b) => b.value)) * 1.05;
   const pw = w - M.left - M.right;
-  const ph = h - M.top - M.bottom;
+  const ph = h - M.top - bottomOf(o);
   const bw = pw / bars.length;
   const xs = (v: number) => M.left + (v + 0.5) * bw;
   const ys = (v: number) => M.top + ph - ((v - y0) / (y1 - y0 || 1)) * ph;
+  // Bars grow from zero when the axis spans it (negative values hang down), else from y0.
+  const base = ys(y0 < 0 && y1 > 0 ? 0 : y0);
   const body = bars.map((b, i) => {
-    const top = ys(Math.max(y0, Math.min(y1, b.value)));
-    return `<rect x="${(M.left + i * bw + bw * 0.1).toFixed(1)}" y="${top.toFixed(1)}" width="${(bw * 0.8).toFixed(1)}" height="${(M.top + ph - top).toFixed(1)}" fill="${b.color}"><title>${esc(b.label)}: ${b.value}</title></rect>`;
+    const v = ys(Math.max(y0, Math.min(y1, b.value)));
+    const top = Math.min(v, base);
+    return `<rect x="${(M.left + i * bw + bw * 0.1).toFixed(1)}" y="${top.toFixed(1)}" width="${(bw * 0.8).toFixed(1)}" height="${Math.abs(base - v).toFixed(1)}" fill="${b.color}"><title>${esc(b.label)}: ${b.value}</title></rect>`;
   });
+  const labels = o.barLabels
+    ? bars.map((b, i) => `<text transform="translate(${(xs(i) - 3).toFixed(1)} ${M.top + ph + 8}) rotate(60)" font-size="9">${esc(b.label)}</text>`)
+    : [];
   const step = Math.max(1, Math.ceil(bars.length / 16));
-  const xt = bars.map((_, i) => i).filter((i) => i % step === 0);
-  return frame(o, w, h, body, xs, ys, xt, ticks(y0, y1));
+  const xt = o.barLabels ? [] : bars.map((_, i) => i).filter((i) => i % step === 0);
+  return frame(o, w, h, body, xs, ys, xt, ticks(y0, y1), labels);
 }
 
 /** A colour from a blue–green ramp, t in [0, 1] (the paper's shades per core). */

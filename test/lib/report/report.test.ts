@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { main } from "../../../lib/cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-report-"));
-const FIGURES = ["fig2a-distributions", "fig2a-yield", "fig2b-errors", "fig2c-weight-error", "fig2d-drift", "adc-curves"];
+const FIGURES = ["fig2a-distributions", "fig2a-yield", "fig2b-errors", "fig2c-weight-error", "fig2d-drift", "adc-curves", "table1"];
 
 test("characterize --out writes index.html, report.json and every figure", async () => {
   let out = "";
