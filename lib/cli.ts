@@ -127,6 +127,7 @@ function program(out: (s: string) => void): Command {
     .option("--seed <n>", "chip, network and input seed", "1")
     .option("--threads <n>", "worker threads for programming (default: all cores)")
     .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (accuracy and cost summary, floorplan, per-layer cost)")
     .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json\n  hermes-sim run --network lstm-ptb --inputs 1000 --fidelity functional")
     .action(async (opts) => runCommand(opts, out));
 

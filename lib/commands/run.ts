@@ -3,7 +3,7 @@
 
 import { Chip } from "../chip.ts";
 import { FIDELITIES, type Fidelity } from "../config.ts";
-import { parseDuration } from "../duration.ts";
+import { formatDuration, parseDuration } from "../duration.ts";
 import { inferShapes, INPUT } from "../graph.ts";
 import { mapNetwork } from "../mapper.ts";
 import { lstmCost, networkCost } from "../network-cost.ts";
@@ -13,6 +13,9 @@ import { CHIP_CORE, Purpose } from "../rng.ts";
 import { parseScheme } from "../targets.ts";
 import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
 import { networkByName } from "./map.ts";
+import { floorplanSvg } from "../report/floorplan.ts";
+import { writeReport } from "../report/html.ts";
+import { barChart } from "../report/svg.ts";
 import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../lstm-map.ts";
 import { randomLstm } from "../lstm-run.ts";
 
@@ -25,6 +28,7 @@ export interface RunCommandOptions {
   seed: string;
   threads?: string;
   json?: boolean;
+  out?: string;
 }
 
 export async function runCommand(opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
@@ -54,12 +58,37 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
       cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
       wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
     };
+    const report = opts.out
+      ? writeReport(
+          opts.out,
+          `hermes-sim run: ${doc.network} on the simulated chip (${fidelity}, ${scheme})`,
+          [
+            ["inputs", `${n} random image${n > 1 ? "s" : ""}, read ${formatDuration(t)} after programming`],
+            ["‖chip − float64‖ / ‖float64‖ (outputs)", r.error.toFixed(4)],
+            ["top-1 agreement with float64", `${(100 * r.agreement).toFixed(1)} %`],
+            ["cores", `${doc.cores} of 64`],
+            ["latency / energy per inference (4-phase)", `${cost.latencyUs.toFixed(1)} µs / ${cost.energyUj.toFixed(1)} µJ`],
+          ],
+          [
+            { file: "floorplan", caption: "Where the layers run; ★ receiving cores; arrows: partial-sum routes", svg: floorplanSvg(mapping) },
+            {
+              file: "layer-cost",
+              caption: "Cost model: latency per inference by layer (4-phase, layers one after another)",
+              svg: barChart(cost.layers.map((l) => ({ label: l.layer, value: l.latencyUs, color: "#3a7bd5" })), {
+                title: "Latency per inference by layer", xLabel: "layer", yLabel: "µs", barLabels: true, height: 360,
+              }),
+            },
+          ],
+          { ...doc, layers: cost.layers },
+        )
+      : undefined;
     if (opts.json) {
       out(JSON.stringify(doc) + "\n");
       return;
     }
     out(
       [
+        ...(report ? [`report: ${report}`] : []),
         `${doc.network} on ${doc.cores} cores (${fidelity}, ${scheme}, read at ${opts.time}), ${n} random input${n > 1 ? "s" : ""}:`,
         `  ‖chip − float64‖ / ‖float64‖ of the outputs: ${r.error.toFixed(4)}; top-1 agreement with float64: ${(100 * r.agreement).toFixed(1)} %`,
         `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per inference (4-phase); ${doc.wallS} s of simulation`,
