@@ -14,6 +14,7 @@
 // scale s_out/s_res. The scales s come from the float64 reference on calibration inputs:
 // s = 127 / max |value| over the layer's pre-activation and output (no clipping there).
 
+import type { ChipAtTime } from "./analog.ts";
 import type { Chip } from "./chip.ts";
 import type { FunctionalFit } from "./functional-fit.ts";
 import { evaluate, maxPool } from "./graph-eval.ts";
@@ -32,6 +33,18 @@ export interface RunOptions {
   calibration?: readonly ArrayLike<number>[];
   /** Functional fidelity: the weight-noise fit (default lib/functional-fit.json). */
   fit?: FunctionalFit;
+  /** Compare with the float64 reference on every input (default true). With false only
+   * the calibration inputs are evaluated in float64 (for the scales) and `error` and
+   * `agreement` are NaN: the chip's own speed. */
+  reference?: boolean;
+  /** Worker threads for the MVM batches (default 1: inline); same bits for any count. */
+  threads?: number;
+  /** INT8 scales per tensor from an earlier run (its `scales`): skips the float64
+   * calibration. */
+  scales?: Readonly<Record<string, number>>;
+  /** A view of the chip to read through (`chip.at(t)`), kept across runs so each core's
+   * drifted state is computed once; `t`, `compensation` and `fit` are then ignored. */
+  at?: ChipAtTime;
 }
 
 export interface RunResult {
@@ -43,6 +56,8 @@ export interface RunResult {
   error: number;
   /** Fraction of inputs whose largest output (class) agrees with the reference's. */
   agreement: number;
+  /** The INT8 scale of every tensor (INT8 per unit), reusable as `scales`. */
+  scales: Record<string, number>;
 }
 
 /** Program every tile of a mapping on its core (other cores stay RESET). */
@@ -58,37 +73,40 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
 }
 
 /** Run `inputs` (C·H·W floats each) through the programmed network at read time t. */
-export function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], o: RunOptions = {}): RunResult {
+export async function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], o: RunOptions = {}): Promise<RunResult> {
   if (!Array.isArray(inputs) || inputs.length === 0) throw new ArgumentError("inputs", "a non-empty array of input tensors", inputs);
   const shapes = inferShapes(net);
   const size = shapes.get(INPUT)!.reduce((a, b) => a * b, 1);
   inputs.forEach((x, i) => {
     if (!x || x.length !== size) throw new ArgumentError(`inputs[${i}]`, `${size} values (shape [${shapes.get(INPUT)!.join(", ")}])`, x);
   });
-  const ref = evaluate(net, inputs);
-  const cal = o.calibration ? evaluate(net, o.calibration) : ref;
+  const withReference = o.reference ?? true;
   const calN = o.calibration ? o.calibration.length : Math.min(16, inputs.length);
+  const ref = withReference ? evaluate(net, inputs) : undefined;
+  const cal = o.scales ? undefined : o.calibration ? evaluate(net, o.calibration) : (ref ?? evaluate(net, inputs.slice(0, calN)));
   const amax = (name: string) => {
     let a = 0;
-    for (const v of cal.get(name)!.slice(0, calN)) for (let i = 0; i < v.length; i++) a = Math.max(a, Math.abs(v[i]!));
+    for (const v of cal!.get(name)!.slice(0, calN)) for (let i = 0; i < v.length; i++) a = Math.max(a, Math.abs(v[i]!));
     return a || 1;
   };
+  const given = o.scales;
   const scale = new Map<string, number>();
   const int8 = new Map<string, Int8Array[]>();
   const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
-  scale.set(INPUT, 127 / amax(INPUT));
+  scale.set(INPUT, given ? given[INPUT]! : 127 / amax(INPUT));
   const sIn0 = scale.get(INPUT)!;
   int8.set(INPUT, inputs.map((x) => Int8Array.from(x as ArrayLike<number>, (v: number) => q(v * sIn0))));
   const placement = new Map(m.layers.map((p) => [p.layer, p]));
-  const at = chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}) });
+  const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}) });
   try {
     for (const n of net.nodes) {
       if (n.op === "conv2d" || n.op === "dense") {
         const p = placement.get(n.name)!;
         const pre = net.nodes.find((k) => k.op === "relu" && p.ldpu.some((l) => l.op === "relu" && l.node === k.name));
-        const s = 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
+        const s = given ? given[p.output]! : 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
+        if (!(s > 0)) throw new ArgumentError("scales", `a scale for ${p.output}`, given);
         scale.set(p.output, s);
-        int8.set(p.output, runLayer(at, n, p, shapes, int8, scale, s));
+        int8.set(p.output, await runLayer(at, n, p, shapes, int8, scale, s, o.threads ?? 1));
       } else if (n.op === "maxPool") {
         const sh = shapes.get(n.input) as [number, number, number];
         int8.set(n.name, int8.get(n.input)!.map((x) => maxPool(x, sh, n.kernel, n.stride)));
@@ -100,11 +118,13 @@ export function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: readonl
       // batchNorm, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
     }
   } finally {
-    at.dispose();
+    if (!o.at) at.dispose();
   }
   const last = net.nodes[net.nodes.length - 1]!.name;
   const s = scale.get(last)!;
   const outputs = int8.get(last)!.map((y) => Float64Array.from(y, (v) => v / s));
+  const scales = Object.fromEntries(scale);
+  if (!ref) return { outputs, reference: [], error: NaN, agreement: NaN, scales };
   const reference = ref.get(last)!;
   let num = 0;
   let den = 0;
@@ -117,13 +137,13 @@ export function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: readonl
     }
     if (argmax(y) === argmax(r)) agree++;
   });
-  return { outputs, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length };
+  return { outputs, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length, scales };
 }
 
-function runLayer(
+async function runLayer(
   at: ReturnType<Chip["at"]>, n: WeightNode, p: LayerPlacement, shapes: Map<string, readonly number[]>,
-  int8: Map<string, Int8Array[]>, scale: Map<string, number>, sOut: number,
-): Int8Array[] {
+  int8: Map<string, Int8Array[]>, scale: Map<string, number>, sOut: number, threads: number,
+): Promise<Int8Array[]> {
   const x = int8.get(n.input)!;
   const sIn = scale.get(n.input)!;
   const patches = n.op === "conv2d" ? im2col(x, n, shapes.get(n.input) as [number, number, number], shapes.get(n.name) as [number, number, number]) : undefined;
@@ -146,14 +166,14 @@ function runLayer(
     }
     const res = residual && residual.op === "add" ? gatherRows(int8.get(residual.residual)!, r0, rows, positions) : undefined;
     let partial: Int8Array | undefined;
-    tiles.forEach((t, k) => {
+    for (const [k, t] of tiles.entries()) {
       const receiver = k === tiles.length - 1;
       const [c0, c1] = t.colRange;
       const xt = new Int8Array(P * N);
       for (let v = 0; v < P; v++) {
         xt.set(patches ? patches.data.subarray(v * patches.width + c0, v * patches.width + c1) : x[v]!.subarray(c0, c1), v * N);
       }
-      const r = at.mvm(t.core, xt, {
+      const mvmOptions = {
         outputScale: 1 / sIn,
         ldpu: {
           scale: A,
@@ -163,9 +183,10 @@ function runLayer(
         },
         ...(partial ? { rx: partial } : {}),
         ...(receiver && res ? { residual: res } : {}),
-      });
+      };
+      const r = threads > 1 && P >= 2 * N ? await at.mvmParallel(t.core, xt, { ...mvmOptions, threads }) : at.mvm(t.core, xt, mvmOptions);
       partial = r.y;
-    });
+    }
     // The receiver's INT8 outputs into the [C, H, W] tensors.
     const y = partial!;
     for (let v = 0; v < P; v++) {
@@ -231,5 +252,5 @@ export async function runOnChip(
   const { mapNetwork } = await import("./mapper.ts");
   const mapping = o.mapping ?? mapNetwork(net);
   await programNetwork(chip, net, mapping, o.scheme ?? "tdp", o.threads);
-  return { ...runNetwork(chip, net, mapping, inputs, o), mapping };
+  return { ...(await runNetwork(chip, net, mapping, inputs, { ...o, ...(o.threads ? { threads: o.threads } : {}) })), mapping };
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../atomic.ts";
 import { ArgumentError } from "../validate.ts";
 
-export const SUITES = ["mvm", "pipeline", "program", "characterize"] as const;
+export const SUITES = ["mvm", "pipeline", "program", "characterize", "networks"] as const;
 const BENCH_DIR = fileURLToPath(new URL("../../bench/", import.meta.url));
 
 export interface BenchCommandOptions {
@@ -53,8 +53,18 @@ export function summarise(r: Record<string, Json>): Json {
       ...(p && { batchMvm: p["threads2Speedup"]["speedup"] }),
       ...(g && { programTdp64: g["programTdp64Threads2"]["speedup"] }),
       ...(c && { characterize: c["characterize"]["speedup"], monteCarlo: c["monteCarlo"]["speedup"] }),
+      ...(r["networks"] && { resnet9: r["networks"]["resnet9"]["threads2Speedup"] }),
     },
-    ...(c && { monteCarlo: { trialsPerS: c["monteCarlo"]["trialsPerS2"] }, accuracy: c["accuracy"] }),
+    ...(c && { monteCarlo: { trialsPerS: c["monteCarlo"]["trialsPerS2"] } }),
+    ...(r["networks"] && {
+      resnet9: {
+        imagesPerS: r["networks"]["resnet9"]["imagesPerS"]["physicalThreads2"],
+        imagesPerSFunctional: r["networks"]["resnet9"]["imagesPerS"]["functionalThreads2"],
+        ratioToFloat: r["networks"]["resnet9"]["ratioToFloat"],
+      },
+      lstm: { timestepsPerS: r["networks"]["lstm"]["timestepsPerS"]["physical"], ratioToFloat: r["networks"]["lstm"]["ratioToFloat"] },
+    }),
+    ...((c || r["networks"]) && { accuracy: { ...(c?.["accuracy"] ?? {}), ...(r["networks"]?.["accuracy"] ?? {}) } }),
     machine: (m ?? p ?? g ?? c)?.["machine"],
     date: new Date().toISOString(),
   };
@@ -127,6 +137,8 @@ export function benchCommand(opts: BenchCommandOptions, out: (s: string) => void
         `TDP programming, 64 cores, 1 thread: ${f(summary["programTdp64"]?.["seconds"])} s`,
         `2 threads vs 1: ${Object.entries(summary["threads2Speedup"] as Json).map(([k, v]) => `${k} ${f(v)}×`).join(", ")}`,
         ...(summary["accuracy"] ? [`equivalent bits (8 cores, seed 1): ODP ${f(summary["accuracy"]["equivalentBitsOdp"], 3)}, TDP ${f(summary["accuracy"]["equivalentBitsTdp"], 3)}`] : []),
+        ...(summary["resnet9"] ? [`ResNet-9: ${f(summary["resnet9"]["imagesPerS"])} images/s physical, ${f(summary["resnet9"]["imagesPerSFunctional"])} functional (2 threads), ${f(summary["resnet9"]["ratioToFloat"])}× the float64 reference (1 thread); output error ${f(summary["accuracy"]?.["resnet9Error"], 4)}`] : []),
+        ...(summary["lstm"] ? [`LSTM (PTB size): ${f(summary["lstm"]["timestepsPerS"], 0)} timesteps/s physical, ${f(summary["lstm"]["ratioToFloat"])}× float64; output error ${f(summary["accuracy"]?.["lstmError"], 4)}`] : []),
         ...skipped.map((s) => `skipped ${s}`),
         ...(opts.check ? [fails.length ? `regression check FAILED:\n  ${fails.join("\n  ")}` : `regression check against ${opts.check}: ok`] : []),
       ].join("\n") + "\n",
@@ -137,12 +149,13 @@ export function benchCommand(opts: BenchCommandOptions, out: (s: string) => void
 
 function suiteOf(path: string): string {
   const head = path.split(".")[0]!;
+  if (head === "resnet9" || head === "lstm" || /accuracy\.(resnet9|lstm)/.test(path)) return "networks";
   if (head === "mvm") return "mvm";
   if (head.startsWith("pipeline")) return "pipeline";
   if (head.startsWith("program")) return "program";
   if (head === "threads2Speedup") {
     const k = path.split(".")[1]!;
-    return k === "batchMvm" ? "pipeline" : k === "programTdp64" ? "program" : "characterize";
+    return k === "batchMvm" ? "pipeline" : k === "programTdp64" ? "program" : k === "resnet9" ? "networks" : "characterize";
   }
   return "characterize";
 }
@@ -166,8 +179,12 @@ export function baselineFrom(s: Json): { note: string; entries: BaselineEntry[] 
       ...ratio("pipelineFunctional.ratioToF32", 0.3),
       ...ratio("threads2Speedup.batchMvm", 0.25),
       ...ratio("threads2Speedup.characterize", 0.25),
+      ...ratio("resnet9.ratioToFloat", 0.35),
+      ...ratio("lstm.ratioToFloat", 0.35),
       ...exact("accuracy.equivalentBitsOdp", 1e-6),
       ...exact("accuracy.equivalentBitsTdp", 1e-6),
+      ...exact("accuracy.resnet9Error", 1e-6),
+      ...exact("accuracy.lstmError", 1e-6),
     ],
   };
 }
