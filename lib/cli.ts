@@ -121,6 +121,11 @@ function program(out: (s: string) => void): Command {
     .description("run a network on the simulated chip (mapped, programmed, INT8 between layers, partial sums over the links) against its float64 reference")
     .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (random weights from --seed; ONNX models arrive with issue 10)", "resnet9")
     .option("--inputs <n>", "random input images (resnet9) or timesteps (LSTMs)", "4")
+    .option("--model <file>", "an ONNX model (CNN subset: see README) instead of --network")
+    .option("--images <file>", "with --model: test images, IDX (gzip or plain)")
+    .option("--labels <file>", "with --model: test labels, IDX")
+    .option("--limit <n>", "with --model: images to run (default 100)")
+    .option("--input-scale <f>", "with --model: input = byte × f (default 1/255)")
     .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
     .option("--fidelity <level>", "physical or functional", "physical")
     .option("--time <t>", "read time since programming (s, or with a unit: 1h, 1d, 1mo)", "25")
@@ -128,7 +133,7 @@ function program(out: (s: string) => void): Command {
     .option("--threads <n>", "worker threads for programming (default: all cores)")
     .option("--json", "print one JSON document")
     .option("--out <dir>", "write a report folder (accuracy and cost summary, floorplan, per-layer cost)")
-    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json\n  hermes-sim run --network lstm-ptb --inputs 1000 --fidelity functional")
+    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json\n  hermes-sim run --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200\n  hermes-sim run --network lstm-ptb --inputs 1000 --fidelity functional")
     .action(async (opts) => runCommand(opts, out));
 
   cmd

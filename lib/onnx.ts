@@ -18,7 +18,7 @@ export class OnnxError extends Error {
   override name = "OnnxError";
 }
 
-const SUPPORTED = ["Conv", "Gemm", "MatMul", "Add", "Relu", "MaxPool", "BatchNormalization", "Flatten", "Reshape", "Identity", "Dropout", "Constant", "Softmax"];
+const SUPPORTED = ["Conv", "Gemm", "MatMul", "Add", "Relu", "MaxPool", "GlobalMaxPool", "BatchNormalization", "Flatten", "Reshape", "Identity", "Dropout", "Constant", "Softmax"];
 
 interface Tensor {
   dims: number[];
@@ -213,6 +213,15 @@ export function loadOnnx(source: string | Uint8Array, name?: string): Network {
         }
         const name = fresh(n, "pool");
         nodes.push({ op: "maxPool", name, input: get(ins[0]!, n), kernel: ks[0]!, stride: st[0]! });
+        alias.set(out, name);
+        break;
+      }
+      case "GlobalMaxPool": {
+        const src = get(ins[0]!, n);
+        const sh = shapes().get(src)!;
+        if (sh.length !== 3 || sh[1] !== sh[2]) throw new OnnxError(`${what}: GlobalMaxPool "${n.name}" needs a square [C, H, W] input, got [${sh.join(", ")}]`);
+        const name = fresh(n, "pool");
+        nodes.push({ op: "maxPool", name, input: src, kernel: sh[1]!, stride: sh[1]! });
         alias.set(out, name);
         break;
       }

@@ -6,6 +6,9 @@ import { FIDELITIES, type Fidelity } from "../config.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 import { inferShapes, INPUT } from "../graph.ts";
 import { mapNetwork } from "../mapper.ts";
+import { idxImages, readIdx } from "../idx.ts";
+import { loadOnnx } from "../onnx.ts";
+import { programNetwork, runNetwork } from "../run.ts";
 import { lstmCost, networkCost } from "../network-cost.ts";
 import { defaultThreads } from "../pool.ts";
 import { sparseUniform } from "../workload.ts";
@@ -21,6 +24,11 @@ import { randomLstm } from "../lstm-run.ts";
 
 export interface RunCommandOptions {
   network: string;
+  model?: string;
+  images?: string;
+  labels?: string;
+  limit?: string;
+  inputScale?: string;
   inputs: string;
   scheme: string;
   fidelity: string;
@@ -33,6 +41,7 @@ export interface RunCommandOptions {
 
 export async function runCommand(opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
   const seed = parseSeedArg(opts.seed, "--seed");
+  if (opts.model !== undefined) return runModelCommand(seed, opts, out);
   const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network];
   if (lstm) return runLstmCommand(lstm, seed, opts, out);
   const net = networkByName(opts.network, seed);
@@ -132,4 +141,73 @@ async function runLstmCommand(spec: LstmSpec, seed: bigint, opts: RunCommandOpti
   } finally {
     chip.dispose();
   }
+}
+
+/** An ONNX model over an IDX test set: accuracy on the chip and in float (onnxruntime). */
+async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
+  if (!opts.images || !opts.labels) throw new ArgumentError("--images and --labels", "IDX files (gzip or plain) with --model", opts.images ?? opts.labels);
+  const net = loadOnnx(opts.model!);
+  const limit = opts.limit === undefined ? 100 : Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (images to run)", opts.limit);
+  const scale = opts.inputScale === undefined ? 1 / 255 : Number(opts.inputScale);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new ArgumentError("--input-scale", "a number > 0 (input = byte × scale)", opts.inputScale);
+  const images = idxImages(readIdx(opts.images), scale, limit);
+  const labelsIdx = readIdx(opts.labels);
+  if (labelsIdx.dims.length !== 1 || labelsIdx.dims[0]! < images.length) throw new ArgumentError("--labels", `an IDX of at least ${images.length} labels`, opts.labels);
+  const labels = labelsIdx.data.subarray(0, images.length);
+  const size = inferShapes(net).get(INPUT)!.reduce((a, b) => a * b, 1);
+  if (images[0]!.length !== size) throw new ArgumentError("--images", `images of ${size} values (the model's input [${net.inputShape.join(", ")}])`, `${images[0]!.length}`);
+  const scheme = parseScheme(opts.scheme, "--scheme");
+  const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
+  const t = parseDuration(opts.time, "--time");
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  const t0 = performance.now();
+  const mapping = mapNetwork(net);
+  const chip = Chip.create({ seed, fidelity });
+  try {
+    await programNetwork(chip, net, mapping, scheme, threads);
+    const r = await runNetwork(chip, net, mapping, images, { t, threads, reference: false, calibration: images.slice(0, 16) });
+    const argmax = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
+    const accuracy = r.outputs.filter((y, i) => argmax(y) === labels[i]).length / images.length;
+    const floatAccuracy = await onnxruntimeAccuracy(opts.model!, net.inputShape, images, labels);
+    const cost = networkCost(net, mapping, "4-phase");
+    const doc = {
+      model: opts.model, fidelity, scheme, t, n: images.length, cores: mapping.cores, seed: seed.toString(),
+      accuracy, floatAccuracy, cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
+      wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
+    };
+    if (opts.json) {
+      out(JSON.stringify(doc) + "\n");
+      return;
+    }
+    out(
+      [
+        `${opts.model} on ${mapping.cores} cores (${fidelity}, ${scheme}, read ${formatDuration(t)} after programming), ${images.length} images:`,
+        `  accuracy ${(100 * accuracy).toFixed(2)} % on the chip, ${(100 * floatAccuracy).toFixed(2)} % in float (onnxruntime)`,
+        `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per image (4-phase); ${doc.wallS} s of simulation`,
+      ].join("\n") + "\n",
+    );
+  } finally {
+    chip.dispose();
+  }
+}
+
+/** Float accuracy of the same ONNX file on onnxruntime (CPU). */
+async function onnxruntimeAccuracy(path: string, shape: readonly number[], images: Float32Array[], labels: Uint8Array): Promise<number> {
+  const mod = (await import("onnxruntime-node")) as unknown as typeof import("onnxruntime-node") & { default?: typeof import("onnxruntime-node") };
+  const ort = mod.default ?? mod;
+  const session = await ort.InferenceSession.create(path);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const batch = new Float32Array(images.length * size);
+  images.forEach((x, i) => batch.set(x, i * size));
+  const res = await session.run({ [session.inputNames[0]!]: new ort.Tensor("float32", batch, [images.length, ...shape]) });
+  const y = res[session.outputNames[0]!]!.data as Float32Array;
+  const k = y.length / images.length;
+  let ok = 0;
+  for (let i = 0; i < images.length; i++) {
+    let b = 0;
+    for (let j = 1; j < k; j++) if (y[i * k + j]! > y[i * k + b]!) b = j;
+    if (b === labels[i]) ok++;
+  }
+  return ok / images.length;
 }

@@ -4,62 +4,13 @@
 // unsupported models give one clear error.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import onnxProto from "onnx-proto";
 import ort from "onnxruntime-node";
 import { Chip } from "../../lib/chip.ts";
 import { evaluate } from "../../lib/graph-eval.ts";
 import { mapNetwork } from "../../lib/mapper.ts";
 import { loadOnnx, OnnxError } from "../../lib/onnx.ts";
 import { programNetwork, runNetwork } from "../../lib/run.ts";
-
-const { onnx } = onnxProto;
-let s = 11;
-const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-const rand = (n: number, k = 1) => Float32Array.from({ length: n }, () => (rnd() * 2 - 1) * k);
-
-function tensor(name: string, dims: number[], data: Float32Array | number[], type = 1) {
-  const raw = type === 1 ? new Uint8Array(Float32Array.from(data).buffer) : new Uint8Array(BigInt64Array.from(Array.from(data, (v) => BigInt(v))).buffer);
-  return { name, dims, dataType: type, rawData: raw };
-}
-const node = (opType: string, input: string[], output: string[], attribute: object[] = [], name = output[0]) => ({ opType, input, output, attribute, name });
-const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
-const str = (name: string, v: string) => ({ name, type: 3, s: new TextEncoder().encode(v) });
-const vi = (name: string, dims: (number | string)[]) => ({
-  name,
-  type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
-});
-
-function smallCnn(extra?: object): Uint8Array {
-  const nodes = [
-    node("Conv", ["x", "w1", "b1"], ["c1"], [ints("pads", [1, 1, 1, 1]), ints("kernel_shape", [3, 3])]),
-    node("BatchNormalization", ["c1", "g", "beta", "mu", "var"], ["n1"]),
-    node("Relu", ["n1"], ["r1"]),
-    node("MaxPool", ["r1"], ["p1"], [ints("kernel_shape", [2, 2]), ints("strides", [2, 2])]),
-    node("Conv", ["p1", "w2"], ["c2"], [str("auto_pad", "SAME_UPPER")]),
-    node("Relu", ["c2"], ["r2"]),
-    node("Reshape", ["r2", "shape"], ["f"]),
-    node("MatMul", ["f", "wd"], ["m"]),
-    node("Add", ["m", "bd"], ["y"]),
-    ...(extra ? [extra] : []),
-  ];
-  const model = {
-    irVersion: 7,
-    opsetImport: [{ domain: "", version: 13 }],
-    graph: {
-      name: "small-cnn",
-      node: nodes,
-      input: [vi("x", ["N", 1, 8, 8])],
-      output: [vi(extra ? "z" : "y", ["N", 10])],
-      initializer: [
-        tensor("w1", [4, 1, 3, 3], rand(36, 0.5)), tensor("b1", [4], rand(4, 0.1)),
-        tensor("g", [4], rand(4, 0.2).map((v) => 1 + v)), tensor("beta", [4], rand(4, 0.1)), tensor("mu", [4], rand(4, 0.1)), tensor("var", [4], rand(4, 0.2).map((v) => 1 + v)),
-        tensor("w2", [8, 4, 3, 3], rand(288, 0.3)), tensor("shape", [2], [-1, 128], 7),
-        tensor("wd", [128, 10], rand(1280, 0.2)), tensor("bd", [10], rand(10, 0.1)),
-      ],
-    },
-  };
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model as never)).finish();
-}
+import { node, rand, rnd, smallCnn } from "../fixtures/onnx-models.ts";
 
 const bytes = smallCnn();
 const images = Array.from({ length: 6 }, () => rand(64).map((v) => (v + 1) / 2));

@@ -1,0 +1,48 @@
+// `hermes-sim run --model M.onnx --images X --labels Y`: an ONNX model over an IDX test set.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { main } from "../../../lib/cli.ts";
+import { rnd, smallCnn } from "../../fixtures/onnx-models.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hermes-run-model-"));
+function idx(dims: number[], data: Uint8Array): Uint8Array {
+  const head = new Uint8Array(4 + 4 * dims.length);
+  head[2] = 0x08;
+  head[3] = dims.length;
+  dims.forEach((d, i) => new DataView(head.buffer).setUint32(4 + 4 * i, d));
+  return Uint8Array.from([...head, ...data]);
+}
+const N = 24;
+writeFileSync(join(dir, "m.onnx"), smallCnn());
+writeFileSync(join(dir, "x.gz"), gzipSync(idx([N, 8, 8], Uint8Array.from({ length: N * 64 }, () => Math.floor(rnd() * 256)))));
+writeFileSync(join(dir, "y"), idx([N], Uint8Array.from({ length: N }, () => Math.floor(rnd() * 10))));
+
+async function run(argv: string[]) {
+  let out = "";
+  const code = await main(argv, (s) => (out += s));
+  return { code, out };
+}
+
+test("accuracy on the chip and in float (onnxruntime), cores and cost", async () => {
+  const { code, out } = await run(["run", "--model", join(dir, "m.onnx"), "--images", join(dir, "x.gz"), "--labels", join(dir, "y"), "--limit", "20", "--fidelity", "functional", "--threads", "1", "--json"]);
+  assert.is(code, 0, out);
+  const d = JSON.parse(out) as { n: number; cores: number; accuracy: number; floatAccuracy: number; cost: { latencyUs: number } };
+  assert.is(d.n, 20);
+  assert.is(d.cores, 3);
+  // Random labels: both accuracies are fractions of 20; the chip's prediction agrees with float's most of the time.
+  assert.ok(Number.isInteger(d.accuracy * 20) && Number.isInteger(d.floatAccuracy * 20));
+  assert.ok(d.cost.latencyUs > 0);
+});
+
+test("bad usage", async () => {
+  assert.is((await run(["run", "--model", join(dir, "m.onnx")])).code, 2);
+  assert.is((await run(["run", "--model", join(dir, "m.onnx"), "--images", join(dir, "y"), "--labels", join(dir, "y")])).code, 2);
+  assert.is((await run(["run", "--model", join(dir, "nope.onnx"), "--images", join(dir, "x.gz"), "--labels", join(dir, "y")])).code, 2);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
