@@ -4,7 +4,9 @@
 // joins when ONNX models do, issue 10); plus the outputs' error against float64, which is
 // deterministic for the seeds and guarded by the baseline.
 // Usage: node --import tsx bench/networks.bench.ts [--quick]
+import ort from "onnxruntime-node";
 import { Chip } from "../lib/chip.ts";
+import { exportOnnx } from "../lib/onnx-export.ts";
 import { evaluate } from "../lib/graph-eval.ts";
 import { resnet9 } from "../lib/graph.ts";
 import { LSTM_PTB, mapLstm } from "../lib/lstm-map.ts";
@@ -46,6 +48,15 @@ for (const fidelity of ["physical", "functional"] as const) {
   chip.dispose();
 }
 const floatImagesPerS = IMAGES / (await seconds(() => evaluate(net, images)));
+// onnxruntime (CPU, its default threads) on the same network exported to ONNX, same images.
+const session = await ort.InferenceSession.create(exportOnnx(net));
+const batch = new Float32Array(IMAGES * 3072);
+images.forEach((x, i) => batch.set(x, i * 3072));
+const feed = { input: new ort.Tensor("float32", batch, [IMAGES, 3, 32, 32]) };
+await session.run(feed);
+let ortBest = Infinity;
+for (let i = 0; i < 5; i++) ortBest = Math.min(ortBest, await seconds(() => session.run(feed)));
+const onnxruntimeImagesPerS = IMAGES / ortBest;
 
 const w = randomLstm(LSTM_PTB, 3);
 const lm = mapLstm(LSTM_PTB);
@@ -67,13 +78,15 @@ const result = {
   resnet9: {
     imagesPerS: resnet,
     floatReferenceImagesPerS: floatImagesPerS,
+    onnxruntimeImagesPerS,
     ratioToFloat: resnet["physicalThreads1"]! / floatImagesPerS,
+    ratioToOnnxruntime: resnet["physicalThreads2"]! / onnxruntimeImagesPerS,
     threads2Speedup: resnet["physicalThreads2"]! / resnet["physicalThreads1"]!,
   },
   lstm: { timestepsPerS: lstm, floatReferenceTimestepsPerS: floatStepsPerS, ratioToFloat: lstm["physical"]! / floatStepsPerS },
   accuracy: { resnet9Error: resnetError, lstmError },
 };
-console.log(`ResNet-9 images/s: ${Object.entries(resnet).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}; float64 reference ${floatImagesPerS.toFixed(2)}`);
+console.log(`ResNet-9 images/s: ${Object.entries(resnet).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}; float64 reference ${floatImagesPerS.toFixed(2)}; onnxruntime ${onnxruntimeImagesPerS.toFixed(1)}`);
 console.log(`LSTM (PTB size) timesteps/s: physical ${lstm["physical"]!.toFixed(0)}, functional ${lstm["functional"]!.toFixed(0)}; float64 reference ${floatStepsPerS.toFixed(0)}`);
 console.log(`errors vs float64: ResNet-9 ${resnetError.toFixed(4)}, LSTM ${lstmError.toFixed(4)}`);
 console.log(`wrote ${writeResult("networks", result)}`);
