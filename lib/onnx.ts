@@ -25,7 +25,7 @@ interface Tensor {
   data: Float32Array;
 }
 
-function tensorOf(t: TensorProto, where: string): Tensor {
+export function tensorOf(t: TensorProto, where: string): Tensor {
   const dims = (t.dims ?? []).map((d) => Number(d));
   const n = dims.reduce((a, b) => a * b, 1);
   let data: Float32Array;
@@ -46,7 +46,7 @@ function tensorOf(t: TensorProto, where: string): Tensor {
   return { dims, data };
 }
 
-function attr(n: NodeProto, name: string): { i?: number; f?: number; ints?: number[]; s?: string; t?: TensorProto } | undefined {
+export function attr(n: NodeProto, name: string): { i?: number; f?: number; ints?: number[]; s?: string; t?: TensorProto } | undefined {
   const a = (n.attribute ?? []).find((x) => x.name === name);
   if (!a) return undefined;
   return {
