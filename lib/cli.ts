@@ -126,6 +126,8 @@ function program(out: (s: string) => void): Command {
     .option("--labels <file>", "with --model: test labels, IDX")
     .option("--limit <n>", "with --model: images to run (default 100)")
     .option("--input-scale <f>", "with --model: input = byte × f (default 1/255)")
+    .option("--text <file>", "with an LSTM --model: a text to predict character by character (reports bits per character)")
+    .option("--vocab <file>", "with --text: the model's vocabulary (JSON, see README)")
     .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
     .option("--fidelity <level>", "physical or functional", "physical")
     .option("--time <t>", "read time since programming (s, or with a unit: 1h, 1d, 1mo)", "25")

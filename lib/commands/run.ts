@@ -8,6 +8,9 @@ import { inferShapes, INPUT } from "../graph.ts";
 import { mapNetwork } from "../mapper.ts";
 import { idxImages, readIdx } from "../idx.ts";
 import { loadOnnx } from "../onnx.ts";
+import { loadOnnxLstm } from "../onnx-lstm.ts";
+import { bitsPerCharacter, encodeText, readVocabulary } from "../text.ts";
+import { readFileSync } from "node:fs";
 import { programNetwork, runNetwork } from "../run.ts";
 import { lstmCost, networkCost } from "../network-cost.ts";
 import { defaultThreads } from "../pool.ts";
@@ -29,6 +32,8 @@ export interface RunCommandOptions {
   labels?: string;
   limit?: string;
   inputScale?: string;
+  text?: string;
+  vocab?: string;
   inputs: string;
   scheme: string;
   fidelity: string;
@@ -41,6 +46,7 @@ export interface RunCommandOptions {
 
 export async function runCommand(opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
   const seed = parseSeedArg(opts.seed, "--seed");
+  if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
   if (opts.model !== undefined) return runModelCommand(seed, opts, out);
   const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network];
   if (lstm) return runLstmCommand(lstm, seed, opts, out);
@@ -210,4 +216,57 @@ async function onnxruntimeAccuracy(path: string, shape: readonly number[], image
     if (b === labels[i]) ok++;
   }
   return ok / images.length;
+}
+
+/** An ONNX character LSTM over a text: bits per character on the chip and in float64. */
+async function runTextCommand(seed: bigint, opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
+  if (!opts.vocab) throw new ArgumentError("--vocab", "a vocabulary JSON with --text", undefined);
+  const m = loadOnnxLstm(opts.model!, opts.model);
+  if (!m.embedding) throw new ArgumentError("--model", "an LSTM with a Gather embedding for --text", opts.model);
+  const vocab = readVocabulary(opts.vocab);
+  let text: string;
+  try {
+    text = readFileSync(opts.text!, "utf8");
+  } catch (e) {
+    throw new ArgumentError("--text", `a readable text file (${(e as Error).message})`, opts.text);
+  }
+  const limit = opts.limit === undefined ? 2000 : Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 2) throw new ArgumentError("--limit", "an integer ≥ 2 (characters)", opts.limit);
+  const ids = encodeText(text, vocab).slice(0, limit);
+  if (ids.length < 2) throw new ArgumentError("--text", "at least two characters of the vocabulary", opts.text);
+  const dim = m.embedding.dim;
+  const xs = ids.map((id) => {
+    if (id >= m.embedding!.vocabulary) throw new ArgumentError("--vocab", `ids below the embedding's ${m.embedding!.vocabulary}`, id);
+    return m.embedding!.table.subarray(id * dim, (id + 1) * dim);
+  });
+  const scheme = parseScheme(opts.scheme, "--scheme");
+  const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
+  const t = parseDuration(opts.time, "--time");
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  const t0 = performance.now();
+  const chip = Chip.create({ seed, fidelity });
+  try {
+    const r = await chip.runLstm(m.weights, xs, { scheme, t, threads });
+    const bpc = bitsPerCharacter(r.outputs, ids);
+    const floatBpc = bitsPerCharacter(r.reference, ids);
+    const cost = lstmCost(r.mapping, "4-phase");
+    const doc = {
+      model: opts.model, fidelity, scheme, t, characters: ids.length, cores: r.mapping.cores, seed: seed.toString(),
+      bpc, floatBpc, error: r.error, cost: { latencyUsPerCharacter: cost.latencyUs, energyUjPerCharacter: cost.energyUj },
+      wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
+    };
+    if (opts.json) {
+      out(JSON.stringify(doc) + "\n");
+      return;
+    }
+    out(
+      [
+        `${opts.model} on ${r.mapping.cores} cores (${fidelity}, ${scheme}, read ${formatDuration(t)} after programming), ${ids.length} characters:`,
+        `  ${bpc.toFixed(4)} bits per character on the chip, ${floatBpc.toFixed(4)} in float64 (output error ${r.error.toFixed(4)})`,
+        `  cost model: ${cost.latencyUs.toFixed(2)} µs, ${cost.energyUj.toFixed(2)} µJ per character (4-phase); ${doc.wallS} s of simulation`,
+      ].join("\n") + "\n",
+    );
+  } finally {
+    chip.dispose();
+  }
 }

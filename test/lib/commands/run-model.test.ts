@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { main } from "../../../lib/cli.ts";
-import { rnd, smallCnn } from "../../fixtures/onnx-models.ts";
+import { rnd, smallCnn, tinyCharLstm } from "../../fixtures/onnx-models.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-run-model-"));
 function idx(dims: number[], data: Uint8Array): Uint8Array {
@@ -36,6 +36,18 @@ test("accuracy on the chip and in float (onnxruntime), cores and cost", async ()
   // Random labels: both accuracies are fractions of 20; the chip's prediction agrees with float's most of the time.
   assert.ok(Number.isInteger(d.accuracy * 20) && Number.isInteger(d.floatAccuracy * 20));
   assert.ok(d.cost.latencyUs > 0);
+});
+
+test("an ONNX character LSTM over a text: bits per character on the chip and in float64", async () => {
+  writeFileSync(join(dir, "lstm.onnx"), tinyCharLstm());
+  writeFileSync(join(dir, "vocab.json"), JSON.stringify({ chars: ["a", "b", "c", "d", "e", "f", " "], lowercase: true }));
+  writeFileSync(join(dir, "text.txt"), "A bad cafe faced a bead. ".repeat(20));
+  const { code, out } = await run(["run", "--model", join(dir, "lstm.onnx"), "--text", join(dir, "text.txt"), "--vocab", join(dir, "vocab.json"), "--limit", "200", "--fidelity", "functional", "--json"]);
+  assert.is(code, 0, out);
+  const d = JSON.parse(out) as { characters: number; bpc: number; floatBpc: number; cores: number };
+  assert.is(d.characters, 200);
+  assert.is(d.cores, 3);
+  assert.ok(d.floatBpc > 0 && d.floatBpc < 6 && Math.abs(d.bpc - d.floatBpc) < 0.5, JSON.stringify(d));
 });
 
 test("bad usage", async () => {
