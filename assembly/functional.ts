@@ -11,11 +11,12 @@ const FS: f64 = 4095.0;
 
 /**
  * Noisy weights: out[i] = w[i] + wmax·σ(|w[i]|/wmax)·z_i with σ(u) = max(c0 + c1·u + c2·u², 0)
- * (coefficients f64 at `poly`), z_i from Philox (seed; cell i, step, core | FUNCTIONAL_NOISE).
+ * (coefficients f64 at `poly`), z_i from Philox (seed; cell i, step, core | FUNCTIONAL_NOISE |
+ * draw << 16): `draw` numbers independent weight-noise realisations (0 by default).
  */
-export function functionalWeights(k0: u32, k1: u32, core: u32, step: u32, w: usize, n: i32, wmax: f64, poly: usize, out: usize): void {
+export function functionalWeights(k0: u32, k1: u32, core: u32, step: u32, w: usize, n: i32, wmax: f64, poly: usize, out: usize, draw: u32): void {
   const c0 = load<f64>(poly), c1 = load<f64>(poly, 8), c2 = load<f64>(poly, 16);
-  const s = i32x4.splat(<i32>((core & 0xff) | (PURPOSE_FUNCTIONAL_NOISE << 8)));
+  const s = i32x4.splat(<i32>((core & 0xff) | (PURPOSE_FUNCTIONAL_NOISE << 8) | ((draw & 0xffff) << 16)));
   const st = i32x4.splat(<i32>step);
   const zero = i32x4.splat(0);
   for (let i = 0; i < n; i += 4) {

@@ -23,7 +23,8 @@
 // (assembly/adc.ts), plus the oscillator's random initial phase (uniform in [0, 1)), then
 // the counter's floor and 12-bit saturation. Then the LDPU (assembly/ldpu.ts).
 // Random draws: one Philox block per (input, row): counter (row, input index, stream
-// core | READ_NOISE << 8, f32 bits of t), words → z_pos, z_neg, phase_pos, phase_neg.
+// core | READ_NOISE << 8 | draw << 16, f32 bits of t), words → z_pos, z_neg, phase_pos,
+// phase_neg; `draw` numbers independent repetitions of the same reads (0 by default).
 
 import { A_GAIN, A_NONLIN, A_OFFSET, A_TRIM_A, A_TRIM_G, A_TRIM_O, ADC_STRIDE, Q_STEP_A, Q_STEP_G, Q_STEP_O } from "./adc";
 import { decodeLdpuRow, ldpuValueDecoded } from "./ldpu";
@@ -42,7 +43,8 @@ export const R_CHARGE_LSB: i32 = 8; // ADC LSBs per count·ns
 export const R_LEAK: i32 = 9; // λ
 export const R_ASYM: i32 = 10; // κ
 export const R_NOISE: i32 = 11; // 1 = read noise on
-export const R_COUNT: i32 = 12;
+export const R_DRAW: i32 = 12; // independent repetition (the stream id's trial field, 0..65535)
+export const R_COUNT: i32 = 13;
 
 const PURPOSE_READ_NOISE: u32 = 9; // lib/rng.ts Purpose.READ_NOISE
 const FS: f64 = 4095.0;
@@ -124,7 +126,7 @@ export function readoutBatch(
   fillRowCache(adcP, adcT, ldpu, rows, cache);
   const nz = cache + <usize>(rows * ROW_CACHE_F64) * 8; // 8 normals of the current group of 4 rows
   const k0 = <u32>f(p, R_SEED_LO), k1 = <u32>f(p, R_SEED_HI);
-  const stream = i32x4.splat(<i32>((<u32>f(p, R_CORE) & 0xff) | (PURPOSE_READ_NOISE << 8)));
+  const stream = i32x4.splat(<i32>((<u32>f(p, R_CORE) & 0xff) | (PURPOSE_READ_NOISE << 8) | ((<u32>f(p, R_DRAW) & 0xffff) << 16)));
   const tkey = i32x4.splat(<i32><u32>f(p, R_TIME_KEY));
   const first = <u32>f(p, R_FIRST_INPUT);
   const fourPhase = f(p, R_PHASES) == 4.0;

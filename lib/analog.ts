@@ -35,8 +35,11 @@ export interface AtOptions {
   noise?: boolean;
   /** Functional fidelity: the fit (default lib/functional-fit.json). */
   fit?: FunctionalFit;
+  /** Independent repetition 0..65535 (default 0): its own read noise (physical) or weight
+   * noise (functional) — the paper's repeated inference runs. */
+  draw?: number;
 }
-const AT_KEYS = ["phases", "compensation", "noise", "fit"] as const;
+const AT_KEYS = ["phases", "compensation", "noise", "fit", "draw"] as const;
 
 export interface MvmOptions {
   /** INT8 output units per unit of W·x; default 127 / (4 · rms of W·x for uniform inputs). */
@@ -101,7 +104,10 @@ export class ChipAtTime {
     if (typeof this.compensation !== "boolean") throw new ArgumentError("compensation", "true or false", this.compensation);
     if (typeof this.noise !== "boolean") throw new ArgumentError("noise", "true or false", this.noise);
     this.fit = options.fit;
+    this.draw = options.draw ?? 0;
+    if (!Number.isInteger(this.draw) || this.draw < 0 || this.draw > 0xffff) throw new ArgumentError("draw", "an integer in 0..65535", this.draw);
   }
+  readonly draw: number;
 
   /** MVMs of `batch` INT8 input vectors (x: batch × 256, values −128..127) on a programmed core. */
   mvm(core: number, x: Int8Array | ArrayLike<number>, options: MvmOptions = {}): MvmResult {
@@ -244,7 +250,7 @@ export class ChipAtTime {
 
   private readOptions(core: number) {
     const c = this.chip.core(core);
-    return { seed: this.chip.seed, core, adcTable: c.adcs?.ptr ?? 0, timeKey: timeKey(this.t), phases: this.phases, noise: this.noise };
+    return { seed: this.chip.seed, core, adcTable: c.adcs?.ptr ?? 0, timeKey: timeKey(this.t), phases: this.phases, noise: this.noise, draw: this.draw };
   }
 
   private state(core: number, scheme: Scheme, weights: Float32Array, wmax: number): CoreState {
@@ -310,7 +316,7 @@ export class ChipAtTime {
       rt.f32(w, CELLS).set(weights);
       rt.f64(p, 3).set(poly);
       const seed = this.chip.seed;
-      rt.kernels.functionalWeights(Number(seed & 0xffffffffn), Number((seed >> 32n) & 0xffffffffn), core, timeKey(this.t), w, CELLS, wmax, p, noisy);
+      rt.kernels.functionalWeights(Number(seed & 0xffffffffn), Number((seed >> 32n) & 0xffffffffn), core, timeKey(this.t), w, CELLS, wmax, p, noisy, this.draw);
       const v = rt.f32(noisy, CELLS);
       let m = 0;
       for (let i = 0; i < CELLS; i++) m = Math.max(m, Math.abs(v[i]!));

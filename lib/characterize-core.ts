@@ -237,7 +237,7 @@ function functionalReadAll(
   rt.f64(b["driftParams"]!, 3).set(poly);
   k.functionalWeights(
     Number(task.seed & 0xffffffffn), Number((task.seed >> 32n) & 0xffffffffn), task.core, tk,
-    b["weights"]!, CELLS, task.wmax, b["driftParams"]!, b["f32a"]!,
+    b["weights"]!, CELLS, task.wmax, b["driftParams"]!, b["f32a"]!, 0,
   );
   const wn = rt.f32(b["f32a"]!, CELLS);
   let m = 0;

@@ -125,6 +125,7 @@ function program(out: (s: string) => void): Command {
     .option("--images <file>", "with --model: test images, IDX (gzip or plain)")
     .option("--labels <file>", "with --model: test labels, IDX")
     .option("--limit <n>", "with --model: images to run (default 100)")
+    .option("--runs <n>", "with --model: repeated inference runs (other read noise, or weight noise at functional fidelity); mean and std")
     .option("--input-scale <f>", "with --model: input = byte × f (default 1/255)")
     .option("--text <file>", "with an LSTM --model: a text to predict character by character (reports bits per character)")
     .option("--vocab <file>", "with --text: the model's vocabulary (JSON, see README)")

@@ -110,7 +110,7 @@ export interface LstmRunResult {
  * INT8 scales: inputs 127/max|x|, gates 127/max|pre-activation| and outputs 127/max|y| of the
  * float64 reference on the same sequence, hidden states 127 (|h| < 1).
  */
-export function runLstm(chip: Chip, m: LstmMapping, w: LstmWeights, xs: readonly ArrayLike<number>[], o: { t?: number } = {}): LstmRunResult {
+export function runLstm(chip: Chip, m: LstmMapping, w: LstmWeights, xs: readonly ArrayLike<number>[], o: { t?: number; draw?: number } = {}): LstmRunResult {
   const { inputs: I, hidden: H, outputs: O } = w.spec;
   if (!Array.isArray(xs) || xs.length === 0) throw new ArgumentError("xs", "a non-empty sequence of input vectors", xs);
   xs.forEach((x, i) => {
@@ -145,7 +145,7 @@ export function runLstm(chip: Chip, m: LstmMapping, w: LstmWeights, xs: readonly
     const [r0, r1] = gi.tiles.find((t) => t.outputBlock === ob)!.rowRange;
     return new GdpuSlice({ units: (r1 - r0) / 4, gateScale: 1 / sg, outScale: sh });
   });
-  const at = chip.at(o.t ?? 25);
+  const at = chip.at(o.t ?? 25, o.draw ? { draw: o.draw } : {});
   const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
   let h8 = new Int8Array(H);
   const outputs: Float64Array[] = [];

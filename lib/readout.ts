@@ -14,7 +14,7 @@ const CELLS = 65536;
 const ROWS = 256;
 /** Inputs per kernel pass: the dot products of a chunk stay in L2 (3 × 256 KiB). */
 export const CHUNK = 256;
-const R_COUNT = 12;
+const R_COUNT = 13;
 
 export const READOUT_BYTES = {
   params: R_COUNT * 8,
@@ -95,6 +95,8 @@ export interface ReadOptions {
   noise?: boolean;
   /** LDPU flags (assembly/ldpu.ts): 1 = ReLU before the RX add, 2 = after. */
   ldpuFlags?: number;
+  /** Independent repetition of the same reads (0..65535; default 0): its own read noise. */
+  draw?: number;
 }
 
 /** LDPU row parameters beyond the ADC gain (assembly/ldpu.ts): per-channel affine scale A
@@ -149,7 +151,7 @@ export function readChunk(
   const p = rt.f64(buf.params, R_COUNT);
   p.set([
     Number(o.seed & 0xffffffffn), Number((o.seed >> 32n) & 0xffffffffn), o.core, o.timeKey, firstInput, o.phases,
-    1 / scales.qG, 1 / scales.qV, CHARGE_LSB_PER_COUNT_NS, MVM.leakage.value, MVM.polarityAsymmetry.value, noise ? 1 : 0,
+    1 / scales.qG, 1 / scales.qV, CHARGE_LSB_PER_COUNT_NS, MVM.leakage.value, MVM.polarityAsymmetry.value, noise ? 1 : 0, o.draw ?? 0,
   ]);
   rt.f64(buf.adcParams, 14).set(adcParams(o.seed, o.core));
   k.readoutBatch(

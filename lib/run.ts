@@ -42,6 +42,8 @@ export interface RunOptions {
   /** INT8 scales per tensor from an earlier run (its `scales`): skips the float64
    * calibration. */
   scales?: Readonly<Record<string, number>>;
+  /** Independent repetition (chip.at's `draw`): other read noise (physical) or weight noise (functional). */
+  draw?: number;
   /** A view of the chip to read through (`chip.at(t)`), kept across runs so each core's
    * drifted state is computed once; `t`, `compensation` and `fit` are then ignored. */
   at?: ChipAtTime;
@@ -97,7 +99,7 @@ export async function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: r
   const sIn0 = scale.get(INPUT)!;
   int8.set(INPUT, inputs.map((x) => Int8Array.from(x as ArrayLike<number>, (v: number) => q(v * sIn0))));
   const placement = new Map(m.layers.map((p) => [p.layer, p]));
-  const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}) });
+  const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
   try {
     for (const n of net.nodes) {
       if (n.op === "conv2d" || n.op === "dense") {

@@ -34,6 +34,7 @@ export interface RunCommandOptions {
   inputScale?: string;
   text?: string;
   vocab?: string;
+  runs?: string;
   inputs: string;
   scheme: string;
   fidelity: string;
@@ -172,14 +173,23 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
   const chip = Chip.create({ seed, fidelity });
   try {
     await programNetwork(chip, net, mapping, scheme, threads);
-    const r = await runNetwork(chip, net, mapping, images, { t, threads, reference: false, calibration: images.slice(0, 16) });
+    const runs = opts.runs === undefined ? 1 : Number(opts.runs);
+    if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
     const argmax = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
-    const accuracy = r.outputs.filter((y, i) => argmax(y) === labels[i]).length / images.length;
+    const accuracies: number[] = [];
+    let scales: Record<string, number> | undefined;
+    for (let draw = 0; draw < runs; draw++) {
+      const r = await runNetwork(chip, net, mapping, images, { t, threads, reference: false, calibration: images.slice(0, 16), draw, ...(scales ? { scales } : {}) });
+      scales = r.scales;
+      accuracies.push(r.outputs.filter((y, i) => argmax(y) === labels[i]).length / images.length);
+    }
+    const accuracy = accuracies.reduce((a, b) => a + b, 0) / runs;
+    const accuracyStd = runs > 1 ? Math.sqrt(accuracies.reduce((a, b) => a + (b - accuracy) ** 2, 0) / (runs - 1)) : 0;
     const floatAccuracy = await onnxruntimeAccuracy(opts.model!, net.inputShape, images, labels);
     const cost = networkCost(net, mapping, "4-phase");
     const doc = {
       model: opts.model, fidelity, scheme, t, n: images.length, cores: mapping.cores, seed: seed.toString(),
-      accuracy, floatAccuracy, cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
+      accuracy, accuracyStd, runs, accuracies, floatAccuracy, cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
       wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
     };
     if (opts.json) {
@@ -189,7 +199,7 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
     out(
       [
         `${opts.model} on ${mapping.cores} cores (${fidelity}, ${scheme}, read ${formatDuration(t)} after programming), ${images.length} images:`,
-        `  accuracy ${(100 * accuracy).toFixed(2)} % on the chip, ${(100 * floatAccuracy).toFixed(2)} % in float (onnxruntime)`,
+        `  accuracy ${(100 * accuracy).toFixed(2)} %${runs > 1 ? ` ± ${(100 * accuracyStd).toFixed(2)} (std over ${runs} runs)` : ""} on the chip, ${(100 * floatAccuracy).toFixed(2)} % in float (onnxruntime)`,
         `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per image (4-phase); ${doc.wallS} s of simulation`,
       ].join("\n") + "\n",
     );

@@ -35,6 +35,10 @@ test("physical: outputs follow W·x within the chip's error; compensation, noise
     assert.ok(e4 > 0.03 && e4 < 0.15, `4-phase error ${e4}`);
     assert.equal(Array.from(now.mvm(0, X).y), Array.from(a.y), "same keys, same bits");
     assert.not.equal(Array.from(now.mvm(0, X, { firstInput: 5000 }).y), Array.from(a.y), "other inputs, other noise");
+    const other = chip.at(25, { draw: 1 }).mvm(0, X);
+    assert.not.equal(Array.from(other.y), Array.from(a.y), "another draw, other read noise");
+    assert.ok(Math.abs(relError(other.y, other.outputScale) - e4) < 0.2 * e4, "the same error statistics");
+    assert.throws(() => chip.at(25, { draw: -1 }), /draw must be an integer in 0\.\.65535/);
     const c = now.mvm(0, X.subarray(0, 512), { counts: true });
     assert.is(c.counts!.length, 2 * 512);
     assert.ok(c.counts!.every((v) => v >= 0 && v <= 4095));

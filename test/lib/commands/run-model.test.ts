@@ -28,13 +28,15 @@ async function run(argv: string[]) {
 }
 
 test("accuracy on the chip and in float (onnxruntime), cores and cost", async () => {
-  const { code, out } = await run(["run", "--model", join(dir, "m.onnx"), "--images", join(dir, "x.gz"), "--labels", join(dir, "y"), "--limit", "20", "--fidelity", "functional", "--threads", "1", "--json"]);
+  const { code, out } = await run(["run", "--model", join(dir, "m.onnx"), "--images", join(dir, "x.gz"), "--labels", join(dir, "y"), "--limit", "20", "--fidelity", "functional", "--threads", "1", "--runs", "3", "--json"]);
   assert.is(code, 0, out);
-  const d = JSON.parse(out) as { n: number; cores: number; accuracy: number; floatAccuracy: number; cost: { latencyUs: number } };
+  const d = JSON.parse(out) as { n: number; cores: number; accuracy: number; accuracies: number[]; accuracyStd: number; floatAccuracy: number; cost: { latencyUs: number } };
+  assert.is(d.accuracies.length, 3);
+  assert.ok(Math.abs(d.accuracy - d.accuracies.reduce((a, b) => a + b, 0) / 3) < 1e-12 && d.accuracyStd >= 0);
   assert.is(d.n, 20);
   assert.is(d.cores, 3);
   // Random labels: both accuracies are fractions of 20; the chip's prediction agrees with float's most of the time.
-  assert.ok(Number.isInteger(d.accuracy * 20) && Number.isInteger(d.floatAccuracy * 20));
+  assert.ok(d.accuracies.every((a) => Number.isInteger(Math.round(a * 20 * 1e9) / 1e9)) && Number.isInteger(d.floatAccuracy * 20));
   assert.ok(d.cost.latencyUs > 0);
 });
 
