@@ -8,6 +8,7 @@ import { characterizeCommand } from "./commands/characterize.ts";
 import { benchCommand } from "./commands/bench.ts";
 import { costCommand } from "./commands/cost.ts";
 import { driftCommand } from "./commands/drift.ts";
+import { workerCommand } from "./commands/worker.ts";
 import { mapCommand } from "./commands/map.ts";
 import { runCommand } from "./commands/run.ts";
 import { programCommand } from "./commands/program.ts";
@@ -100,11 +101,20 @@ function program(out: (s: string) => void): Command {
     .option("--json", "print one JSON document")
     .option("--out <dir>", "write a report folder (index.html, SVG, report.json) and the checkpoint")
     .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
+    .option("--queue <url>", "run the trials on `hermes-sim worker`s through a BullMQ queue on Redis (redis://HOST:PORT); same results as a local run")
     .addHelpText(
       "after",
-      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption",
+      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption\n  hermes-sim drift --trials 500 --queue redis://queue-host:6379 --out drift-report/   # on several machines",
     )
     .action(async (opts) => driftCommand(opts, out));
+
+  cmd
+    .command("worker")
+    .description("run drift-study trials from a BullMQ queue on Redis until stopped (SIGINT/SIGTERM finish the trial in flight); start one per machine")
+    .requiredOption("--queue <url>", "the Redis of the queue: redis://HOST:PORT (redis://user:password@HOST:PORT/DB, rediss:// for TLS)")
+    .option("--threads <n>", "worker threads, and trials in flight (default: all cores; results do not depend on it)")
+    .addHelpText("after", "\nExamples:\n  hermes-sim worker --queue redis://queue-host:6379\n  hermes-sim worker --queue redis://queue-host:6379 --threads 8")
+    .action(async (opts) => workerCommand(opts));
 
   cmd
     .command("map")

@@ -9,20 +9,15 @@
 import { characterize } from "./characterize.ts";
 import type { Fidelity } from "./config.ts";
 import type { FunctionalFit } from "./functional-fit.ts";
+import type { JsonValue, Metrics } from "./checkpoint.ts";
 import { runStudy, type StudyResult } from "./montecarlo.ts";
 import type { Phases } from "./readout.ts";
 import type { Scheme } from "./targets.ts";
 
-export interface DriftStudyOptions {
+export interface DriftStudyOptions extends DriftWorkload {
   seed: bigint;
   trials: number;
   times: number[];
-  scheme: Scheme;
-  cores: number;
-  inputs: number;
-  phases: Phases;
-  fidelity: Fidelity;
-  fit?: FunctionalFit;
   threads: number;
   checkpoint?: { path: string; resume?: boolean; overwrite?: boolean };
   onProgress?: (done: number, total: number) => void;
@@ -32,30 +27,48 @@ export interface DriftStudyOptions {
 /** The metrics of one trial at each time. */
 export const DRIFT_METRICS = ["total", "linear", "residual", "totalNoCompensation", "alpha", "equivalentBits"] as const;
 
+/** What a drift trial computes besides its seed and times (shared by local runs and queue workers). */
+export interface DriftWorkload {
+  scheme: Scheme;
+  cores: number;
+  inputs: number;
+  phases: Phases;
+  fidelity: Fidelity;
+  fit?: FunctionalFit;
+}
+
+/** The study options recorded in the checkpoint header and the output (they feed the study hash). */
+export function driftOptions(w: DriftWorkload): JsonValue {
+  return { scheme: w.scheme, cores: w.cores, inputs: w.inputs, phases: w.phases, fidelity: w.fidelity, workload: "characterisation (uniform, 30 % zeros)" };
+}
+
+/** One simulated chip: the characterisation workload with seed `seed` at `times` (one metrics object per time). */
+export async function driftTrial(w: DriftWorkload, seed: bigint, times: number[], threads: number): Promise<Metrics[]> {
+  // Let the event loop run between chips (signals, progress), even when all work is inline.
+  await new Promise((r) => setImmediate(r));
+  const r = await characterize({
+    seed, schemes: [w.scheme], cores: w.cores, inputs: w.inputs, times, phases: w.phases, threads,
+    fidelity: w.fidelity, digitalCores: Math.min(w.cores, 2), ...(w.fit ? { fit: w.fit } : {}),
+  });
+  const s = r.results[0]!;
+  return s.drift.map((d) => ({
+    total: d.total, linear: d.linear, residual: d.residual, totalNoCompensation: d.totalNoCompensation, alpha: d.alpha,
+    equivalentBits: s.equivalentBits,
+  }));
+}
+
 export async function driftStudy(o: DriftStudyOptions): Promise<StudyResult> {
   return runStudy({
     seed: o.seed,
     trials: o.trials,
     times: o.times,
-    options: { scheme: o.scheme, cores: o.cores, inputs: o.inputs, phases: o.phases, fidelity: o.fidelity, workload: "characterisation (uniform, 30 % zeros)" },
+    options: driftOptions(o),
     // Trials in flight = threads: each trial shards its cores on the shared pool, and a second
     // trial keeps the workers busy while the first does its serial parts.
     concurrency: o.threads,
     ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    runTrial: async (_trial, seed, times) => {
-      // Let the event loop run between chips (signals, progress), even when all work is inline.
-      await new Promise((r) => setImmediate(r));
-      const r = await characterize({
-        seed, schemes: [o.scheme], cores: o.cores, inputs: o.inputs, times, phases: o.phases, threads: o.threads,
-        fidelity: o.fidelity, digitalCores: Math.min(o.cores, 2), ...(o.fit ? { fit: o.fit } : {}),
-      });
-      const s = r.results[0]!;
-      return s.drift.map((d) => ({
-        total: d.total, linear: d.linear, residual: d.residual, totalNoCompensation: d.totalNoCompensation, alpha: d.alpha,
-        equivalentBits: s.equivalentBits,
-      }));
-    },
+    runTrial: (_trial, seed, times) => driftTrial(o, seed, times, o.threads),
   });
 }

@@ -9,6 +9,7 @@ import { loadFit } from "../functional-fit.ts";
 import type { SeriesPoint, StudyResult } from "../montecarlo.ts";
 import { defaultThreads } from "../pool.ts";
 import { progressBar } from "../progress.ts";
+import { driftStudyOnQueue, parseQueueUrl } from "../queue.ts";
 import { parsePhases } from "../readout.ts";
 import { writeReport } from "../report/html.ts";
 import { lineChart, type Series } from "../report/svg.ts";
@@ -31,6 +32,8 @@ export interface DriftCommandOptions {
   resume?: boolean;
   json?: boolean;
   out?: string;
+  /** redis://HOST:PORT: run the trials on `hermes-sim worker`s (lib/queue.ts). */
+  queue?: string;
 }
 
 function intArg(text: string, lo: number, hi: number, argument: string): number {
@@ -52,21 +55,27 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
   const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
   const path = opts.checkpoint ?? (opts.out ? join(opts.out, "checkpoint.jsonl") : undefined);
   if (opts.resume && !path) throw new ArgumentError("--resume", "a checkpoint (--checkpoint FILE or --out DIR)", true);
+  const queue = opts.queue === undefined ? undefined : parseQueueUrl(opts.queue).display;
   const t0 = performance.now();
   const bar = progressBar("drift study: chips", { json: opts.json });
   const r = await withSignalHandling(
-    (signal) =>
-      driftStudy({
+    (signal) => {
+      const study = {
         seed, trials, times, scheme, cores, inputs, phases, fidelity, threads, signal, onProgress: bar.update,
         ...(fit ? { fit } : {}),
         ...(path ? { checkpoint: { path, resume: opts.resume ?? false } } : {}),
-      }),
+      };
+      return opts.queue === undefined
+        ? driftStudy(study)
+        : driftStudyOnQueue({ ...study, queue: opts.queue, log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`) });
+    },
     { what: "drift study" },
   ).finally(() => bar.done());
+  const where = queue ? `on the workers of ${queue}` : `on ${threads} thread${threads === 1 ? "" : "s"}`;
   const wallS = (performance.now() - t0) / 1000;
   const doc = {
     seed: r.seed, threads, trials: r.trials, times: r.times, options: r.options, studyHash: r.studyHash,
-    series: r.series, digest: r.digest, ...(path ? { checkpoint: path } : {}), wallS: Number(wallS.toFixed(2)),
+    series: r.series, digest: r.digest, ...(path ? { checkpoint: path } : {}), ...(queue ? { queue } : {}), wallS: Number(wallS.toFixed(2)),
   };
   let report: string | undefined;
   if (opts.out) {
@@ -78,7 +87,7 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
         ["workload", `${cores} cores × ${inputs} inputs, ${phases}-phase, ${fidelity}`],
         ["ε_total at the last time (mean ± std)", meanStd(r, r.times[r.times.length - 1]!, "total")],
         ["the same without drift compensation", meanStd(r, r.times[r.times.length - 1]!, "totalNoCompensation")],
-        ["simulation wall time", `${wallS.toFixed(1)} s on ${threads} thread${threads === 1 ? "" : "s"}`],
+        ["simulation wall time", `${wallS.toFixed(1)} s ${where}`],
       ],
       [{ file: "drift-bands", caption: "Mean (solid) and 5th–95th percentile band (dashed) over simulated chips", svg: bandsFigure(r) }],
       doc,
@@ -90,7 +99,7 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
   }
   out(
     [
-      `drift study: ${r.trials} chips, scheme ${scheme}, ${cores} cores × ${inputs} inputs, ${fidelity}, ${wallS.toFixed(1)} s on ${threads} thread${threads === 1 ? "" : "s"}`,
+      `drift study: ${r.trials} chips, scheme ${scheme}, ${cores} cores × ${inputs} inputs, ${fidelity}, ${wallS.toFixed(1)} s ${where}`,
       `  time    ε_total (mean ± std, p5–p95)          without compensation`,
       ...r.times.map((t) => {
         const a = point(r, t, "total");
