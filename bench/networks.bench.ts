@@ -14,6 +14,10 @@ import { lstmReference, programLstm, randomLstm, runLstm } from "../lib/lstm-run
 import { mapNetwork } from "../lib/mapper.ts";
 import { shutdownPool } from "../lib/pool.ts";
 import { programNetwork, runNetwork } from "../lib/run.ts";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { idxImages, readIdx } from "../lib/idx.ts";
+import { loadOnnx } from "../lib/onnx.ts";
 import { writeResult } from "./results.ts";
 
 const quick = process.argv.includes("--quick");
@@ -72,6 +76,27 @@ for (const fidelity of ["physical", "functional"] as const) {
   chip.dispose();
 }
 const floatStepsPerS = STEPS / (await seconds(() => lstmReference(w, xs)));
+// The trained Fashion-MNIST ResNet-9 (data/, issue 10) on a fixed subset: accuracy is
+// deterministic for the seed (functional chip, TDP, first images of the test set).
+const modelPath = fileURLToPath(new URL("../data/resnet9-fmnist.onnx", import.meta.url));
+let fmnist: { n: number; accuracy: number; floatAccuracy: number } | undefined;
+if (existsSync(modelPath)) {
+  const n = quick ? 50 : 200;
+  const fnet = loadOnnx(modelPath, "resnet9-fmnist");
+  const imgs = idxImages(readIdx(fileURLToPath(new URL("../data/t10k-images-idx3-ubyte.gz", import.meta.url))), 1 / 255, n);
+  const labels = readIdx(fileURLToPath(new URL("../data/t10k-labels-idx1-ubyte.gz", import.meta.url))).data;
+  const fm = mapNetwork(fnet);
+  const chip = Chip.create({ seed: 1, fidelity: "functional" });
+  await programNetwork(chip, fnet, fm, "tdp", 2);
+  const r = await runNetwork(chip, fnet, fm, imgs, { threads: 2, calibration: imgs.slice(0, 16) });
+  chip.dispose();
+  const arg = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
+  fmnist = {
+    n,
+    accuracy: r.outputs.filter((y, i) => arg(y) === labels[i]).length / n,
+    floatAccuracy: r.reference.filter((y, i) => arg(y) === labels[i]).length / n,
+  };
+}
 await shutdownPool();
 
 const result = {
@@ -84,9 +109,10 @@ const result = {
     threads2Speedup: resnet["physicalThreads2"]! / resnet["physicalThreads1"]!,
   },
   lstm: { timestepsPerS: lstm, floatReferenceTimestepsPerS: floatStepsPerS, ratioToFloat: lstm["physical"]! / floatStepsPerS },
-  accuracy: { resnet9Error: resnetError, lstmError },
+  accuracy: { resnet9Error: resnetError, lstmError, ...(fmnist ? { fmnistResnet9Accuracy: fmnist.accuracy, fmnistResnet9FloatAccuracy: fmnist.floatAccuracy } : {}) },
 };
 console.log(`ResNet-9 images/s: ${Object.entries(resnet).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}; float64 reference ${floatImagesPerS.toFixed(2)}; onnxruntime ${onnxruntimeImagesPerS.toFixed(1)}`);
 console.log(`LSTM (PTB size) timesteps/s: physical ${lstm["physical"]!.toFixed(0)}, functional ${lstm["functional"]!.toFixed(0)}; float64 reference ${floatStepsPerS.toFixed(0)}`);
 console.log(`errors vs float64: ResNet-9 ${resnetError.toFixed(4)}, LSTM ${lstmError.toFixed(4)}`);
+if (fmnist) console.log(`trained ResNet-9, Fashion-MNIST first ${fmnist.n}: ${(100 * fmnist.accuracy).toFixed(1)} % on a functional TDP chip, ${(100 * fmnist.floatAccuracy).toFixed(1)} % float64`);
 console.log(`wrote ${writeResult("networks", result)}`);

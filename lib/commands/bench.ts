@@ -165,7 +165,7 @@ export function benchCommand(opts: BenchCommandOptions, out: (s: string) => void
 
 function suiteOf(path: string): string {
   const head = path.split(".")[0]!;
-  if (head === "resnet9" || head === "lstm" || /accuracy\.(resnet9|lstm)/.test(path)) return "networks";
+  if (head === "resnet9" || head === "lstm" || /accuracy\.(resnet9|lstm|fmnist)/.test(path)) return "networks";
   if (head === "mvm") return "mvm";
   if (head.startsWith("pipeline")) return "pipeline";
   if (head.startsWith("program")) return "program";
@@ -202,6 +202,7 @@ export function baselineFrom(s: Json): { note: string; entries: BaselineEntry[] 
       ...exact("accuracy.equivalentBitsTdp", 1e-6),
       ...exact("accuracy.resnet9Error", 1e-6),
       ...exact("accuracy.lstmError", 1e-6),
+      ...exact("accuracy.fmnistResnet9Accuracy", 1e-9),
     ],
   };
 }
