@@ -6,7 +6,7 @@
 // skipped with a printed reason. Each run starts its own server on a free port and stops it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -109,13 +109,13 @@ if (!REDIS) {
   });
 
   test("two workers, one killed (SIGKILL) mid-trial: same series and digest as a local run, each trial counted once", async () => {
-    const local = spawnSync(process.execPath, [BIN, ...STUDY], { encoding: "utf8", env: ENV });
-    assert.is(local.status, 0, local.stderr);
-    const want = JSON.parse(local.stdout) as { series: unknown; digest: string; studyHash: string };
-
+    // The local reference run, while the workers start (they wait idle for jobs).
+    const local = cli(STUDY);
     const a = cli(["worker", "--queue", url, "--threads", "1"]);
     const b = cli(["worker", "--queue", url, "--threads", "1"]);
     workers.push(a, b);
+    assert.is((await local.exit).code, 0, local.stderr());
+    const want = JSON.parse(local.stdout()) as { series: unknown; digest: string; studyHash: string };
     await waitFor("both workers", () => /waiting for drift trials/.test(a.stderr()) && /waiting for drift trials/.test(b.stderr()));
     const ck = join(dir, "queue.jsonl");
     const t0 = performance.now();
