@@ -13,7 +13,7 @@ import { LSTM_PTB, mapLstm } from "../lib/lstm-map.ts";
 import { lstmReference, programLstm, randomLstm, runLstm } from "../lib/lstm-run.ts";
 import { mapNetwork } from "../lib/mapper.ts";
 import { shutdownPool } from "../lib/pool.ts";
-import { programNetwork, runNetwork } from "../lib/run.ts";
+import { argmax, programNetwork, runNetwork } from "../lib/run.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { idxImages, readIdx } from "../lib/idx.ts";
@@ -90,11 +90,10 @@ if (existsSync(modelPath)) {
   await programNetwork(chip, fnet, fm, "tdp", 2);
   const r = await runNetwork(chip, fnet, fm, imgs, { threads: 2, calibration: imgs.slice(0, 16) });
   chip.dispose();
-  const arg = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
   fmnist = {
     n,
-    accuracy: r.outputs.filter((y, i) => arg(y) === labels[i]).length / n,
-    floatAccuracy: r.reference.filter((y, i) => arg(y) === labels[i]).length / n,
+    accuracy: r.outputs.filter((y, i) => argmax(y) === labels[i]).length / n,
+    floatAccuracy: r.reference.filter((y, i) => argmax(y) === labels[i]).length / n,
   };
 }
 await shutdownPool();

@@ -4,10 +4,8 @@
 // and B [1, 8H] (Wb then Rb); the GDPU reads them interleaved per unit as I, A (= c), F, O,
 // row 4u + g — this loader reorders them.
 
-import { readFileSync } from "node:fs";
 import type { LstmWeights } from "./lstm-run.ts";
-import { attr, decodeOnnx, OnnxError, tensorOf } from "./onnx.ts";
-import { ArgumentError } from "./validate.ts";
+import { attr, OnnxError, readOnnx, tensorOf } from "./onnx.ts";
 
 export interface OnnxLstm {
   weights: LstmWeights;
@@ -20,16 +18,8 @@ export interface OnnxLstm {
 const ONNX_BLOCK = [0, 3, 2, 1];
 
 export function loadOnnxLstm(source: string | Uint8Array, name = "onnx-lstm"): OnnxLstm {
-  let bytes: Uint8Array;
-  if (typeof source === "string") {
-    try {
-      bytes = readFileSync(source);
-    } catch (e) {
-      throw new ArgumentError("model", `a readable ONNX file (${(e as Error).message})`, source);
-    }
-  } else bytes = source;
-  const what = typeof source === "string" ? source : "model";
-  const g = decodeOnnx(bytes, what).graph!;
+  const { model, what } = readOnnx(source);
+  const g = model.graph!;
   const inits = new Map((g.initializer ?? []).map((t) => [t.name ?? "", tensorOf(t as never, `initializer ${t.name}`)]));
   for (const n of g.node ?? []) if (n.opType === "Constant" && attr(n as never, "value")?.t) inits.set(n.output?.[0] ?? "", tensorOf(attr(n as never, "value")!.t!, `Constant ${n.name}`));
   const nodes = g.node ?? [];

@@ -72,8 +72,8 @@ export function decodeOnnx(bytes: Uint8Array, what = "model"): InstanceType<type
   return m;
 }
 
-/** Load an ONNX model (path or bytes) as a network of lib/graph.ts. */
-export function loadOnnx(source: string | Uint8Array, name?: string): Network {
+/** An ONNX model given as a path or as bytes, decoded; `what` names it in errors. */
+export function readOnnx(source: string | Uint8Array): { model: InstanceType<typeof onnx.ModelProto>; what: string } {
   let bytes: Uint8Array;
   if (typeof source === "string") {
     try {
@@ -83,7 +83,12 @@ export function loadOnnx(source: string | Uint8Array, name?: string): Network {
     }
   } else bytes = source;
   const what = typeof source === "string" ? source : "model";
-  const m = decodeOnnx(bytes, what);
+  return { model: decodeOnnx(bytes, what), what };
+}
+
+/** Load an ONNX model (path or bytes) as a network of lib/graph.ts. */
+export function loadOnnx(source: string | Uint8Array, name?: string): Network {
+  const { model: m, what } = readOnnx(source);
   const g = m.graph!;
   const inits = new Map<string, Tensor>();
   for (const t of g.initializer ?? []) inits.set(t.name ?? "", tensorOf(t as TensorProto, `initializer ${t.name}`));

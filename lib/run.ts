@@ -235,7 +235,8 @@ function im2col(x: Int8Array[], n: WeightNode & { op: "conv2d" }, [C, H, W]: [nu
   return { data, count, width };
 }
 
-function argmax(v: ArrayLike<number>): number {
+/** Index of the largest value (the first on ties). */
+export function argmax(v: ArrayLike<number>): number {
   let b = 0;
   for (let i = 1; i < v.length; i++) if (v[i]! > v[b]!) b = i;
   return b;

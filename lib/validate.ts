@@ -73,6 +73,13 @@ export function parseSeedArg(text: string, argument = "--seed"): bigint {
   return seedToBigInt(BigInt(text.trim()), argument);
 }
 
+/** An integer command-line flag in lo..hi (plain digits). */
+export function parseIntArg(text: string, lo: number, hi: number, argument: string): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || n < lo || n > hi) throw new ArgumentError(argument, `an integer in ${lo}..${hi}`, text);
+  return n;
+}
+
 /** A thread count given as text (a command-line flag): an integer in 1..256. */
 export function parseThreadsArg(text: string, argument = "--threads"): number {
   const n = Number(text);

@@ -14,7 +14,7 @@ import { fig2bHistograms, fig2cWeightError, fig2dDrift } from "../report/fig2.ts
 import { writeReport } from "../report/html.ts";
 import { table1Figure } from "../report/table1.ts";
 import { parseScheme, type Scheme } from "../targets.ts";
-import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
+import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../validate.ts";
 import type { DeviceMeasurement } from "../devices.ts";
 
 export interface CharacterizeCommandOptions {
@@ -30,12 +30,6 @@ export interface CharacterizeCommandOptions {
   threads?: string;
   fit?: string;
   fitOut?: string;
-}
-
-function intArg(text: string, lo: number, hi: number, argument: string): number {
-  const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || n < lo || n > hi) throw new ArgumentError(argument, `an integer in ${lo}..${hi}`, text);
-  return n;
 }
 
 function parseSchemes(text: string): Scheme[] {
@@ -75,8 +69,8 @@ export function characterizeJson(r: CharacterizeResult): object {
 export async function characterizeCommand(opts: CharacterizeCommandOptions, out: (s: string) => void): Promise<void> {
   const seed = parseSeedArg(opts.seed, "--seed");
   const schemes = parseSchemes(opts.scheme);
-  const cores = intArg(opts.cores, 1, 64, "--cores");
-  const inputs = intArg(opts.inputs, 256, 65536, "--inputs");
+  const cores = parseIntArg(opts.cores, 1, 64, "--cores");
+  const inputs = parseIntArg(opts.inputs, 256, 65536, "--inputs");
   const times = opts.times ? parseDurations(opts.times, "--times") : DEFAULT_TIMES;
   const phases = parsePhases(opts.phases, "--phases");
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");

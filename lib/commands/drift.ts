@@ -15,7 +15,7 @@ import { writeReport } from "../report/html.ts";
 import { lineChart, type Series } from "../report/svg.ts";
 import { withSignalHandling } from "../signals.ts";
 import { parseScheme } from "../targets.ts";
-import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
+import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../validate.ts";
 
 export interface DriftCommandOptions {
   trials: string;
@@ -36,19 +36,13 @@ export interface DriftCommandOptions {
   queue?: string;
 }
 
-function intArg(text: string, lo: number, hi: number, argument: string): number {
-  const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || n < lo || n > hi) throw new ArgumentError(argument, `an integer in ${lo}..${hi}`, text);
-  return n;
-}
-
 export async function driftCommand(opts: DriftCommandOptions, out: (s: string) => void): Promise<void> {
   const seed = parseSeedArg(opts.seed, "--seed");
-  const trials = intArg(opts.trials, 1, 1 << 20, "--trials");
+  const trials = parseIntArg(opts.trials, 1, 1 << 20, "--trials");
   const times = opts.times ? parseDurations(opts.times, "--times") : DEFAULT_TIMES;
   const scheme = parseScheme(opts.scheme, "--scheme");
-  const cores = intArg(opts.cores, 1, 64, "--cores");
-  const inputs = intArg(opts.inputs, 256, 65536, "--inputs");
+  const cores = parseIntArg(opts.cores, 1, 64, "--cores");
+  const inputs = parseIntArg(opts.inputs, 256, 65536, "--inputs");
   const phases = parsePhases(opts.phases, "--phases");
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
   const fit = opts.fit ? loadFit(opts.fit) : undefined;

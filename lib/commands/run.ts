@@ -11,13 +11,13 @@ import { loadOnnx } from "../onnx.ts";
 import { loadOnnxLstm } from "../onnx-lstm.ts";
 import { bitsPerCharacter, encodeText, readVocabulary } from "../text.ts";
 import { readFileSync } from "node:fs";
-import { programNetwork, runNetwork } from "../run.ts";
+import { argmax, programNetwork, runNetwork } from "../run.ts";
 import { lstmCost, networkCost } from "../network-cost.ts";
 import { defaultThreads } from "../pool.ts";
 import { sparseUniform } from "../workload.ts";
 import { CHIP_CORE, Purpose } from "../rng.ts";
 import { parseScheme } from "../targets.ts";
-import { ArgumentError, oneOf, parseSeedArg, parseThreadsArg } from "../validate.ts";
+import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../validate.ts";
 import { networkByName } from "./map.ts";
 import { floorplanSvg } from "../report/floorplan.ts";
 import { writeReport } from "../report/html.ts";
@@ -52,8 +52,7 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
   const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network];
   if (lstm) return runLstmCommand(lstm, seed, opts, out);
   const net = networkByName(opts.network, seed);
-  const n = Number(opts.inputs);
-  if (!/^\s*\d+\s*$/.test(opts.inputs) || n < 1 || n > 10000) throw new ArgumentError("--inputs", "an integer in 1..10000", opts.inputs);
+  const n = parseIntArg(opts.inputs, 1, 10000, "--inputs");
   const scheme = parseScheme(opts.scheme, "--scheme");
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
   const t = parseDuration(opts.time, "--time");
@@ -175,7 +174,6 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
     await programNetwork(chip, net, mapping, scheme, threads);
     const runs = opts.runs === undefined ? 1 : Number(opts.runs);
     if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
-    const argmax = (v: ArrayLike<number>) => Array.prototype.indexOf.call(v, Math.max(...Array.from(v)));
     const accuracies: number[] = [];
     let scales: Record<string, number> | undefined;
     for (let draw = 0; draw < runs; draw++) {
@@ -220,11 +218,7 @@ async function onnxruntimeAccuracy(path: string, shape: readonly number[], image
   const y = res[session.outputNames[0]!]!.data as Float32Array;
   const k = y.length / images.length;
   let ok = 0;
-  for (let i = 0; i < images.length; i++) {
-    let b = 0;
-    for (let j = 1; j < k; j++) if (y[i * k + j]! > y[i * k + b]!) b = j;
-    if (b === labels[i]) ok++;
-  }
+  for (let i = 0; i < images.length; i++) if (argmax(y.subarray(i * k, (i + 1) * k)) === labels[i]) ok++;
   return ok / images.length;
 }
 
