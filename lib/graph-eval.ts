@@ -25,22 +25,27 @@ function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, rea
       const [, Ho, Wo] = shapes.get(n.name) as [number, number, number];
       const k = n.kernel;
       const y = new Float64Array(n.outChannels * Ho * Wo);
+      const s = n.stride;
+      const p = n.padding;
+      // One weight at a time over the output positions it reaches (contiguous inner loop):
+      // every output still sums bias, then c, ky, kx in order — the same bits as a direct loop.
       for (let o = 0; o < n.outChannels; o++) {
-        for (let oy = 0; oy < Ho; oy++) {
-          for (let ox = 0; ox < Wo; ox++) {
-            let s = n.bias ? n.bias[o]! : 0;
-            for (let c = 0; c < C; c++) {
-              for (let ky = 0; ky < k; ky++) {
-                const iy = oy * n.stride - n.padding + ky;
-                if (iy < 0 || iy >= H) continue;
-                for (let kx = 0; kx < k; kx++) {
-                  const ix = ox * n.stride - n.padding + kx;
-                  if (ix < 0 || ix >= W) continue;
-                  s += n.weights[((o * C + c) * k + ky) * k + kx]! * x[(c * H + iy) * W + ix]!;
-                }
+        const yo = y.subarray(o * Ho * Wo, (o + 1) * Ho * Wo);
+        if (n.bias) yo.fill(n.bias[o]!);
+        for (let c = 0; c < C; c++) {
+          for (let ky = 0; ky < k; ky++) {
+            const oy0 = Math.max(0, Math.ceil((p - ky) / s));
+            const oy1 = Math.min(Ho - 1, Math.floor((H - 1 + p - ky) / s));
+            for (let kx = 0; kx < k; kx++) {
+              const w = n.weights[((o * C + c) * k + ky) * k + kx]!;
+              const ox0 = Math.max(0, Math.ceil((p - kx) / s));
+              const ox1 = Math.min(Wo - 1, Math.floor((W - 1 + p - kx) / s));
+              for (let oy = oy0; oy <= oy1; oy++) {
+                const xr = (c * H + oy * s - p + ky) * W - p + kx;
+                const yr = oy * Wo;
+                for (let ox = ox0; ox <= ox1; ox++) yo[yr + ox]! += w * x[xr + ox * s]!;
               }
             }
-            y[(o * Ho + oy) * Wo + ox] = s;
           }
         }
       }

@@ -74,8 +74,37 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
   await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores, ...(threads ? { threads } : {}) });
 }
 
-/** Run `inputs` (C·H·W floats each) through the programmed network at read time t. */
-export async function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], o: RunOptions = {}): Promise<RunResult> {
+/** The INT8 scale of every tensor (INT8 per unit) from the float64 activations `cal` of the
+ * calibration inputs: 127 / max |value| of the tensor (for a layer: also of its
+ * pre-activation and of its partial sums, so nothing clips on the links). */
+export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float64Array[]>): Record<string, number> {
+  const amax = (name: string) => {
+    let a = 0;
+    for (const v of cal.get(name)!) for (let i = 0; i < v.length; i++) a = Math.max(a, Math.abs(v[i]!));
+    return a || 1;
+  };
+  const placement = new Map(m.layers.map((p) => [p.layer, p]));
+  const scale: Record<string, number> = { [INPUT]: 127 / amax(INPUT) };
+  for (const n of net.nodes) {
+    if (n.op === "conv2d" || n.op === "dense") {
+      const p = placement.get(n.name)!;
+      const pre = net.nodes.find((k) => k.op === "relu" && p.ldpu.some((l) => l.op === "relu" && l.node === k.name));
+      scale[p.output] = 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
+    } else if (n.op === "maxPool" || n.op === "flatten") {
+      scale[n.name] = scale[n.input]!;
+    }
+  }
+  return scale;
+}
+
+/** Images per chunk of `runNetwork` (bounds memory: a conv layer's patches of a chunk). */
+export const RUN_CHUNK = 64;
+
+/** Run `inputs` (C·H·W floats each) through the programmed network at read time t, in
+ * chunks of RUN_CHUNK inputs (`onProgress(done, total)` after each). */
+export async function runNetwork(
+  chip: Chip, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], o: RunOptions & { onProgress?: (done: number, total: number) => void } = {},
+): Promise<RunResult> {
   if (!Array.isArray(inputs) || inputs.length === 0) throw new ArgumentError("inputs", "a non-empty array of input tensors", inputs);
   const shapes = inferShapes(net);
   const size = shapes.get(INPUT)!.reduce((a, b) => a * b, 1);
@@ -83,51 +112,31 @@ export async function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: r
     if (!x || x.length !== size) throw new ArgumentError(`inputs[${i}]`, `${size} values (shape [${shapes.get(INPUT)!.join(", ")}])`, x);
   });
   const withReference = o.reference ?? true;
-  const calN = o.calibration ? o.calibration.length : Math.min(16, inputs.length);
-  const ref = withReference ? evaluate(net, inputs) : undefined;
-  const cal = o.scales ? undefined : o.calibration ? evaluate(net, o.calibration) : (ref ?? evaluate(net, inputs.slice(0, calN)));
-  const amax = (name: string) => {
-    let a = 0;
-    for (const v of cal!.get(name)!.slice(0, calN)) for (let i = 0; i < v.length; i++) a = Math.max(a, Math.abs(v[i]!));
-    return a || 1;
-  };
-  const given = o.scales;
-  const scale = new Map<string, number>();
-  const int8 = new Map<string, Int8Array[]>();
-  const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
-  scale.set(INPUT, given ? given[INPUT]! : 127 / amax(INPUT));
-  const sIn0 = scale.get(INPUT)!;
-  int8.set(INPUT, inputs.map((x) => Int8Array.from(x as ArrayLike<number>, (v: number) => q(v * sIn0))));
-  const placement = new Map(m.layers.map((p) => [p.layer, p]));
+  let scales: Record<string, number>;
+  if (o.scales) {
+    scales = { ...o.scales };
+    for (const p of m.layers) if (!(scales[p.output]! > 0)) throw new ArgumentError("scales", `a scale for ${p.output}`, o.scales);
+  } else {
+    const cal = o.calibration ?? inputs.slice(0, Math.min(16, inputs.length));
+    scales = calibrateScales(net, m, evaluate(net, cal));
+  }
+  const last = net.nodes[net.nodes.length - 1]!.name;
   const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
+  const outputs: Float64Array[] = [];
+  const reference: Float64Array[] = [];
   try {
-    for (const n of net.nodes) {
-      if (n.op === "conv2d" || n.op === "dense") {
-        const p = placement.get(n.name)!;
-        const pre = net.nodes.find((k) => k.op === "relu" && p.ldpu.some((l) => l.op === "relu" && l.node === k.name));
-        const s = given ? given[p.output]! : 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
-        if (!(s > 0)) throw new ArgumentError("scales", `a scale for ${p.output}`, given);
-        scale.set(p.output, s);
-        int8.set(p.output, await runLayer(at, n, p, shapes, int8, scale, s, o.threads ?? 1));
-      } else if (n.op === "maxPool") {
-        const sh = shapes.get(n.input) as [number, number, number];
-        int8.set(n.name, int8.get(n.input)!.map((x) => maxPool(x, sh, n.kernel, n.stride)));
-        scale.set(n.name, scale.get(n.input)!);
-      } else if (n.op === "flatten") {
-        int8.set(n.name, int8.get(n.input)!);
-        scale.set(n.name, scale.get(n.input)!);
-      }
-      // batchNorm, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
+    for (let i0 = 0; i0 < inputs.length; i0 += RUN_CHUNK) {
+      const chunk = inputs.slice(i0, i0 + RUN_CHUNK);
+      const y = await runChunk(at, net, m, chunk, scales, shapes, o.threads ?? 1);
+      const s = scales[last]!;
+      for (const v of y) outputs.push(Float64Array.from(v, (q) => q / s));
+      if (withReference) reference.push(...evaluate(net, chunk).get(last)!);
+      o.onProgress?.(Math.min(inputs.length, i0 + RUN_CHUNK), inputs.length);
     }
   } finally {
     if (!o.at) at.dispose();
   }
-  const last = net.nodes[net.nodes.length - 1]!.name;
-  const s = scale.get(last)!;
-  const outputs = int8.get(last)!.map((y) => Float64Array.from(y, (v) => v / s));
-  const scales = Object.fromEntries(scale);
-  if (!ref) return { outputs, reference: [], error: NaN, agreement: NaN, scales };
-  const reference = ref.get(last)!;
+  if (!withReference) return { outputs, reference: [], error: NaN, agreement: NaN, scales };
   let num = 0;
   let den = 0;
   let agree = 0;
@@ -142,8 +151,34 @@ export async function runNetwork(chip: Chip, net: Network, m: Mapping, inputs: r
   return { outputs, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length, scales };
 }
 
+/** One chunk of inputs through every layer: the last node's INT8 outputs per input. */
+async function runChunk(
+  at: ChipAtTime, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], scales: Record<string, number>,
+  shapes: Map<string, readonly number[]>, threads: number,
+): Promise<Int8Array[]> {
+  const scale = new Map(Object.entries(scales));
+  const int8 = new Map<string, Int8Array[]>();
+  const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
+  const sIn0 = scale.get(INPUT)!;
+  int8.set(INPUT, inputs.map((x) => Int8Array.from(x as ArrayLike<number>, (v: number) => q(v * sIn0))));
+  const placement = new Map(m.layers.map((p) => [p.layer, p]));
+  for (const n of net.nodes) {
+    if (n.op === "conv2d" || n.op === "dense") {
+      const p = placement.get(n.name)!;
+      int8.set(p.output, await runLayer(at, n, p, shapes, int8, scale, scale.get(p.output)!, threads));
+    } else if (n.op === "maxPool") {
+      const sh = shapes.get(n.input) as [number, number, number];
+      int8.set(n.name, int8.get(n.input)!.map((x) => maxPool(x, sh, n.kernel, n.stride)));
+    } else if (n.op === "flatten") {
+      int8.set(n.name, int8.get(n.input)!);
+    }
+    // batchNorm, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
+  }
+  return int8.get(net.nodes[net.nodes.length - 1]!.name)!;
+}
+
 async function runLayer(
-  at: ReturnType<Chip["at"]>, n: WeightNode, p: LayerPlacement, shapes: Map<string, readonly number[]>,
+  at: ChipAtTime, n: WeightNode, p: LayerPlacement, shapes: Map<string, readonly number[]>,
   int8: Map<string, Int8Array[]>, scale: Map<string, number>, sOut: number, threads: number,
 ): Promise<Int8Array[]> {
   const x = int8.get(n.input)!;

@@ -11,7 +11,9 @@ import { loadOnnx } from "../onnx.ts";
 import { loadOnnxLstm } from "../onnx-lstm.ts";
 import { bitsPerCharacter, encodeText, readVocabulary } from "../text.ts";
 import { readFileSync } from "node:fs";
+import { progressBar } from "../progress.ts";
 import { argmax, programNetwork, runNetwork } from "../run.ts";
+import { onnxruntimeAccuracy } from "../onnx-float.ts";
 import { lstmCost, networkCost } from "../network-cost.ts";
 import { defaultThreads } from "../pool.ts";
 import { sparseUniform } from "../workload.ts";
@@ -176,11 +178,16 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
     if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
     const accuracies: number[] = [];
     let scales: Record<string, number> | undefined;
+    const bar = progressBar(`run: images${runs > 1 ? ` × ${runs} runs` : ""}`, { json: opts.json });
     for (let draw = 0; draw < runs; draw++) {
-      const r = await runNetwork(chip, net, mapping, images, { t, threads, reference: false, calibration: images.slice(0, 16), draw, ...(scales ? { scales } : {}) });
+      const r = await runNetwork(chip, net, mapping, images, {
+        t, threads, reference: false, calibration: images.slice(0, 16), draw, ...(scales ? { scales } : {}),
+        onProgress: (done) => bar.update(draw * images.length + done, runs * images.length),
+      });
       scales = r.scales;
       accuracies.push(r.outputs.filter((y, i) => argmax(y) === labels[i]).length / images.length);
     }
+    bar.done();
     const accuracy = accuracies.reduce((a, b) => a + b, 0) / runs;
     const accuracyStd = runs > 1 ? Math.sqrt(accuracies.reduce((a, b) => a + (b - accuracy) ** 2, 0) / (runs - 1)) : 0;
     const floatAccuracy = await onnxruntimeAccuracy(opts.model!, net.inputShape, images, labels);
@@ -204,22 +211,6 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
   } finally {
     chip.dispose();
   }
-}
-
-/** Float accuracy of the same ONNX file on onnxruntime (CPU). */
-async function onnxruntimeAccuracy(path: string, shape: readonly number[], images: Float32Array[], labels: Uint8Array): Promise<number> {
-  const mod = (await import("onnxruntime-node")) as unknown as typeof import("onnxruntime-node") & { default?: typeof import("onnxruntime-node") };
-  const ort = mod.default ?? mod;
-  const session = await ort.InferenceSession.create(path);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const batch = new Float32Array(images.length * size);
-  images.forEach((x, i) => batch.set(x, i * size));
-  const res = await session.run({ [session.inputNames[0]!]: new ort.Tensor("float32", batch, [images.length, ...shape]) });
-  const y = res[session.outputNames[0]!]!.data as Float32Array;
-  const k = y.length / images.length;
-  let ok = 0;
-  for (let i = 0; i < images.length; i++) if (argmax(y.subarray(i * k, (i + 1) * k)) === labels[i]) ok++;
-  return ok / images.length;
 }
 
 /** An ONNX character LSTM over a text: bits per character on the chip and in float64. */
