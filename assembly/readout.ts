@@ -116,12 +116,13 @@ function count(c: usize, x: f64, u: f64): u32 {
  * Counts and LDPU outputs for `batch` inputs and `rows` rows. dots: three i32 arrays
  * (batch × rows) dG, d2, dV; phases: per input (T+, T−) as i32; rowSums: per row (S+, S−)
  * f64; adcP/adcT: the ADC parameter block and the core's ADC table; ldpu: LDPU row
- * parameters and flags; rx, res: INT8 link inputs (batch × rows) or 0; out: INT8 (batch × rows);
- * counts: u16 pairs (batch × rows × 2) or 0; cache: rows × ROW_CACHE_F64 + 8 f64 of scratch.
+ * parameters and flags; rx, res: INT8 link inputs (batch × stride) or 0; out: INT8 (batch × stride);
+ * counts: u16 pairs (batch × stride × 2) or 0; cache: rows × ROW_CACHE_F64 + 8 f64 of scratch.
+ * The dot products have `rows` per input; rows ≥ `rows` of out (and counts) are set to 0.
  */
 export function readoutBatch(
   p: usize, rows: i32, batch: i32, dG: usize, d2: usize, dV: usize, phases: usize, rowSums: usize,
-  adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize, cache: usize, res: usize,
+  adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize, cache: usize, res: usize, stride: i32,
 ): void {
   fillRowCache(adcP, adcT, ldpu, rows, cache);
   const nz = cache + <usize>(rows * ROW_CACHE_F64) * 8; // 8 normals of the current group of 4 rows
@@ -146,6 +147,7 @@ export function readoutBatch(
       const rEnd = min(r0 + 4, rows);
       for (let r = r0; r < rEnd; r++) {
         const i = <usize>(b * rows + r);
+        const o = <usize>(b * stride + r);
         const g = <f64>load<i32>(dG + (i << 2)) * invG;
         const two = <f64>load<i32>(d2 + (i << 2)) * invG;
         const sp = load<f64>(rowSums + (<usize>r << 4)), sn = load<f64>(rowSums + (<usize>r << 4), 8);
@@ -171,13 +173,17 @@ export function readoutBatch(
         const cp = count(rc, pos * c, up);
         const cn = count(rc, neg * c, un);
         if (counts) {
-          store<u16>(counts + (i << 2), <u16>cp);
-          store<u16>(counts + (i << 2), <u16>cn, 2);
+          store<u16>(counts + (o << 2), <u16>cp);
+          store<u16>(counts + (o << 2), <u16>cn, 2);
         }
-        const x = rx ? <i32>load<i8>(rx + i) : 0;
-        const q = res ? <i32>load<i8>(res + i) : 0;
-        store<i8>(out + i, <i8>ldpuValueDecoded(cp, cn, x, rc + 24, ldpu, r, flags, q));
+        const x = rx ? <i32>load<i8>(rx + o) : 0;
+        const q = res ? <i32>load<i8>(res + o) : 0;
+        store<i8>(out + o, <i8>ldpuValueDecoded(cp, cn, x, rc + 24, ldpu, r, flags, q));
       }
+    }
+    if (rows < stride) {
+      memory.fill(out + <usize>(b * stride + rows), 0, <usize>(stride - rows));
+      if (counts) memory.fill(counts + (<usize>(b * stride + rows) << 2), 0, <usize>(stride - rows) << 2);
     }
   }
 }

@@ -56,8 +56,12 @@ export interface MvmOptions {
   rx?: Int8Array;
   /** INT8 residual data (batch × 256), added after the second ReLU. */
   residual?: Int8Array;
+  /** Rows to read, 1..256 (default 256): only the ADCs of rows 0..rows−1 convert (the
+   * others' outputs are 0), which is faster when a tile uses fewer rows; the read rows'
+   * values do not depend on it. */
+  rows?: number;
 }
-const MVM_KEYS = ["outputScale", "firstInput", "counts", "ldpu", "rx", "residual"] as const;
+const MVM_KEYS = ["outputScale", "firstInput", "counts", "ldpu", "rx", "residual", "rows"] as const;
 
 export interface MvmResult {
   /** INT8 outputs, batch × 256 (rows beyond the programmed ones read ~0). */
@@ -204,12 +208,14 @@ export class ChipAtTime {
         throw new ArgumentError(name, `an Int8Array of ${x.length} values (batch × ${N}, like x)`, v);
       }
     }
+    const rows = options.rows ?? N;
+    if (!Number.isInteger(rows) || rows < 1 || rows > N) throw new ArgumentError("rows", `an integer in 1..${N} (rows to read)`, options.rows);
     const { flags = 0, ...ldpu } = options.ldpu ?? {};
     if (!Number.isInteger(flags) || flags < 0 || flags > 3) throw new ArgumentError("ldpu.flags", "0..3 (1: ReLU before the RX add, 2: after)", flags);
     const st = this.state(c.index, pc.scheme, pc.weights, pc.wmax);
     const gain = ((outputScale * pc.wmax) / countsPerWeightUnit(pc.gmax)) * st.gainFactor;
     const task: Omit<ReadTask, "xPtr" | "n" | "firstInput" | "outPtr" | "countsPtr" | "buf"> = {
-      read: { ...this.readOptions(c.index), ldpuFlags: flags },
+      read: { ...this.readOptions(c.index), ldpuFlags: flags, ...(rows < N ? { rows } : {}) },
       ...(options.ldpu ? { ldpu } : {}),
       planes: st.planes,
       scales: st.scales,

@@ -97,6 +97,9 @@ export interface ReadOptions {
   ldpuFlags?: number;
   /** Independent repetition of the same reads (0..65535; default 0): its own read noise. */
   draw?: number;
+  /** Rows to read (1..256, default 256): only rows 0..rows−1 are converted; the outputs
+   * (and counts) of the others are 0. Their noise does not depend on this. */
+  rows?: number;
 }
 
 /** LDPU row parameters beyond the ADC gain (assembly/ldpu.ts): per-channel affine scale A
@@ -144,10 +147,11 @@ export function readChunk(
   const dG = buf.dots;
   const d2 = dG + CHUNK * ROWS * 4;
   const dV = d2 + CHUNK * ROWS * 4;
-  k.mvmI16(buf.planes, ROWS, 256, x1, batch, dG);
-  k.mvmI16(buf.planes + CELLS * 2 * (o.phases === 4 ? 1 : 0), ROWS, 256, x2, batch, d2);
+  const rows = o.rows ?? ROWS;
+  k.mvmI16(buf.planes, rows, 256, x1, batch, dG);
+  k.mvmI16(buf.planes + CELLS * 2 * (o.phases === 4 ? 1 : 0), rows, 256, x2, batch, d2);
   const noise = o.noise ?? true;
-  if (noise) k.mvmI16(buf.planes + CELLS * 4, ROWS, 256, x3, batch, dV);
+  if (noise) k.mvmI16(buf.planes + CELLS * 4, rows, 256, x3, batch, dV);
   const p = rt.f64(buf.params, R_COUNT);
   p.set([
     Number(o.seed & 0xffffffffn), Number((o.seed >> 32n) & 0xffffffffn), o.core, o.timeKey, firstInput, o.phases,
@@ -155,8 +159,8 @@ export function readChunk(
   ]);
   rt.f64(buf.adcParams, 14).set(adcParams(o.seed, o.core));
   k.readoutBatch(
-    buf.params, ROWS, batch, dG, d2, dV, buf.phases, buf.rowSums, buf.adcParams, o.adcTable,
-    buf.ldpu, o.ldpuFlags ?? 0, rxPtr, outPtr, countsPtr, buf.rowCache, resPtr,
+    buf.params, rows, batch, dG, d2, dV, buf.phases, buf.rowSums, buf.adcParams, o.adcTable,
+    buf.ldpu, o.ldpuFlags ?? 0, rxPtr, outPtr, countsPtr, buf.rowCache, resPtr, ROWS,
   );
 }
 
@@ -248,6 +252,8 @@ export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
     const res = t.resPtr ? t.resPtr + b0 * ROWS : 0;
     if (functional) {
       functionalChunk(rt, buf, t.planes, x, n, t.functionalCountsPerUnit!, table ? buf.tables : 0, t.read.ldpuFlags ?? 0, out, rx, res);
+      const rows = t.read.rows ?? ROWS;
+      if (rows < ROWS) for (let b = 0; b < n; b++) rt.i8(out + b * ROWS + rows, ROWS - rows).fill(0);
     } else {
       readChunk(rt, buf, t.scales, t.read, x, n, t.firstInput + b0, out, t.countsPtr ? t.countsPtr + b0 * ROWS * 4 : 0, rx, res);
     }

@@ -211,6 +211,7 @@ async function runLayer(
         xt.set(patches ? patches.data.subarray(v * patches.width + c0, v * patches.width + c1) : x[v]!.subarray(c0, c1), v * N);
       }
       const mvmOptions = {
+        rows,
         outputScale: 1 / sIn,
         ldpu: {
           scale: A,
