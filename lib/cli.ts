@@ -86,13 +86,19 @@ function program(out: (s: string) => void): Command {
 
   cmd
     .command("drift")
-    .description("Monte Carlo drift study: N simulated chips (independent seeds) × read times, the characterisation workload on each; mean, std and percentiles with and without drift compensation")
-    .option("--trials <n>", "simulated chips", "8")
+    .description("Monte Carlo drift study: N simulated chips (independent seeds) × read times, the characterisation workload on each (mean, std and percentiles of the MVM errors with and without drift compensation), or with --model an ONNX classifier on a test set (accuracy against time)")
+    .option("--trials <n>", "simulated chips (default 8)")
+    .option("--chips <n>", "the same as --trials")
     .option("--times <list>", "read times since programming: seconds or with a unit (s, min, h, d, w, mo, y)", "25,1h,1d,1w,1mo")
     .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
-    .option("--cores <n>", "cores per chip in the workload (1..64)", "8")
-    .option("--inputs <n>", "input vectors per core (256..65536)", "1024")
-    .option("--phases <n>", "read mode: 4 or 1", "4")
+    .option("--cores <n>", "characterisation: cores per chip in the workload, 1..64 (default 8)")
+    .option("--inputs <n>", "characterisation: input vectors per core, 256..65536 (default 1024)")
+    .option("--phases <n>", "characterisation: read mode, 4 or 1 (default 4)")
+    .option("--model <file>", "an ONNX classifier (CNN subset: see README) instead of the characterisation workload: accuracy against time")
+    .option("--images <file>", "with --model: test images, IDX (gzip or plain)")
+    .option("--labels <file>", "with --model: test labels, IDX")
+    .option("--limit <n>", "with --model: the first n test images, run on every chip at every time (default 100)")
+    .option("--input-scale <f>", "with --model: input = byte × f (default 1/255)")
     .option("--fidelity <level>", "physical or functional", "physical")
     .option("--fit <file>", "functional fit (default lib/functional-fit.json)")
     .option("--seed <n>", "study seed; chip i gets a seed derived from (seed, i)", "1")
@@ -104,7 +110,7 @@ function program(out: (s: string) => void): Command {
     .option("--queue <url>", "run the trials on `hermes-sim worker`s through a BullMQ queue on Redis (redis://HOST:PORT); same results as a local run")
     .addHelpText(
       "after",
-      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption\n  hermes-sim drift --trials 500 --queue redis://queue-host:6379 --out drift-report/   # on several machines",
+      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption\n  hermes-sim drift --trials 500 --queue redis://queue-host:6379 --out drift-report/   # on several machines\n  hermes-sim drift --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200 --chips 4 --times 25,1d,1mo --out drift-model/",
     )
     .action(async (opts) => driftCommand(opts, out));
 

@@ -1,9 +1,12 @@
-// `hermes-sim drift`: a Monte Carlo drift study over simulated chips (lib/drift-study.ts).
+// `hermes-sim drift`: a Monte Carlo drift study over simulated chips: the characterisation
+// workload (lib/drift-study.ts), or with --model an ONNX classifier on a test set
+// (lib/drift-model.ts, the command's output in ./drift-model.ts).
 
 import { join } from "node:path";
 import { FIDELITIES, type Fidelity } from "../config.ts";
 import { DEFAULT_TIMES } from "../characterize.ts";
 import { driftStudy } from "../drift-study.ts";
+import { driftModelCommand } from "./drift-model.ts";
 import { formatDuration, parseDurations } from "../duration.ts";
 import { loadFit } from "../functional-fit.ts";
 import type { SeriesPoint, StudyResult } from "../montecarlo.ts";
@@ -18,12 +21,21 @@ import { parseScheme } from "../targets.ts";
 import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../validate.ts";
 
 export interface DriftCommandOptions {
-  trials: string;
+  /** Simulated chips (default 8); --chips is the same option. */
+  trials?: string;
+  chips?: string;
   times?: string;
   scheme: string;
-  cores: string;
-  inputs: string;
-  phases: string;
+  /** Characterisation workload only (defaults 8, 1024, 4). */
+  cores?: string;
+  inputs?: string;
+  phases?: string;
+  /** A model study instead (lib/drift-model.ts): ONNX model and IDX test set. */
+  model?: string;
+  images?: string;
+  labels?: string;
+  limit?: string;
+  inputScale?: string;
   fidelity: string;
   fit?: string;
   seed: string;
@@ -36,19 +48,51 @@ export interface DriftCommandOptions {
   queue?: string;
 }
 
+/** Options of one workload only: given with the other, they are usage errors. */
+const CHARACTERISATION_ONLY = [["cores", "--cores"], ["inputs", "--inputs"], ["phases", "--phases"]] as const;
+const MODEL_ONLY = [["images", "--images"], ["labels", "--labels"], ["limit", "--limit"], ["inputScale", "--input-scale"]] as const;
+
 export async function driftCommand(opts: DriftCommandOptions, out: (s: string) => void): Promise<void> {
+  if (opts.model !== undefined) {
+    for (const [k, flag] of CHARACTERISATION_ONLY) {
+      if (opts[k] !== undefined) throw new ArgumentError(flag, "left out with --model (it sets the characterisation workload, which a model study does not run)", opts[k]);
+    }
+    if (opts.queue !== undefined) throw new ArgumentError("--queue", "left out with --model (model studies run locally for now)", opts.queue);
+    if (opts.images === undefined || opts.labels === undefined) {
+      throw new ArgumentError(opts.images === undefined ? "--images" : "--labels", "given with --model (IDX test images and labels, gzip or plain)", undefined);
+    }
+  } else {
+    for (const [k, flag] of MODEL_ONLY) {
+      if (opts[k] !== undefined) throw new ArgumentError(flag, "given only with --model (an ONNX model to study)", opts[k]);
+    }
+  }
+  if (opts.trials !== undefined && opts.chips !== undefined) throw new ArgumentError("--chips", "left out when --trials is given (they are the same option)", opts.chips);
   const seed = parseSeedArg(opts.seed, "--seed");
-  const trials = parseIntArg(opts.trials, 1, 1 << 20, "--trials");
+  const trials = parseIntArg(opts.chips ?? opts.trials ?? "8", 1, 1 << 20, opts.chips !== undefined ? "--chips" : "--trials");
   const times = opts.times ? parseDurations(opts.times, "--times") : DEFAULT_TIMES;
   const scheme = parseScheme(opts.scheme, "--scheme");
-  const cores = parseIntArg(opts.cores, 1, 64, "--cores");
-  const inputs = parseIntArg(opts.inputs, 256, 65536, "--inputs");
-  const phases = parsePhases(opts.phases, "--phases");
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
   const fit = opts.fit ? loadFit(opts.fit) : undefined;
   const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
   const path = opts.checkpoint ?? (opts.out ? join(opts.out, "checkpoint.jsonl") : undefined);
   if (opts.resume && !path) throw new ArgumentError("--resume", "a checkpoint (--checkpoint FILE or --out DIR)", true);
+  if (opts.model !== undefined) {
+    const limit = opts.limit === undefined ? 100 : parseIntArg(opts.limit, 1, 1_000_000, "--limit");
+    const inputScale = opts.inputScale === undefined ? 1 / 255 : Number(opts.inputScale);
+    if (!(inputScale > 0) || !Number.isFinite(inputScale)) throw new ArgumentError("--input-scale", "a number > 0 (input = byte × scale)", opts.inputScale);
+    return driftModelCommand(
+      {
+        files: { model: opts.model, images: opts.images!, labels: opts.labels! }, limit, inputScale,
+        seed, trials, times, scheme, fidelity, threads, ...(fit ? { fit } : {}),
+        ...(path ? { checkpoint: path } : {}), resume: opts.resume ?? false,
+        ...(opts.json ? { json: true } : {}), ...(opts.out ? { out: opts.out } : {}),
+      },
+      out,
+    );
+  }
+  const cores = parseIntArg(opts.cores ?? "8", 1, 64, "--cores");
+  const inputs = parseIntArg(opts.inputs ?? "1024", 256, 65536, "--inputs");
+  const phases = parsePhases(opts.phases ?? "4", "--phases");
   const queue = opts.queue === undefined ? undefined : parseQueueUrl(opts.queue).display;
   const t0 = performance.now();
   const bar = progressBar("drift study: chips", { json: opts.json });
