@@ -17,3 +17,4 @@ export { prepareInputs, quantisePlane, readoutBatch } from "./readout";
 export { functionalReadout, functionalReadoutTable, functionalWeights, widenInputs } from "./functional";
 export { mvmI16Packed, packI16Quads, packedI16Bytes } from "./mvm";
 export { gdpuLut, gdpuSigmoid, gdpuStep, gdpuTanh } from "./gdpu";
+export { normalTable } from "./normal-table";

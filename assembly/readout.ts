@@ -22,13 +22,19 @@
 // ADC: charge·c (c = ADC LSBs per count·ns) through the row's CCO transfer curve
 // (assembly/adc.ts), plus the oscillator's random initial phase (uniform in [0, 1)), then
 // the counter's floor and 12-bit saturation. Then the LDPU (assembly/ldpu.ts).
-// Random draws: one Philox block per (input, row): counter (row, input index, stream
-// core | READ_NOISE << 8 | draw << 16, f32 bits of t), words → z_pos, z_neg, phase_pos,
-// phase_neg; `draw` numbers independent repetitions of the same reads (0 by default).
+// Random draws: one Philox block per (input, group of 8 rows): counter (r0 + q for lanes
+// q = 0..3, input index, stream core | READ_NOISE << 8 | draw << 16, f32 bits of t); lane q
+// gives rows r0 + q (words 0, 1) and r0 + 4 + q (words 2, 3); each row takes 16 bits for
+// each of z_pos, z_neg (normals by table: assembly/normal-table.ts) and phase_pos,
+// phase_neg (uniforms centred in 65,536 bins); `draw` numbers independent repetitions of
+// the same reads (0 by default). The arithmetic runs two rows at a time in f64x2 — the
+// same operations, in the same order, as the float64 restatement in test/lib/readout.test.ts.
 
 import { A_GAIN, A_NONLIN, A_OFFSET, A_TRIM_A, A_TRIM_G, A_TRIM_O, ADC_STRIDE, Q_STEP_A, Q_STEP_G, Q_STEP_O } from "./adc";
-import { decodeLdpuRow, ldpuValueDecoded } from "./ldpu";
-import { lane, normalFromU32, philoxX4, uniform, v0, v1, v2, v3 } from "./philox";
+import { decodeLdpuRow, ldpuValue } from "./ldpu";
+import { ldpuX2, okx2 } from "./ldpu-x2";
+import { normal16, normalTable } from "./normal-table";
+import { lane, philoxX4, v0, v1, v2, v3 } from "./philox";
 
 // Parameter block (f64), layout shared with lib/readout.ts.
 export const R_SEED_LO: i32 = 0;
@@ -55,10 +61,16 @@ function f(p: usize, i: i32): f64 {
   return load<f64>(p + (<usize>i << 3));
 }
 
-// Per-row cache (ROW_CACHE_F64 f64 per row), filled once per batch: the ADC's effective
-// offset, gain and nonlinearity (the same expressions as adc.ts adcAnalog, so the same
-// bits), then the row's decoded LDPU parameters (ldpu.ts decodeLdpuRow).
-export const ROW_CACHE_F64: i32 = 11;
+// Per-row cache, filled once per batch, as arrays of 256 f64 per field (two rows load as one
+// f64x2): the ADC's effective offset, gain and nonlinearity (the same expressions as adc.ts
+// adcAnalog, so the same bits), the row sums S±, then the row's decoded LDPU parameters
+// (ldpu.ts decodeLdpuRow; the two flags as lane masks). Then 32 f64 of scratch: the
+// normals and phases of the current group of 8 rows.
+const F_O: i32 = 0, F_G: i32 = 1, F_A: i32 = 2, F_SP: i32 = 3, F_SN: i32 = 4, F_K: i32 = 5, F_B: i32 = 6;
+const F_AFF: i32 = 7, F_C: i32 = 8, F_R: i32 = 9, F_Q: i32 = 10, F_IDENT: i32 = 11, F_KOK: i32 = 12;
+export const ROW_CACHE_FIELDS: i32 = 13;
+/** Bytes of the row cache and scratch (lib/readout.ts READOUT_BYTES.rowCache). */
+export const ROW_CACHE_BYTES: i32 = ROW_CACHE_FIELDS * 256 * 8 + 32 * 8 + 64;
 
 // @ts-ignore: decorator
 @inline
@@ -66,119 +78,176 @@ function adcField(table: usize, row: i32, field: i32): f64 {
   return load<f64>(table + <usize>row * ADC_STRIDE + (<usize>field << 3));
 }
 
-function fillRowCache(adcP: usize, adcT: usize, ldpu: usize, rows: i32, cache: usize): void {
+// @ts-ignore: decorator
+@inline
+function field(cache: usize, f: i32, r: i32): usize {
+  return cache + (<usize>(f * 256 + r) << 3);
+}
+
+function fillRowCache(adcP: usize, adcT: usize, ldpu: usize, rowSums: usize, rows: i32, cache: usize): void {
+  const tmp = field(cache, ROW_CACHE_FIELDS, 0);
   for (let r = 0; r < rows; r++) {
-    const c = cache + <usize>(r * ROW_CACHE_F64) * 8;
-    store<f64>(c, adcField(adcT, r, A_OFFSET) - adcField(adcT, r, A_TRIM_O) * f(adcP, Q_STEP_O));
-    store<f64>(c, adcField(adcT, r, A_GAIN) * (1.0 + adcField(adcT, r, A_TRIM_G) * f(adcP, Q_STEP_G)), 8);
-    store<f64>(c, adcField(adcT, r, A_NONLIN) - adcField(adcT, r, A_TRIM_A) * f(adcP, Q_STEP_A), 16);
-    decodeLdpuRow(ldpu, r, c + 24);
+    store<f64>(field(cache, F_O, r), adcField(adcT, r, A_OFFSET) - adcField(adcT, r, A_TRIM_O) * f(adcP, Q_STEP_O));
+    store<f64>(field(cache, F_G, r), adcField(adcT, r, A_GAIN) * (1.0 + adcField(adcT, r, A_TRIM_G) * f(adcP, Q_STEP_G)));
+    store<f64>(field(cache, F_A, r), adcField(adcT, r, A_NONLIN) - adcField(adcT, r, A_TRIM_A) * f(adcP, Q_STEP_A));
+    store<f64>(field(cache, F_SP, r), load<f64>(rowSums + (<usize>r << 4)));
+    store<f64>(field(cache, F_SN, r), load<f64>(rowSums + (<usize>r << 4), 8));
+    decodeLdpuRow(ldpu, r, tmp);
+    store<f64>(field(cache, F_K, r), load<f64>(tmp));
+    store<f64>(field(cache, F_B, r), load<f64>(tmp, 8));
+    store<f64>(field(cache, F_AFF, r), load<f64>(tmp, 16));
+    store<f64>(field(cache, F_C, r), load<f64>(tmp, 24));
+    store<f64>(field(cache, F_R, r), load<f64>(tmp, 32));
+    store<i64>(field(cache, F_IDENT, r), load<f64>(tmp, 40) != 0.0 ? -1 : 0);
+    store<i64>(field(cache, F_KOK, r), load<f64>(tmp, 48) != 0.0 ? -1 : 0);
+    store<f64>(field(cache, F_Q, r), load<f64>(tmp, 56));
   }
 }
 
+// @ts-ignore: decorator
+@inline
+function ld2(cache: usize, f: i32, r: i32): v128 {
+  return v128.load(field(cache, f, r));
+}
+
+/** Two i32 dot products (rows r, r + 1) as f64x2, times `scale`. */
+// @ts-ignore: decorator
+@inline
+function dots2(p: usize, i: usize, scale: v128): v128 {
+  return f64x2.mul(f64x2.convert_low_i32x4_s(v128.load64_zero(p + (i << 2))), scale);
+}
+
+/** The 12-bit counts of charges x (LSBs) with initial phases u, rows r, r + 1 (adc.ts). */
+// @ts-ignore: decorator
+@inline
+function count2(cache: usize, r: i32, x: v128, u: v128): v128 {
+  const a = ld2(cache, F_A, r);
+  const analog = f64x2.add(ld2(cache, F_O, r), f64x2.mul(ld2(cache, F_G, r), f64x2.sub(x, f64x2.div(f64x2.mul(f64x2.mul(a, x), x), f64x2.splat(FS)))));
+  return f64x2.floor(f64x2.min(f64x2.max(f64x2.add(analog, u), f64x2.splat(0.0)), f64x2.splat(FS)));
+}
+
+/** Two INT8 link inputs as f64x2. */
+// @ts-ignore: decorator
+@inline
+function link2(p: usize, o: usize): v128 {
+  return f64x2(<f64>load<i8>(p + o), <f64>load<i8>(p + o, 1));
+}
+
+/** Uniforms in (0, 1) from 16-bit halves (lanes 0, 1 of w), centred in their bins. */
+// @ts-ignore: decorator
+@inline
+function uniforms2(w: v128): v128 {
+  return f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(w), f64x2.splat(0.5)), f64x2.splat(1.52587890625e-5));
+}
+
 /**
- * Standard normals of lanes 0 and 1 of `w`, two at a time in f64x2: the same operations as
- * philox.ts normalFromU32 (AS241's central rational; the same bits), falling back to the
- * scalar function when a lane is in a tail (|u − ½| > 0.425, 15 % of draws).
- */
-// @ts-ignore: decorator
-@inline
-function normalsX2(w: v128): v128 {
-  const u = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(i32x4.shr_u(w, 8)), f64x2.splat(0.5)), f64x2.splat(5.9604644775390625e-8));
-  const q = f64x2.sub(u, f64x2.splat(0.5));
-  if (v128.any_true(f64x2.gt(f64x2.abs(q), f64x2.splat(0.425)))) {
-    return f64x2(normalFromU32(<u32>i32x4.extract_lane(w, 0)), normalFromU32(<u32>i32x4.extract_lane(w, 1)));
-  }
-  const r = f64x2.sub(f64x2.splat(0.180625), f64x2.mul(q, q));
-  const num = f64x2.mul(q, f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.splat(59.10937472), r), f64x2.splat(159.29113202)), r), f64x2.splat(50.434271938)), r), f64x2.splat(3.3871327179)));
-  const den = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.splat(67.1875636), r), f64x2.splat(78.757757664)), r), f64x2.splat(17.895169469)), r), f64x2.splat(1.0));
-  return f64x2.div(num, den);
-}
-
-/** The four normals of an i32x4 of words into 4 f64 at p. */
-// @ts-ignore: decorator
-@inline
-function storeNormals(w: v128, p: usize): void {
-  v128.store(p, normalsX2(w));
-  v128.store(p, normalsX2(i32x4.shuffle(w, w, 2, 3, 0, 1)), 16);
-}
-
-/** The 12-bit count for charge x (LSBs) and initial phase u, from a row's cached o, g, a. */
-// @ts-ignore: decorator
-@inline
-function count(c: usize, x: f64, u: f64): u32 {
-  const a = load<f64>(c, 16);
-  const analog = load<f64>(c) + load<f64>(c, 8) * (x - (a * x * x) / FS);
-  return <u32>Math.floor(min(max(analog + u, 0.0), FS));
-}
-
-/**
- * Counts and LDPU outputs for `batch` inputs and `rows` rows. dots: three i32 arrays
- * (batch × rows) dG, d2, dV; phases: per input (T+, T−) as i32; rowSums: per row (S+, S−)
- * f64; adcP/adcT: the ADC parameter block and the core's ADC table; ldpu: LDPU row
- * parameters and flags; rx, res: INT8 link inputs (batch × stride) or 0; out: INT8 (batch × stride);
- * counts: u16 pairs (batch × stride × 2) or 0; cache: rows × ROW_CACHE_F64 + 8 f64 of scratch.
- * The dot products have `rows` per input; rows ≥ `rows` of out (and counts) are set to 0.
+ * Counts and LDPU outputs for `batch` inputs and `rows` rows, two rows at a time (f64x2).
+ * dots: three i32 arrays (batch × rows) dG, d2, dV; phases: per input (T+, T−) as i32;
+ * rowSums: per row (S+, S−) f64; adcP/adcT: the ADC parameter block and the core's ADC
+ * table; ldpu: LDPU row parameters and flags; rx, res: INT8 link inputs (batch × stride) or
+ * 0; out: INT8 (batch × stride); counts: u16 pairs (batch × stride × 2) or 0; cache:
+ * ROW_CACHE_BYTES. Rows ≥ `rows` of out (and counts) are set to 0.
  */
 export function readoutBatch(
   p: usize, rows: i32, batch: i32, dG: usize, d2: usize, dV: usize, phases: usize, rowSums: usize,
   adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize, cache: usize, res: usize, stride: i32,
 ): void {
-  fillRowCache(adcP, adcT, ldpu, rows, cache);
-  const nz = cache + <usize>(rows * ROW_CACHE_F64) * 8; // 8 normals of the current group of 4 rows
+  fillRowCache(adcP, adcT, ldpu, rowSums, min((rows + 1) & ~1, 256), cache);
+  const zp = field(cache, ROW_CACHE_FIELDS, 0); // 8 normals (pos), 8 (neg), 8 phases (pos), 8 (neg)
+  const zn = zp + 64, upp = zp + 128, unp = zp + 192;
+  const table = normalTable();
   const k0 = <u32>f(p, R_SEED_LO), k1 = <u32>f(p, R_SEED_HI);
   const stream = i32x4.splat(<i32>((<u32>f(p, R_CORE) & 0xff) | (PURPOSE_READ_NOISE << 8) | ((<u32>f(p, R_DRAW) & 0xffff) << 16)));
   const tkey = i32x4.splat(<i32><u32>f(p, R_TIME_KEY));
   const first = <u32>f(p, R_FIRST_INPUT);
   const fourPhase = f(p, R_PHASES) == 4.0;
-  const invG = f(p, R_INV_QG), invV = f(p, R_INV_QV), c = f(p, R_CHARGE_LSB);
-  const leak = f(p, R_LEAK), asym = f(p, R_ASYM), noiseOn = f(p, R_NOISE) != 0.0;
+  const invG = f64x2.splat(f(p, R_INV_QG)), invV = f64x2.splat(f(p, R_INV_QV)), c = f64x2.splat(f(p, R_CHARGE_LSB));
+  const leak = f64x2.splat(f(p, R_LEAK)), asym = f64x2.splat(f(p, R_ASYM)), noiseOn = f(p, R_NOISE) != 0.0;
+  const half = f64x2.splat(0.5), zero = f64x2.splat(0.0), lo16 = i32x4.splat(0xffff);
   for (let b = 0; b < batch; b++) {
-    const tp = <f64>load<i32>(phases + (<usize>b << 3));
-    const tn = <f64>load<i32>(phases + (<usize>b << 3), 4);
+    const tps = <f64>load<i32>(phases + (<usize>b << 3));
+    const tns = <f64>load<i32>(phases + (<usize>b << 3), 4);
+    const tp = f64x2.splat(tps), tn = f64x2.splat(tns), tmax = f64x2.splat(max(tps, tns));
     const bi = i32x4.splat(<i32>(first + <u32>b));
-    for (let r0 = 0; r0 < rows; r0 += 4) {
+    for (let r0 = 0; r0 < rows; r0 += 8) {
       if (noiseOn) {
+        // One Philox block per 8 rows: lane q serves rows r0 + q (words 0, 1) and
+        // r0 + 4 + q (words 2, 3); a normal word holds (z_pos, z_neg) in its 16-bit halves,
+        // a phase word (u_pos, u_neg).
         philoxX4(i32x4(r0, r0 + 1, r0 + 2, r0 + 3), bi, stream, tkey, k0, k1);
-        storeNormals(v0, nz);
-        storeNormals(v1, nz + 32);
+        const wz0 = v0, wu0 = v1, wz1 = v2, wu1 = v3;
+        for (let q = 0; q < 4; q++) {
+          const a = lane(wz0, q), bb = lane(wz1, q);
+          store<f64>(zp + (<usize>q << 3), normal16(table, a));
+          store<f64>(zn + (<usize>q << 3), normal16(table, a >>> 16));
+          store<f64>(zp + (<usize>(q + 4) << 3), normal16(table, bb));
+          store<f64>(zn + (<usize>(q + 4) << 3), normal16(table, bb >>> 16));
+        }
+        const pl0 = v128.and(wu0, lo16), ph0 = i32x4.shr_u(wu0, 16), pl1 = v128.and(wu1, lo16), ph1 = i32x4.shr_u(wu1, 16);
+        v128.store(upp, uniforms2(pl0));
+        v128.store(upp, uniforms2(i32x4.shuffle(pl0, pl0, 2, 3, 0, 1)), 16);
+        v128.store(upp, uniforms2(pl1), 32);
+        v128.store(upp, uniforms2(i32x4.shuffle(pl1, pl1, 2, 3, 0, 1)), 48);
+        v128.store(unp, uniforms2(ph0));
+        v128.store(unp, uniforms2(i32x4.shuffle(ph0, ph0, 2, 3, 0, 1)), 16);
+        v128.store(unp, uniforms2(ph1), 32);
+        v128.store(unp, uniforms2(i32x4.shuffle(ph1, ph1, 2, 3, 0, 1)), 48);
       }
-      const w2 = v2, w3 = v3;
-      const rEnd = min(r0 + 4, rows);
-      for (let r = r0; r < rEnd; r++) {
+      const rEnd = min(r0 + 8, rows);
+      for (let r = r0; r < rEnd; r += 2) {
+        const two1 = r + 1 < rows; // lane 1 is a real row
         const i = <usize>(b * rows + r);
         const o = <usize>(b * stride + r);
-        const g = <f64>load<i32>(dG + (i << 2)) * invG;
-        const two = <f64>load<i32>(d2 + (i << 2)) * invG;
-        const sp = load<f64>(rowSums + (<usize>r << 4)), sn = load<f64>(rowSums + (<usize>r << 4), 8);
-        let pos: f64, neg: f64;
+        const g = dots2(dG, i, invG);
+        const two = dots2(d2, i, invG);
+        const sp = ld2(cache, F_SP, r), sn = ld2(cache, F_SN, r);
+        let pos: v128, neg: v128;
         if (fourPhase) {
-          pos = 0.5 * (two + g) + leak * (sp * tp + sn * tn);
-          neg = 0.5 * (two - g) + leak * (sn * tp + sp * tn);
+          pos = f64x2.add(f64x2.mul(half, f64x2.add(two, g)), f64x2.mul(leak, f64x2.add(f64x2.mul(sp, tp), f64x2.mul(sn, tn))));
+          neg = f64x2.add(f64x2.mul(half, f64x2.sub(two, g)), f64x2.mul(leak, f64x2.add(f64x2.mul(sn, tp), f64x2.mul(sp, tn))));
         } else {
-          const net = g - asym * two + leak * (sp - sn) * max(tp, tn);
-          pos = max(net, 0.0);
-          neg = max(-net, 0.0);
+          const net = f64x2.add(f64x2.sub(g, f64x2.mul(asym, two)), f64x2.mul(f64x2.mul(leak, f64x2.sub(sp, sn)), tmax));
+          pos = f64x2.max(net, zero);
+          neg = f64x2.max(f64x2.neg(net), zero);
         }
-        let up = 0.0, un = 0.0;
+        let up = zero, un = zero;
         if (noiseOn) {
-          const l = r - r0;
-          const sd = Math.sqrt(0.5 * <f64>load<i32>(dV + (i << 2)) * invV);
-          pos += sd * load<f64>(nz + (<usize>l << 3));
-          neg += sd * load<f64>(nz + (<usize>l << 3), 32);
-          up = uniform(lane(w2, l));
-          un = uniform(lane(w3, l));
+          const l = <usize>(r - r0) << 3;
+          const sd = f64x2.sqrt(f64x2.mul(f64x2.mul(half, f64x2.convert_low_i32x4_s(v128.load64_zero(dV + (i << 2)))), invV));
+          pos = f64x2.add(pos, f64x2.mul(sd, v128.load(zp + l)));
+          neg = f64x2.add(neg, f64x2.mul(sd, v128.load(zn + l)));
+          up = v128.load(upp + l);
+          un = v128.load(unp + l);
         }
-        const rc = cache + <usize>(r * ROW_CACHE_F64) * 8;
-        const cp = count(rc, pos * c, up);
-        const cn = count(rc, neg * c, un);
+        const cp = count2(cache, r, f64x2.mul(pos, c), up);
+        const cn = count2(cache, r, f64x2.mul(neg, c), un);
+        const ci = i32x4.trunc_sat_f64x2_u_zero(cp), cj = i32x4.trunc_sat_f64x2_u_zero(cn);
         if (counts) {
-          store<u16>(counts + (o << 2), <u16>cp);
-          store<u16>(counts + (o << 2), <u16>cn, 2);
+          store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(ci, 0));
+          store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(cj, 0), 2);
+          if (two1) {
+            store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(ci, 1), 4);
+            store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(cj, 1), 6);
+          }
         }
-        const x = rx ? <i32>load<i8>(rx + o) : 0;
-        const q = res ? <i32>load<i8>(res + o) : 0;
-        store<i8>(out + o, <i8>ldpuValueDecoded(cp, cn, x, rc + 24, ldpu, r, flags, q));
+        // The LDPU (ldpu.ts ldpuValueDecoded, two lanes).
+        const xr = rx ? link2(rx, o) : zero;
+        const xq = res ? link2(res, o) : zero;
+        const y = ldpuX2(
+          cp, cn, ld2(cache, F_KOK, r), ld2(cache, F_K, r), ld2(cache, F_B, r), ld2(cache, F_AFF, r), ld2(cache, F_C, r),
+          ld2(cache, F_IDENT, r), flags, xr, ld2(cache, F_R, r), xq, ld2(cache, F_Q, r),
+        );
+        store<i8>(out + o, <i8>i32x4.extract_lane(y, 0));
+        if (two1) store<i8>(out + o, <i8>i32x4.extract_lane(y, 1), 1);
+        if (!i64x2.all_true(okx2)) {
+          // A lane the fast path cannot do exactly: the plain FP16 pipeline.
+          if (i64x2.extract_lane(okx2, 0) == 0) {
+            store<i8>(out + o, <i8>ldpuValue(<u32>i32x4.extract_lane(ci, 0), <u32>i32x4.extract_lane(cj, 0), <i32>f64x2.extract_lane(xr, 0), ldpu, r, flags, <i32>f64x2.extract_lane(xq, 0)));
+          }
+          if (two1 && i64x2.extract_lane(okx2, 1) == 0) {
+            store<i8>(out + o, <i8>ldpuValue(<u32>i32x4.extract_lane(ci, 1), <u32>i32x4.extract_lane(cj, 1), <i32>f64x2.extract_lane(xr, 1), ldpu, r + 1, flags, <i32>f64x2.extract_lane(xq, 1)), 1);
+          }
+        }
       }
     }
     if (rows < stride) {

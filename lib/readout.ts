@@ -25,8 +25,8 @@ export const READOUT_BYTES = {
   dots: 3 * CHUNK * ROWS * 4,
   rowSums: ROWS * 16,
   ldpu: ROWS * 16,
-  /** Per-row ADC and LDPU parameters decoded once per chunk (assembly/readout.ts ROW_CACHE_F64). */
-  rowCache: ROWS * 11 * 8 + 64,
+  /** Per-row ADC and LDPU parameters decoded once per chunk, and scratch (assembly/readout.ts ROW_CACHE_BYTES). */
+  rowCache: 13 * ROWS * 8 + 32 * 8 + 64,
   /** Two LDPU output tables (assembly/ldpu.ts ldpuTable), 8,192 bytes each, then the key
    * (gain, flags) of the first table as two f64 (NaN: none). */
   tables: 2 * 8192 + 16,

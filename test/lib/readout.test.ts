@@ -108,6 +108,54 @@ for (const phases of [4, 1] as const) {
   });
 }
 
+test("LDPU with per-row affine, both ReLUs and both INT8 link inputs equals the FP16 restatement (rows read: 255)", () => {
+  const A = Array.from({ length: 256 }, (_, r) => 0.25 + (r % 13) * 0.37 * (r % 3 === 0 ? -1 : 1));
+  const C = Array.from({ length: 256 }, (_, r) => (r % 5) * 1.7 - 3.1 + (r % 7 === 0 ? 1e-6 : 0));
+  const R = 0.75;
+  const Q = 1.3;
+  const rxPtr = rt.alloc(CHUNK * 256);
+  const resPtr = rt.alloc(CHUNK * 256);
+  const RX = rt.i8(rxPtr, BATCH * 256);
+  const RES = rt.i8(resPtr, BATCH * 256);
+  for (let i = 0; i < RX.length; i++) {
+    RX[i] = rand() < 0.3 ? 0 : Math.round(254 * rand() - 127);
+    RES[i] = rand() < 0.3 ? 0 : Math.round(254 * rand() - 127);
+  }
+  for (const flags of [0, 1, 2, 3]) {
+    setLdpuGain(rt, buf, GAIN, { scale: A, bias: C, rxScale: R, residualScale: Q });
+    readChunk(rt, buf, scales, { seed: 9n, core: 3, adcTable: adcs.ptr, timeKey: 0, phases: 4, noise: false, ldpuFlags: flags, rows: 255 }, xPtr, BATCH, 0, outPtr, countsPtr, rxPtr, resPtr);
+    const out = rt.i8(outPtr, BATCH * 256);
+    const counts = rt.u16(countsPtr, BATCH * 256 * 2);
+    let mism = 0;
+    let clipped = 0;
+    for (let b = 0; b < BATCH; b++) {
+      for (let r = 0; r < 256; r++) {
+        const i = b * 256 + r;
+        if (r === 255) {
+          if (out[i] !== 0 || counts[2 * i] !== 0) mism++;
+          continue;
+        }
+        const ref = reference(4, b, r);
+        let h = fmaHalf(toHalf(counts[2 * i]!), toHalf(GAIN), 0);
+        h = fmaHalf(toHalf(counts[2 * i + 1]!), toHalf(GAIN) ^ 0x8000, h);
+        h = fmaHalf(h, toHalf(A[r]!), toHalf(C[r]!));
+        const relu = (v: number) => (fromHalf(v) <= 0 ? 0 : v);
+        if (flags & 1) h = relu(h);
+        if (RX[i] !== 0) h = fmaHalf(toHalf(RX[i]!), toHalf(R), h);
+        if (flags & 2) h = relu(h);
+        if (RES[i] !== 0) h = fmaHalf(toHalf(RES[i]!), toHalf(Q), h);
+        if (counts[2 * i] !== ref.pos || counts[2 * i + 1] !== ref.neg || out[i] !== halfToInt8(h)) mism++;
+        if (Math.abs(out[i]!) === 127 || out[i] === -128) clipped++;
+      }
+    }
+    assert.is(mism, 0, `flags ${flags}: ${mism} of ${BATCH * 256} outputs differ`);
+    assert.ok(clipped < BATCH * 128, `flags ${flags}: most outputs are not saturated (${clipped})`);
+  }
+  setLdpuGain(rt, buf, GAIN);
+  rt.free(rxPtr);
+  rt.free(resPtr);
+});
+
 test("read noise: Gaussian with the variance Σ x²σ² (in counts), mean unchanged, reproducible", () => {
   const o = { seed: 9n, core: 3, adcTable: adcs.ptr, timeKey: 7, phases: 4 as const };
   const clean = rt.u16(countsPtr, BATCH * 512).slice();
