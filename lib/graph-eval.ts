@@ -72,6 +72,8 @@ function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, rea
     }
     case "maxPool":
       return maxPool(x, inShape as [number, number, number], n.kernel, n.stride);
+    case "avgPool":
+      return avgPool(x, inShape as [number, number, number], n.kernel, n.stride, n.padding, n.countIncludePad ?? false);
     case "flatten":
       return Float64Array.from(x);
   }
@@ -92,4 +94,39 @@ export function maxPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [nu
     }
   }
   return y;
+}
+
+/**
+ * Average pool of a [C, H, W] tensor with symmetric zero padding p (< k): the divisor is k·k
+ * with `countIncludePad`, else the number of in-bounds values of the window (ONNX
+ * count_include_pad 1 / 0). Float64: the exact mean. Int8 (the chip's host op between
+ * layers): the mean rounded to nearest, ties to even (exact integer arithmetic).
+ */
+export function avgPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], k: number, s: number, p = 0, countIncludePad = false): T {
+  const Ho = Math.floor((H + 2 * p - k) / s) + 1;
+  const Wo = Math.floor((W + 2 * p - k) / s) + 1;
+  const y = new (x.constructor as new (n: number) => T)(C * Ho * Wo);
+  const int = x instanceof Int8Array;
+  for (let c = 0; c < C; c++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      const y0 = Math.max(0, oy * s - p);
+      const y1 = Math.min(H, oy * s - p + k);
+      for (let ox = 0; ox < Wo; ox++) {
+        const x0 = Math.max(0, ox * s - p);
+        const x1 = Math.min(W, ox * s - p + k);
+        let sum = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += x[(c * H + iy) * W + ix]!;
+        const d = countIncludePad ? k * k : (y1 - y0) * (x1 - x0);
+        y[(c * Ho + oy) * Wo + ox] = int ? roundHalfEven(sum, d) : sum / d;
+      }
+    }
+  }
+  return y;
+}
+
+/** round(a / d) to nearest, ties to even, for integers a and d > 0. */
+export function roundHalfEven(a: number, d: number): number {
+  const q = Math.floor(a / d);
+  const r2 = 2 * (a - q * d);
+  return r2 > d || (r2 === d && q % 2 !== 0) ? q + 1 : q;
 }

@@ -1,8 +1,8 @@
 // A small network IR for mapping onto the chip (issue 7): weight layers (conv2d, dense)
 // that run as MVMs on crossbar cores, the LDPU epilogue ops (batch norm folded into the
-// LDPU affine, ReLU, residual add), and the host-side ops (max-pool, flatten; the paper
-// runs max-pooling off-chip: "Apart from the max-pooling in ResNet-9 ... which are not
-// supported by the chip").
+// LDPU affine, ReLU, residual add), and the host-side ops (max-pool, average pool, flatten;
+// the paper runs max-pooling off-chip: "Apart from the max-pooling in ResNet-9 ... which are
+// not supported by the chip"; an average pool is host-side for the same reason).
 //
 // A network is an input shape [C, H, W] plus nodes in topological order; every node names
 // its input(s) ("input" is the network input). `inferShapes` checks the whole network and
@@ -90,12 +90,24 @@ export interface MaxPoolNode extends Base {
   readonly kernel: number;
   readonly stride: number;
 }
+/** Host-side average pool (square window; a global pool has kernel = H = W). Symmetric zero
+ * padding < kernel; the divisor is k·k with countIncludePad, else the window's in-bounds
+ * count (ONNX AveragePool's count_include_pad 1 / 0). On INT8 tensors the mean is rounded to
+ * nearest, ties to even (lib/graph-eval.ts avgPool). */
+export interface AvgPoolNode extends Base {
+  readonly op: "avgPool";
+  readonly input: string;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly countIncludePad?: boolean;
+}
 /** Host-side flatten of [C, H, W] to [C·H·W] (C-major). */
 export interface FlattenNode extends Base {
   readonly op: "flatten";
   readonly input: string;
 }
-export type Node = Conv2dNode | DenseNode | BatchNormNode | ReluNode | AddNode | MaxPoolNode | FlattenNode;
+export type Node = Conv2dNode | DenseNode | BatchNormNode | ReluNode | AddNode | MaxPoolNode | AvgPoolNode | FlattenNode;
 export type Op = Node["op"];
 export type WeightNode = Conv2dNode | DenseNode;
 
@@ -217,18 +229,21 @@ export function inferShapes(net: Network): Map<string, Shape> {
         out = x;
         break;
       }
-      case "maxPool": {
-        const [c, h, w] = chw(x, name, "maxPool");
+      case "maxPool":
+      case "avgPool": {
+        const [c, h, w] = chw(x, name, n.op);
         const k = posInt(n.kernel, `${name}.kernel`);
         const s = posInt(n.stride, `${name}.stride`);
-        out = [c, windowOut(h, k, s, 0, `${name}.kernel`), windowOut(w, k, s, 0, `${name}.kernel`)];
+        const p = n.op === "avgPool" ? posInt(n.padding, `${name}.padding`, 0) : 0;
+        if (p >= k) throw new ArgumentError(`${name}.padding`, `less than the kernel ${k}`, p);
+        out = [c, windowOut(h, k, s, p, `${name}.kernel`), windowOut(w, k, s, p, `${name}.kernel`)];
         break;
       }
       case "flatten":
         out = [x.reduce((a, b) => a * b, 1)];
         break;
       default:
-        throw new ArgumentError(`${name}.op`, `one of "conv2d", "dense", "batchNorm", "relu", "add", "maxPool", "flatten"`, (n as { op: unknown }).op);
+        throw new ArgumentError(`${name}.op`, `one of "conv2d", "dense", "batchNorm", "relu", "add", "maxPool", "avgPool", "flatten"`, (n as { op: unknown }).op);
     }
     shapes.set(name, out);
   });
@@ -295,6 +310,9 @@ export class GraphBuilder {
   }
   maxPool(name: string, kernel: number, stride = kernel, input = this.last): string {
     return this.add({ op: "maxPool", name, input, kernel, stride });
+  }
+  avgPool(name: string, kernel: number, stride = kernel, input = this.last, padding = 0, countIncludePad = false): string {
+    return this.add({ op: "avgPool", name, input, kernel, stride, padding, ...(countIncludePad ? { countIncludePad } : {}) });
   }
   flatten(name: string, input = this.last): string {
     return this.add({ op: "flatten", name, input });

@@ -132,7 +132,7 @@ export interface Mapping {
   readonly weights: number;
   readonly biases: number;
   readonly layers: readonly LayerPlacement[];
-  /** Host-side nodes (max-pool, flatten), in order. */
+  /** Host-side nodes (max / average pools, flatten), in order. */
   readonly host: readonly string[];
 }
 
@@ -396,7 +396,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
     weights: needWeights,
     biases: out.reduce((s, p) => s + p.biases, 0),
     layers: out,
-    host: net.nodes.filter((n) => n.op === "maxPool" || n.op === "flatten").map((n) => n.name),
+    host: net.nodes.filter((n) => n.op === "maxPool" || n.op === "avgPool" || n.op === "flatten").map((n) => n.name),
   };
 }
 

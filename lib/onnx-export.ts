@@ -51,6 +51,12 @@ export function exportOnnx(net: Network): Uint8Array {
       case "maxPool":
         nodes.push({ opType: "MaxPool", name: n.name, input: [tensor(n.input)], output: [out], attribute: [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride])] });
         break;
+      case "avgPool": {
+        const p = n.padding;
+        const attribute = [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [p, p, p, p]), { name: "count_include_pad", type: 2, i: n.countIncludePad ? 1 : 0 }];
+        nodes.push({ opType: "AveragePool", name: n.name, input: [tensor(n.input)], output: [out], attribute });
+        break;
+      }
       case "flatten":
         nodes.push({ opType: "Flatten", name: n.name, input: [tensor(n.input)], output: [out], attribute: [{ name: "axis", type: 2, i: 1 }] });
         break;

@@ -17,7 +17,7 @@
 import type { ChipAtTime } from "./analog.ts";
 import type { Chip } from "./chip.ts";
 import type { FunctionalFit } from "./functional-fit.ts";
-import { evaluate, maxPool } from "./graph-eval.ts";
+import { avgPool, evaluate, maxPool } from "./graph-eval.ts";
 import { inferShapes, INPUT, type Network, type WeightNode } from "./graph.ts";
 import { tileMatrix, type LayerPlacement, type Mapping } from "./mapper.ts";
 import type { Scheme } from "./targets.ts";
@@ -90,8 +90,8 @@ export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float
       const p = placement.get(n.name)!;
       const pre = net.nodes.find((k) => k.op === "relu" && p.ldpu.some((l) => l.op === "relu" && l.node === k.name));
       scale[p.output] = 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
-    } else if (n.op === "maxPool" || n.op === "flatten") {
-      scale[n.name] = scale[n.input]!;
+    } else if (n.op === "maxPool" || n.op === "avgPool" || n.op === "flatten") {
+      scale[n.name] = scale[n.input]!; // a pool's output lies within its input's range
     }
   }
   return scale;
@@ -169,6 +169,10 @@ async function runChunk(
     } else if (n.op === "maxPool") {
       const sh = shapes.get(n.input) as [number, number, number];
       int8.set(n.name, int8.get(n.input)!.map((x) => maxPool(x, sh, n.kernel, n.stride)));
+    } else if (n.op === "avgPool") {
+      // The INT8 mean rounded to nearest, ties to even; same scale as the input.
+      const sh = shapes.get(n.input) as [number, number, number];
+      int8.set(n.name, int8.get(n.input)!.map((x) => avgPool(x, sh, n.kernel, n.stride, n.padding, n.countIncludePad ?? false)));
     } else if (n.op === "flatten") {
       int8.set(n.name, int8.get(n.input)!);
     }
