@@ -187,8 +187,10 @@ async function runLayer(
 ): Promise<Int8Array[]> {
   const x = int8.get(n.input)!;
   const sIn = scale.get(n.input)!;
-  const patches = n.op === "conv2d" ? im2col(x, n, shapes.get(n.input) as [number, number, number], shapes.get(n.name) as [number, number, number]) : undefined;
+  const patches = n.op === "conv2d" ? new Patches(x, n, shapes.get(n.input) as [number, number, number], shapes.get(n.name) as [number, number, number]) : undefined;
   const P = x.length * (patches?.count ?? 1); // input vectors
+  const xt = new Int8Array(P * N);
+  let width = 0; // columns of xt written by the previous tile
   const outShape = shapes.get(n.name)!;
   const positions = n.op === "conv2d" ? outShape[1]! * outShape[2]! : 1;
   const outC = n.op === "conv2d" ? n.outChannels : n.outFeatures;
@@ -210,10 +212,10 @@ async function runLayer(
     for (const [k, t] of tiles.entries()) {
       const receiver = k === tiles.length - 1;
       const [c0, c1] = t.colRange;
-      const xt = new Int8Array(P * N);
-      for (let v = 0; v < P; v++) {
-        xt.set(patches ? patches.data.subarray(v * patches.width + c0, v * patches.width + c1) : x[v]!.subarray(c0, c1), v * N);
-      }
+      if (c1 - c0 < width) xt.fill(0); // columns the tile does not use read 0
+      width = c1 - c0;
+      if (patches) patches.into(c0, c1, xt);
+      else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
       const mvmOptions = {
         rows,
         outputScale: 1 / sIn,
@@ -249,30 +251,59 @@ function gatherRows(t: Int8Array[], r0: number, rows: number, positions: number)
   return y;
 }
 
-/** Unrolled patches of every image: vector (img, oy, ox) holds x[c][iy][ix] at c·k·k + ky·k + kx. */
-function im2col(x: Int8Array[], n: WeightNode & { op: "conv2d" }, [C, H, W]: [number, number, number], [, Ho, Wo]: [number, number, number]) {
-  const k = n.kernel;
-  const width = C * k * k;
-  const count = Ho * Wo;
-  const data = new Int8Array(x.length * count * width);
-  x.forEach((img, i) => {
-    for (let oy = 0; oy < Ho; oy++) {
-      for (let ox = 0; ox < Wo; ox++) {
-        const base = ((i * Ho + oy) * Wo + ox) * width;
-        for (let c = 0; c < C; c++) {
-          for (let ky = 0; ky < k; ky++) {
-            const iy = oy * n.stride - n.padding + ky;
-            if (iy < 0 || iy >= H) continue;
-            for (let kx = 0; kx < k; kx++) {
-              const ix = ox * n.stride - n.padding + kx;
-              if (ix >= 0 && ix < W) data[base + (c * k + ky) * k + kx] = img[(c * H + iy) * W + ix]!;
-            }
-          }
+/** Unrolled patches of every image, one tile's columns at a time: vector (img, oy, ox)
+ * holds x[c][iy][ix] at column c·k·k + ky·k + kx (0 where the window leaves the image). The
+ * images are copied once into zero-padded planes so the gather has no bounds tests. */
+class Patches {
+  readonly count: number;
+  private readonly padded: Int8Array;
+  private readonly plane: number;
+  private readonly Wp: number;
+  constructor(
+    private readonly x: Int8Array[], private readonly n: WeightNode & { op: "conv2d" },
+    [C, H, W]: [number, number, number], private readonly out: [number, number, number],
+  ) {
+    const p = n.padding;
+    const Hp = H + 2 * p;
+    this.Wp = W + 2 * p;
+    this.plane = C * Hp * this.Wp;
+    this.count = out[1] * out[2];
+    this.padded = new Int8Array(x.length * this.plane);
+    x.forEach((img, i) => {
+      for (let c = 0; c < C; c++) {
+        for (let y = 0; y < H; y++) {
+          this.padded.set(img.subarray((c * H + y) * W, (c * H + y + 1) * W), i * this.plane + (c * Hp + y + p) * this.Wp + p);
+        }
+      }
+    });
+    this.Hp = Hp;
+  }
+  private readonly Hp: number;
+
+  /** Columns c0..c1 of every vector into xt (vector v at v·256). */
+  into(c0: number, c1: number, xt: Int8Array): void {
+    const { n, Wp, Hp, padded, plane } = this;
+    const k = n.kernel;
+    const s = n.stride;
+    const [, Ho, Wo] = this.out;
+    const off = new Int32Array(c1 - c0);
+    for (let j = c0; j < c1; j++) {
+      const c = Math.floor(j / (k * k));
+      const ky = Math.floor((j % (k * k)) / k);
+      off[j - c0] = (c * Hp + ky) * Wp + (j % k);
+    }
+    const w = c1 - c0;
+    let v = 0;
+    for (let i = 0; i < this.x.length; i++) {
+      for (let oy = 0; oy < Ho; oy++) {
+        for (let ox = 0; ox < Wo; ox++, v++) {
+          const base = i * plane + oy * s * Wp + ox * s;
+          const o = v * N;
+          for (let j = 0; j < w; j++) xt[o + j] = padded[base + off[j]!]!;
         }
       }
     }
-  });
-  return { data, count, width };
+  }
 }
 
 /** Index of the largest value (the first on ties). */
