@@ -135,8 +135,20 @@ function mulhi(a: v128, m: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function philoxX4(c0: v128, c1: v128, c2: v128, c3: v128, k0: u32, k1: u32): void {
-  const m0 = i32x4.splat(<i32>M0);
-  const m1 = i32x4.splat(<i32>M1);
+  philoxX4M(c0, c1, c2, c3, k0, k1, i32x4.splat(<i32>M0), i32x4.splat(<i32>M1));
+}
+
+/** The multipliers as vectors, for philoxX4M (a hot loop loads them from memory: V8 rebuilds
+ * an inline v128 constant at every use). */
+export function philoxMultipliers(out: usize): void {
+  v128.store(out, i32x4.splat(<i32>M0));
+  v128.store(out, i32x4.splat(<i32>M1), 16);
+}
+
+/** philoxX4 with the multipliers given (m0 = splat(M0), m1 = splat(M1)). */
+// @ts-ignore: decorator
+@inline
+export function philoxX4M(c0: v128, c1: v128, c2: v128, c3: v128, k0: u32, k1: u32, m0: v128, m1: v128): void {
   let kk0 = k0, kk1 = k1;
   for (let i = 0; i < 10; i++) {
     const hi0 = mulhi(c0, m0);

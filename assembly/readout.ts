@@ -32,9 +32,9 @@
 
 import { A_GAIN, A_NONLIN, A_OFFSET, A_TRIM_A, A_TRIM_G, A_TRIM_O, ADC_STRIDE, Q_STEP_A, Q_STEP_G, Q_STEP_O } from "./adc";
 import { decodeLdpuRow, ldpuValue } from "./ldpu";
-import { ldpuX2, okx2 } from "./ldpu-x2";
+import { CONSTANTS_X2, kc, ldpuX2, okx2, writeConstantsX2 } from "./ldpu-x2";
 import { normal16, normalTable } from "./normal-table";
-import { lane, philoxX4, v0, v1, v2, v3 } from "./philox";
+import { lane, philoxMultipliers, philoxX4M, v0, v1, v2, v3 } from "./philox";
 
 // Parameter block (f64), layout shared with lib/readout.ts.
 export const R_SEED_LO: i32 = 0;
@@ -64,13 +64,19 @@ function f(p: usize, i: i32): f64 {
 // Per-row cache, filled once per batch, as arrays of 256 f64 per field (two rows load as one
 // f64x2): the ADC's effective offset, gain and nonlinearity (the same expressions as adc.ts
 // adcAnalog, so the same bits), the row sums S±, then the row's decoded LDPU parameters
-// (ldpu.ts decodeLdpuRow; the two flags as lane masks). Then 32 f64 of scratch: the
-// normals and phases of the current group of 8 rows.
+// (ldpu.ts decodeLdpuRow; the two flags as lane masks); then per-input scratch rows; then
+// the vector constants and 8 f64 for decoding.
 const F_O: i32 = 0, F_G: i32 = 1, F_A: i32 = 2, F_SP: i32 = 3, F_SN: i32 = 4, F_K: i32 = 5, F_B: i32 = 6;
 const F_AFF: i32 = 7, F_C: i32 = 8, F_R: i32 = 9, F_Q: i32 = 10, F_IDENT: i32 = 11, F_KOK: i32 = 12;
-export const ROW_CACHE_FIELDS: i32 = 13;
-/** Bytes of the row cache and scratch (lib/readout.ts READOUT_BYTES.rowCache). */
-export const ROW_CACHE_BYTES: i32 = ROW_CACHE_FIELDS * 256 * 8 + 32 * 8 + 64;
+// Per-input scratch, one f64 per row: normals, phases, counts.
+const F_ZP: i32 = 13, F_ZN: i32 = 14, F_UP: i32 = 15, F_UN: i32 = 16, F_CP: i32 = 17, F_CN: i32 = 18;
+export const ROW_CACHE_FIELDS: i32 = 19;
+/** Bytes of the row cache and scratch (lib/readout.ts READOUT_BYTES.rowCache): the fields,
+ * 8 f64 for decoding, the vector constants. */
+export const ROW_CACHE_BYTES: i32 = ROW_CACHE_FIELDS * 256 * 8 + 64 + 16 * 16;
+// Vector constants after the scratch (ldpu-x2.ts kc): its own, then these.
+const C_FS: i32 = CONSTANTS_X2, C_HALF: i32 = CONSTANTS_X2 + 1, C_U16: i32 = CONSTANTS_X2 + 2, C_LO16: i32 = CONSTANTS_X2 + 3;
+const C_M0: i32 = CONSTANTS_X2 + 4, C_M1: i32 = CONSTANTS_X2 + 5;
 
 // @ts-ignore: decorator
 @inline
@@ -85,7 +91,7 @@ function field(cache: usize, f: i32, r: i32): usize {
 }
 
 function fillRowCache(adcP: usize, adcT: usize, ldpu: usize, rowSums: usize, rows: i32, cache: usize): void {
-  const tmp = field(cache, ROW_CACHE_FIELDS, 0);
+  const tmp = field(cache, ROW_CACHE_FIELDS, 0) + 16 * 16;
   for (let r = 0; r < rows; r++) {
     store<f64>(field(cache, F_O, r), adcField(adcT, r, A_OFFSET) - adcField(adcT, r, A_TRIM_O) * f(adcP, Q_STEP_O));
     store<f64>(field(cache, F_G, r), adcField(adcT, r, A_GAIN) * (1.0 + adcField(adcT, r, A_TRIM_G) * f(adcP, Q_STEP_G)));
@@ -120,10 +126,11 @@ function dots2(p: usize, i: usize, scale: v128): v128 {
 /** The 12-bit counts of charges x (LSBs) with initial phases u, rows r, r + 1 (adc.ts). */
 // @ts-ignore: decorator
 @inline
-function count2(cache: usize, r: i32, x: v128, u: v128): v128 {
+function count2(kp: usize, cache: usize, r: i32, x: v128, u: v128): v128 {
   const a = ld2(cache, F_A, r);
-  const analog = f64x2.add(ld2(cache, F_O, r), f64x2.mul(ld2(cache, F_G, r), f64x2.sub(x, f64x2.div(f64x2.mul(f64x2.mul(a, x), x), f64x2.splat(FS)))));
-  return f64x2.floor(f64x2.min(f64x2.max(f64x2.add(analog, u), f64x2.splat(0.0)), f64x2.splat(FS)));
+  const fs = kc(kp, C_FS);
+  const analog = f64x2.add(ld2(cache, F_O, r), f64x2.mul(ld2(cache, F_G, r), f64x2.sub(x, f64x2.div(f64x2.mul(f64x2.mul(a, x), x), fs))));
+  return f64x2.floor(f64x2.min(f64x2.max(f64x2.add(analog, u), f64x2.splat(0.0)), fs));
 }
 
 /** Two INT8 link inputs as f64x2. */
@@ -136,8 +143,8 @@ function link2(p: usize, o: usize): v128 {
 /** Uniforms in (0, 1) from 16-bit halves (lanes 0, 1 of w), centred in their bins. */
 // @ts-ignore: decorator
 @inline
-function uniforms2(w: v128): v128 {
-  return f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(w), f64x2.splat(0.5)), f64x2.splat(1.52587890625e-5));
+function uniforms2(kp: usize, w: v128): v128 {
+  return f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(w), kc(kp, C_HALF)), kc(kp, C_U16));
 }
 
 /**
@@ -152,9 +159,8 @@ export function readoutBatch(
   p: usize, rows: i32, batch: i32, dG: usize, d2: usize, dV: usize, phases: usize, rowSums: usize,
   adcP: usize, adcT: usize, ldpu: usize, flags: i32, rx: usize, out: usize, counts: usize, cache: usize, res: usize, stride: i32,
 ): void {
-  fillRowCache(adcP, adcT, ldpu, rowSums, min((rows + 1) & ~1, 256), cache);
-  const zp = field(cache, ROW_CACHE_FIELDS, 0); // 8 normals (pos), 8 (neg), 8 phases (pos), 8 (neg)
-  const zn = zp + 64, upp = zp + 128, unp = zp + 192;
+  const rowsP = min((rows + 1) & ~1, 256); // rows in pairs (a last odd row pairs with a dummy)
+  fillRowCache(adcP, adcT, ldpu, rowSums, rowsP, cache);
   const table = normalTable();
   const k0 = <u32>f(p, R_SEED_LO), k1 = <u32>f(p, R_SEED_HI);
   const stream = i32x4.splat(<i32>((<u32>f(p, R_CORE) & 0xff) | (PURPOSE_READ_NOISE << 8) | ((<u32>f(p, R_DRAW) & 0xffff) << 16)));
@@ -163,19 +169,33 @@ export function readoutBatch(
   const fourPhase = f(p, R_PHASES) == 4.0;
   const invG = f64x2.splat(f(p, R_INV_QG)), invV = f64x2.splat(f(p, R_INV_QV)), c = f64x2.splat(f(p, R_CHARGE_LSB));
   const leak = f64x2.splat(f(p, R_LEAK)), asym = f64x2.splat(f(p, R_ASYM)), noiseOn = f(p, R_NOISE) != 0.0;
-  const half = f64x2.splat(0.5), zero = f64x2.splat(0.0), lo16 = i32x4.splat(0xffff);
+  const kp = field(cache, ROW_CACHE_FIELDS, 0);
+  writeConstantsX2(kp);
+  v128.store(kp + (<usize>C_FS << 4), f64x2.splat(FS));
+  v128.store(kp + (<usize>C_HALF << 4), f64x2.splat(0.5));
+  v128.store(kp + (<usize>C_U16 << 4), f64x2.splat(1.52587890625e-5));
+  v128.store(kp + (<usize>C_LO16 << 4), i32x4.splat(0xffff));
+  philoxMultipliers(kp + (<usize>C_M0 << 4));
+  const zero = f64x2.splat(0.0);
+  if (!noiseOn) {
+    for (let f = F_ZP; f <= F_UN; f++) memory.fill(field(cache, f, 0), 0, 256 * 8);
+  }
+  // Per input, three short passes over the rows (short loop bodies let the processor overlap
+  // the long dependency chains of consecutive row pairs): the random draws of every row,
+  // the charges and counts, the LDPU.
   for (let b = 0; b < batch; b++) {
     const tps = <f64>load<i32>(phases + (<usize>b << 3));
     const tns = <f64>load<i32>(phases + (<usize>b << 3), 4);
     const tp = f64x2.splat(tps), tn = f64x2.splat(tns), tmax = f64x2.splat(max(tps, tns));
-    const bi = i32x4.splat(<i32>(first + <u32>b));
-    for (let r0 = 0; r0 < rows; r0 += 8) {
-      if (noiseOn) {
+    if (noiseOn) {
+      const bi = i32x4.splat(<i32>(first + <u32>b));
+      for (let r0 = 0; r0 < rows; r0 += 8) {
         // One Philox block per 8 rows: lane q serves rows r0 + q (words 0, 1) and
         // r0 + 4 + q (words 2, 3); a normal word holds (z_pos, z_neg) in its 16-bit halves,
         // a phase word (u_pos, u_neg).
-        philoxX4(i32x4(r0, r0 + 1, r0 + 2, r0 + 3), bi, stream, tkey, k0, k1);
+        philoxX4M(i32x4(r0, r0 + 1, r0 + 2, r0 + 3), bi, stream, tkey, k0, k1, kc(kp, C_M0), kc(kp, C_M1));
         const wz0 = v0, wu0 = v1, wz1 = v2, wu1 = v3;
+        const zp = field(cache, F_ZP, r0), zn = field(cache, F_ZN, r0), upp = field(cache, F_UP, r0), unp = field(cache, F_UN, r0);
         for (let q = 0; q < 4; q++) {
           const a = lane(wz0, q), bb = lane(wz1, q);
           store<f64>(zp + (<usize>q << 3), normal16(table, a));
@@ -183,70 +203,67 @@ export function readoutBatch(
           store<f64>(zp + (<usize>(q + 4) << 3), normal16(table, bb));
           store<f64>(zn + (<usize>(q + 4) << 3), normal16(table, bb >>> 16));
         }
-        const pl0 = v128.and(wu0, lo16), ph0 = i32x4.shr_u(wu0, 16), pl1 = v128.and(wu1, lo16), ph1 = i32x4.shr_u(wu1, 16);
-        v128.store(upp, uniforms2(pl0));
-        v128.store(upp, uniforms2(i32x4.shuffle(pl0, pl0, 2, 3, 0, 1)), 16);
-        v128.store(upp, uniforms2(pl1), 32);
-        v128.store(upp, uniforms2(i32x4.shuffle(pl1, pl1, 2, 3, 0, 1)), 48);
-        v128.store(unp, uniforms2(ph0));
-        v128.store(unp, uniforms2(i32x4.shuffle(ph0, ph0, 2, 3, 0, 1)), 16);
-        v128.store(unp, uniforms2(ph1), 32);
-        v128.store(unp, uniforms2(i32x4.shuffle(ph1, ph1, 2, 3, 0, 1)), 48);
+        const pl0 = v128.and(wu0, kc(kp, C_LO16)), ph0 = i32x4.shr_u(wu0, 16), pl1 = v128.and(wu1, kc(kp, C_LO16)), ph1 = i32x4.shr_u(wu1, 16);
+        v128.store(upp, uniforms2(kp, pl0));
+        v128.store(upp, uniforms2(kp, i32x4.shuffle(pl0, pl0, 2, 3, 0, 1)), 16);
+        v128.store(upp, uniforms2(kp, pl1), 32);
+        v128.store(upp, uniforms2(kp, i32x4.shuffle(pl1, pl1, 2, 3, 0, 1)), 48);
+        v128.store(unp, uniforms2(kp, ph0));
+        v128.store(unp, uniforms2(kp, i32x4.shuffle(ph0, ph0, 2, 3, 0, 1)), 16);
+        v128.store(unp, uniforms2(kp, ph1), 32);
+        v128.store(unp, uniforms2(kp, i32x4.shuffle(ph1, ph1, 2, 3, 0, 1)), 48);
       }
-      const rEnd = min(r0 + 8, rows);
-      for (let r = r0; r < rEnd; r += 2) {
-        const two1 = r + 1 < rows; // lane 1 is a real row
-        const i = <usize>(b * rows + r);
+    }
+    // Charges, read noise and the ADC counts (kept as f64 for the LDPU pass).
+    for (let r = 0; r < rows; r += 2) {
+      const i = <usize>(b * rows + r);
+      const g = dots2(dG, i, invG);
+      const two = dots2(d2, i, invG);
+      const sp = ld2(cache, F_SP, r), sn = ld2(cache, F_SN, r);
+      let pos: v128, neg: v128;
+      if (fourPhase) {
+        pos = f64x2.add(f64x2.mul(kc(kp, C_HALF), f64x2.add(two, g)), f64x2.mul(leak, f64x2.add(f64x2.mul(sp, tp), f64x2.mul(sn, tn))));
+        neg = f64x2.add(f64x2.mul(kc(kp, C_HALF), f64x2.sub(two, g)), f64x2.mul(leak, f64x2.add(f64x2.mul(sn, tp), f64x2.mul(sp, tn))));
+      } else {
+        const net = f64x2.add(f64x2.sub(g, f64x2.mul(asym, two)), f64x2.mul(f64x2.mul(leak, f64x2.sub(sp, sn)), tmax));
+        pos = f64x2.max(net, zero);
+        neg = f64x2.max(f64x2.neg(net), zero);
+      }
+      if (noiseOn) {
+        const sd = f64x2.sqrt(f64x2.mul(f64x2.mul(kc(kp, C_HALF), f64x2.convert_low_i32x4_s(v128.load64_zero(dV + (i << 2)))), invV));
+        pos = f64x2.add(pos, f64x2.mul(sd, ld2(cache, F_ZP, r)));
+        neg = f64x2.add(neg, f64x2.mul(sd, ld2(cache, F_ZN, r)));
+      }
+      v128.store(field(cache, F_CP, r), count2(kp, cache, r, f64x2.mul(pos, c), ld2(cache, F_UP, r)));
+      v128.store(field(cache, F_CN, r), count2(kp, cache, r, f64x2.mul(neg, c), ld2(cache, F_UN, r)));
+    }
+    if (counts) {
+      for (let r = 0; r < rows; r++) {
         const o = <usize>(b * stride + r);
-        const g = dots2(dG, i, invG);
-        const two = dots2(d2, i, invG);
-        const sp = ld2(cache, F_SP, r), sn = ld2(cache, F_SN, r);
-        let pos: v128, neg: v128;
-        if (fourPhase) {
-          pos = f64x2.add(f64x2.mul(half, f64x2.add(two, g)), f64x2.mul(leak, f64x2.add(f64x2.mul(sp, tp), f64x2.mul(sn, tn))));
-          neg = f64x2.add(f64x2.mul(half, f64x2.sub(two, g)), f64x2.mul(leak, f64x2.add(f64x2.mul(sn, tp), f64x2.mul(sp, tn))));
-        } else {
-          const net = f64x2.add(f64x2.sub(g, f64x2.mul(asym, two)), f64x2.mul(f64x2.mul(leak, f64x2.sub(sp, sn)), tmax));
-          pos = f64x2.max(net, zero);
-          neg = f64x2.max(f64x2.neg(net), zero);
+        store<u16>(counts + (o << 2), <u16>load<f64>(field(cache, F_CP, r)));
+        store<u16>(counts + (o << 2), <u16>load<f64>(field(cache, F_CN, r)), 2);
+      }
+    }
+    // The LDPU (ldpu.ts ldpuValueDecoded, two lanes).
+    for (let r = 0; r < rows; r += 2) {
+      const two1 = r + 1 < rows; // lane 1 is a real row
+      const o = <usize>(b * stride + r);
+      const cp = ld2(cache, F_CP, r), cn = ld2(cache, F_CN, r);
+      const xr = rx ? link2(rx, o) : zero;
+      const xq = res ? link2(res, o) : zero;
+      const y = ldpuX2(
+        kp, cp, cn, ld2(cache, F_KOK, r), ld2(cache, F_K, r), ld2(cache, F_B, r), ld2(cache, F_AFF, r), ld2(cache, F_C, r),
+        ld2(cache, F_IDENT, r), flags, xr, ld2(cache, F_R, r), xq, ld2(cache, F_Q, r),
+      );
+      store<i8>(out + o, <i8>i32x4.extract_lane(y, 0));
+      if (two1) store<i8>(out + o, <i8>i32x4.extract_lane(y, 1), 1);
+      if (!i64x2.all_true(okx2)) {
+        // A lane the fast path cannot do exactly: the plain FP16 pipeline.
+        if (i64x2.extract_lane(okx2, 0) == 0) {
+          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 0), <u32>f64x2.extract_lane(cn, 0), <i32>f64x2.extract_lane(xr, 0), ldpu, r, flags, <i32>f64x2.extract_lane(xq, 0)));
         }
-        let up = zero, un = zero;
-        if (noiseOn) {
-          const l = <usize>(r - r0) << 3;
-          const sd = f64x2.sqrt(f64x2.mul(f64x2.mul(half, f64x2.convert_low_i32x4_s(v128.load64_zero(dV + (i << 2)))), invV));
-          pos = f64x2.add(pos, f64x2.mul(sd, v128.load(zp + l)));
-          neg = f64x2.add(neg, f64x2.mul(sd, v128.load(zn + l)));
-          up = v128.load(upp + l);
-          un = v128.load(unp + l);
-        }
-        const cp = count2(cache, r, f64x2.mul(pos, c), up);
-        const cn = count2(cache, r, f64x2.mul(neg, c), un);
-        const ci = i32x4.trunc_sat_f64x2_u_zero(cp), cj = i32x4.trunc_sat_f64x2_u_zero(cn);
-        if (counts) {
-          store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(ci, 0));
-          store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(cj, 0), 2);
-          if (two1) {
-            store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(ci, 1), 4);
-            store<u16>(counts + (o << 2), <u16>i32x4.extract_lane(cj, 1), 6);
-          }
-        }
-        // The LDPU (ldpu.ts ldpuValueDecoded, two lanes).
-        const xr = rx ? link2(rx, o) : zero;
-        const xq = res ? link2(res, o) : zero;
-        const y = ldpuX2(
-          cp, cn, ld2(cache, F_KOK, r), ld2(cache, F_K, r), ld2(cache, F_B, r), ld2(cache, F_AFF, r), ld2(cache, F_C, r),
-          ld2(cache, F_IDENT, r), flags, xr, ld2(cache, F_R, r), xq, ld2(cache, F_Q, r),
-        );
-        store<i8>(out + o, <i8>i32x4.extract_lane(y, 0));
-        if (two1) store<i8>(out + o, <i8>i32x4.extract_lane(y, 1), 1);
-        if (!i64x2.all_true(okx2)) {
-          // A lane the fast path cannot do exactly: the plain FP16 pipeline.
-          if (i64x2.extract_lane(okx2, 0) == 0) {
-            store<i8>(out + o, <i8>ldpuValue(<u32>i32x4.extract_lane(ci, 0), <u32>i32x4.extract_lane(cj, 0), <i32>f64x2.extract_lane(xr, 0), ldpu, r, flags, <i32>f64x2.extract_lane(xq, 0)));
-          }
-          if (two1 && i64x2.extract_lane(okx2, 1) == 0) {
-            store<i8>(out + o, <i8>ldpuValue(<u32>i32x4.extract_lane(ci, 1), <u32>i32x4.extract_lane(cj, 1), <i32>f64x2.extract_lane(xr, 1), ldpu, r + 1, flags, <i32>f64x2.extract_lane(xq, 1)), 1);
-          }
+        if (two1 && i64x2.extract_lane(okx2, 1) == 0) {
+          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 1), <u32>f64x2.extract_lane(cn, 1), <i32>f64x2.extract_lane(xr, 1), ldpu, r + 1, flags, <i32>f64x2.extract_lane(xq, 1)), 1);
         }
       }
     }
@@ -263,6 +280,10 @@ export function readoutBatch(
  * (1-phase), X3 = x²; and per input the phase lengths (T+, T−) = (max x⁺, max x⁻) as i32.
  */
 export function prepareInputs(x: usize, batch: i32, cols: i32, phases: i32, x1: usize, x2: usize, x3: usize, tOut: usize): void {
+  if (cols == 256) {
+    prepareFullInputs(x, batch, phases, x1, x2, x3, tOut);
+    return;
+  }
   for (let b = 0; b < batch; b++) {
     let tp = 0, tn = 0;
     const src = x + <usize>(b * cols);
@@ -278,6 +299,41 @@ export function prepareInputs(x: usize, batch: i32, cols: i32, phases: i32, x1: 
     }
     store<i32>(tOut + (<usize>b << 3), tp);
     store<i32>(tOut + (<usize>b << 3), tn, 4);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function hmaxI16(m: v128): i32 {
+  m = i16x8.max_s(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
+  m = i16x8.max_s(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
+  m = i16x8.max_s(m, i16x8.shuffle(m, m, 1, 0, 3, 2, 5, 4, 7, 6));
+  return <i32>i16x8.extract_lane_s(m, 0);
+}
+
+/** prepareInputs for 256 columns, 16 inputs at a time (i16x8; x² ≤ 16,384 fits int16). */
+function prepareFullInputs(x: usize, batch: i32, phases: i32, x1: usize, x2: usize, x3: usize, tOut: usize): void {
+  const zero = i16x8.splat(0);
+  for (let b = 0; b < batch; b++) {
+    const src = x + <usize>(b << 8);
+    const o = <usize>b << 9;
+    let mp = zero, mn = zero;
+    for (let j = 0; j < 256; j += 16) {
+      const v = v128.load(src + <usize>j);
+      const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
+      const nlo = i16x8.neg(lo), nhi = i16x8.neg(hi);
+      const d = o + (<usize>j << 1);
+      v128.store(x1 + d, lo);
+      v128.store(x1 + d, hi, 16);
+      v128.store(x2 + d, phases == 4 ? i16x8.abs(lo) : i16x8.max_s(nlo, zero));
+      v128.store(x2 + d, phases == 4 ? i16x8.abs(hi) : i16x8.max_s(nhi, zero), 16);
+      v128.store(x3 + d, i16x8.mul(lo, lo));
+      v128.store(x3 + d, i16x8.mul(hi, hi), 16);
+      mp = i16x8.max_s(mp, i16x8.max_s(lo, hi));
+      mn = i16x8.max_s(mn, i16x8.max_s(nlo, nhi));
+    }
+    store<i32>(tOut + (<usize>b << 3), hmaxI16(mp));
+    store<i32>(tOut + (<usize>b << 3), hmaxI16(mn), 4);
   }
 }
 

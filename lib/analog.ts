@@ -63,6 +63,9 @@ export interface MvmOptions {
 }
 const MVM_KEYS = ["outputScale", "firstInput", "counts", "ldpu", "rx", "residual", "rows"] as const;
 
+/** A read without its inputs and buffers (ChipAtTime.readTemplate). */
+export type ReadTemplate = Omit<ReadTask, "xPtr" | "n" | "firstInput" | "outPtr" | "countsPtr" | "buf">;
+
 export interface MvmResult {
   /** INT8 outputs, batch × 256 (rows beyond the programmed ones read ~0). */
   y: Int8Array;
@@ -214,7 +217,7 @@ export class ChipAtTime {
     if (!Number.isInteger(flags) || flags < 0 || flags > 3) throw new ArgumentError("ldpu.flags", "0..3 (1: ReLU before the RX add, 2: after)", flags);
     const st = this.state(c.index, pc.scheme, pc.weights, pc.wmax);
     const gain = ((outputScale * pc.wmax) / countsPerWeightUnit(pc.gmax)) * st.gainFactor;
-    const task: Omit<ReadTask, "xPtr" | "n" | "firstInput" | "outPtr" | "countsPtr" | "buf"> = {
+    const task: ReadTemplate = {
       read: { ...this.readOptions(c.index), ldpuFlags: flags, ...(rows < N ? { rows } : {}) },
       ...(options.ldpu ? { ldpu } : {}),
       planes: st.planes,
@@ -225,6 +228,13 @@ export class ChipAtTime {
     };
     const xi = x instanceof Int8Array ? x : Int8Array.from(x);
     return { task, x: xi, batch: x.length / N, first, outputScale, alpha: this.compensation ? st.alpha : 1 };
+  }
+
+  /** What `mvm` would read for `core` with `options`, without inputs: the read description
+   * for executors that call readTaskInto on their own buffers (lib/run-exec.ts), in this
+   * thread or a worker. Valid while this view is not disposed. */
+  readTemplate(core: number, options: Omit<MvmOptions, "rx" | "residual" | "counts" | "firstInput"> = {}): ReadTemplate {
+    return this.prepare(core, new Int8Array(N), options).task;
   }
 
   /** The drift compensation factor of a core (measured at first use). */

@@ -26,7 +26,7 @@ export const READOUT_BYTES = {
   rowSums: ROWS * 16,
   ldpu: ROWS * 16,
   /** Per-row ADC and LDPU parameters decoded once per chunk, and scratch (assembly/readout.ts ROW_CACHE_BYTES). */
-  rowCache: 13 * ROWS * 8 + 32 * 8 + 64,
+  rowCache: 19 * ROWS * 8 + 64 + 16 * 16,
   /** Two LDPU output tables (assembly/ldpu.ts ldpuTable), 8,192 bytes each, then the key
    * (gain, flags) of the first table as two f64 (NaN: none). */
   tables: 2 * 8192 + 16,

@@ -17,9 +17,12 @@
 import type { ChipAtTime } from "./analog.ts";
 import type { Chip } from "./chip.ts";
 import type { FunctionalFit } from "./functional-fit.ts";
-import { avgPool, evaluate, maxPool } from "./graph-eval.ts";
+import { evaluate } from "./graph-eval.ts";
 import { inferShapes, INPUT, type Network, type WeightNode } from "./graph.ts";
-import { tileMatrix, type LayerPlacement, type Mapping } from "./mapper.ts";
+import { tileMatrix, type Mapping } from "./mapper.ts";
+import { checkThreads, mapTasks } from "./pool.ts";
+import { execLayout, type ExecBuffers } from "./run-exec.ts";
+import { buildPlan } from "./run-plan.ts";
 import type { Scheme } from "./targets.ts";
 import { ArgumentError } from "./validate.ts";
 
@@ -47,6 +50,9 @@ export interface RunOptions {
   /** A view of the chip to read through (`chip.at(t)`), kept across runs so each core's
    * drifted state is computed once; `t`, `compensation` and `fit` are then ignored. */
   at?: ChipAtTime;
+  /** Inputs per chunk (default RUN_CHUNK): bounds memory; the results do not depend on it
+   * (the read noise is keyed by each vector's index in the whole input set). */
+  chunk?: number;
 }
 
 export interface RunResult {
@@ -122,16 +128,34 @@ export async function runNetwork(
   }
   const last = net.nodes[net.nodes.length - 1]!.name;
   const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
+  const size0 = o.chunk ?? RUN_CHUNK;
+  if (!Number.isInteger(size0) || size0 < 1) throw new ArgumentError("chunk", "a positive integer (inputs per chunk)", o.chunk);
+  const threads = checkThreads(o.threads ?? 1);
   const outputs: Float64Array[] = [];
   const reference: Float64Array[] = [];
   try {
-    for (let i0 = 0; i0 < inputs.length; i0 += RUN_CHUNK) {
-      const chunk = inputs.slice(i0, i0 + RUN_CHUNK);
-      const y = await runChunk(at, net, m, chunk, scales, shapes, o.threads ?? 1);
-      const s = scales[last]!;
-      for (const v of y) outputs.push(Float64Array.from(v, (q) => q / s));
-      if (withReference) reference.push(...evaluate(net, chunk).get(last)!);
-      o.onProgress?.(Math.min(inputs.length, i0 + RUN_CHUNK), inputs.length);
+    // Each chunk is one task (inline, or on a worker with its own buffers): patches, every
+    // tile's read and the host ops run there; results come back in input order.
+    const plan = buildPlan(at, net, m, shapes, scales);
+    const chunks = Math.ceil(inputs.length / size0);
+    const sIn = scales[INPUT]!;
+    const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v * sIn)));
+    const s = scales[last]!;
+    let done = 0;
+    const ys = await mapTasks<keyof ExecBuffers, Int8Array[]>(
+      chunks, threads, execLayout(Math.min(size0, inputs.length) * plan.maxPositions),
+      (i, mem) => ({
+        kind: "runChunk", plan, firstImage: i * size0, mem: mem as ExecBuffers,
+        images: inputs.slice(i * size0, (i + 1) * size0).map((x) => Int8Array.from(x as ArrayLike<number>, q)),
+      }),
+      (_, __) => {
+        done = Math.min(inputs.length, done + size0);
+        o.onProgress?.(done, inputs.length);
+      },
+    );
+    for (const y of ys) for (const v of y) outputs.push(Float64Array.from(v, (x) => x / s));
+    if (withReference) {
+      for (let i0 = 0; i0 < inputs.length; i0 += size0) reference.push(...evaluate(net, inputs.slice(i0, i0 + size0)).get(last)!);
     }
   } finally {
     if (!o.at) at.dispose();
@@ -149,161 +173,6 @@ export async function runNetwork(
     if (argmax(y) === argmax(r)) agree++;
   });
   return { outputs, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length, scales };
-}
-
-/** One chunk of inputs through every layer: the last node's INT8 outputs per input. */
-async function runChunk(
-  at: ChipAtTime, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], scales: Record<string, number>,
-  shapes: Map<string, readonly number[]>, threads: number,
-): Promise<Int8Array[]> {
-  const scale = new Map(Object.entries(scales));
-  const int8 = new Map<string, Int8Array[]>();
-  const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
-  const sIn0 = scale.get(INPUT)!;
-  int8.set(INPUT, inputs.map((x) => Int8Array.from(x as ArrayLike<number>, (v: number) => q(v * sIn0))));
-  const placement = new Map(m.layers.map((p) => [p.layer, p]));
-  for (const n of net.nodes) {
-    if (n.op === "conv2d" || n.op === "dense") {
-      const p = placement.get(n.name)!;
-      int8.set(p.output, await runLayer(at, n, p, shapes, int8, scale, scale.get(p.output)!, threads));
-    } else if (n.op === "maxPool") {
-      const sh = shapes.get(n.input) as [number, number, number];
-      int8.set(n.name, int8.get(n.input)!.map((x) => maxPool(x, sh, n.kernel, n.stride)));
-    } else if (n.op === "avgPool") {
-      // The INT8 mean rounded to nearest, ties to even; same scale as the input.
-      const sh = shapes.get(n.input) as [number, number, number];
-      int8.set(n.name, int8.get(n.input)!.map((x) => avgPool(x, sh, n.kernel, n.stride, n.padding, n.countIncludePad ?? false)));
-    } else if (n.op === "flatten") {
-      int8.set(n.name, int8.get(n.input)!);
-    }
-    // batchNorm, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
-  }
-  return int8.get(net.nodes[net.nodes.length - 1]!.name)!;
-}
-
-async function runLayer(
-  at: ChipAtTime, n: WeightNode, p: LayerPlacement, shapes: Map<string, readonly number[]>,
-  int8: Map<string, Int8Array[]>, scale: Map<string, number>, sOut: number, threads: number,
-): Promise<Int8Array[]> {
-  const x = int8.get(n.input)!;
-  const sIn = scale.get(n.input)!;
-  const patches = n.op === "conv2d" ? new Patches(x, n, shapes.get(n.input) as [number, number, number], shapes.get(n.name) as [number, number, number]) : undefined;
-  const P = x.length * (patches?.count ?? 1); // input vectors
-  const xt = new Int8Array(P * N);
-  let width = 0; // columns of xt written by the previous tile
-  const outShape = shapes.get(n.name)!;
-  const positions = n.op === "conv2d" ? outShape[1]! * outShape[2]! : 1;
-  const outC = n.op === "conv2d" ? n.outChannels : n.outFeatures;
-  const out = x.map(() => new Int8Array(outC * positions));
-  const residual = p.ldpu.find((l) => l.op === "add");
-  const resScale = residual && residual.op === "add" ? scale.get(residual.residual)! : 1;
-  for (let ob = 0; ob < p.blocks.outputs; ob++) {
-    const tiles = p.tiles.filter((t) => t.outputBlock === ob).sort((a, b) => b.route.hops - a.route.hops || a.core - b.core);
-    const [r0, r1] = tiles[0]!.rowRange;
-    const rows = r1 - r0;
-    const A = new Float64Array(N);
-    const C = new Float64Array(N);
-    for (let r = 0; r < rows; r++) {
-      A[r] = sOut * p.affine.scale[r0 + r]!;
-      C[r] = sOut * p.affine.shift[r0 + r]!;
-    }
-    const res = residual && residual.op === "add" ? gatherRows(int8.get(residual.residual)!, r0, rows, positions) : undefined;
-    let partial: Int8Array | undefined;
-    for (const [k, t] of tiles.entries()) {
-      const receiver = k === tiles.length - 1;
-      const [c0, c1] = t.colRange;
-      if (c1 - c0 < width) xt.fill(0); // columns the tile does not use read 0
-      width = c1 - c0;
-      if (patches) patches.into(c0, c1, xt);
-      else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
-      const mvmOptions = {
-        rows,
-        outputScale: 1 / sIn,
-        ldpu: {
-          scale: A,
-          ...(receiver ? { bias: C, flags: p.ldpu.some((l) => l.op === "relu") ? 2 : 0 } : {}),
-          rxScale: 1,
-          ...(receiver && res ? { residualScale: sOut / resScale } : {}),
-        },
-        ...(partial ? { rx: partial } : {}),
-        ...(receiver && res ? { residual: res } : {}),
-      };
-      const r = threads > 1 && P >= 2 * N ? await at.mvmParallel(t.core, xt, { ...mvmOptions, threads }) : at.mvm(t.core, xt, mvmOptions);
-      partial = r.y;
-    }
-    // The receiver's INT8 outputs into the [C, H, W] tensors.
-    const y = partial!;
-    for (let v = 0; v < P; v++) {
-      const img = Math.floor(v / positions);
-      const pos = v % positions;
-      for (let r = 0; r < rows; r++) out[img]![(r0 + r) * positions + pos] = y[v * N + r]!;
-    }
-  }
-  return out;
-}
-
-/** Residual tensors laid out like the MVM outputs: row r of vector (img, pos) = channel r0 + r. */
-function gatherRows(t: Int8Array[], r0: number, rows: number, positions: number): Int8Array {
-  const y = new Int8Array(t.length * positions * N);
-  t.forEach((x, img) => {
-    for (let pos = 0; pos < positions; pos++) for (let r = 0; r < rows; r++) y[(img * positions + pos) * N + r] = x[(r0 + r) * positions + pos]!;
-  });
-  return y;
-}
-
-/** Unrolled patches of every image, one tile's columns at a time: vector (img, oy, ox)
- * holds x[c][iy][ix] at column c·k·k + ky·k + kx (0 where the window leaves the image). The
- * images are copied once into zero-padded planes so the gather has no bounds tests. */
-class Patches {
-  readonly count: number;
-  private readonly padded: Int8Array;
-  private readonly plane: number;
-  private readonly Wp: number;
-  constructor(
-    private readonly x: Int8Array[], private readonly n: WeightNode & { op: "conv2d" },
-    [C, H, W]: [number, number, number], private readonly out: [number, number, number],
-  ) {
-    const p = n.padding;
-    const Hp = H + 2 * p;
-    this.Wp = W + 2 * p;
-    this.plane = C * Hp * this.Wp;
-    this.count = out[1] * out[2];
-    this.padded = new Int8Array(x.length * this.plane);
-    x.forEach((img, i) => {
-      for (let c = 0; c < C; c++) {
-        for (let y = 0; y < H; y++) {
-          this.padded.set(img.subarray((c * H + y) * W, (c * H + y + 1) * W), i * this.plane + (c * Hp + y + p) * this.Wp + p);
-        }
-      }
-    });
-    this.Hp = Hp;
-  }
-  private readonly Hp: number;
-
-  /** Columns c0..c1 of every vector into xt (vector v at v·256). */
-  into(c0: number, c1: number, xt: Int8Array): void {
-    const { n, Wp, Hp, padded, plane } = this;
-    const k = n.kernel;
-    const s = n.stride;
-    const [, Ho, Wo] = this.out;
-    const off = new Int32Array(c1 - c0);
-    for (let j = c0; j < c1; j++) {
-      const c = Math.floor(j / (k * k));
-      const ky = Math.floor((j % (k * k)) / k);
-      off[j - c0] = (c * Hp + ky) * Wp + (j % k);
-    }
-    const w = c1 - c0;
-    let v = 0;
-    for (let i = 0; i < this.x.length; i++) {
-      for (let oy = 0; oy < Ho; oy++) {
-        for (let ox = 0; ox < Wo; ox++, v++) {
-          const base = i * plane + oy * s * Wp + ox * s;
-          const o = v * N;
-          for (let j = 0; j < w; j++) xt[o + j] = padded[base + off[j]!]!;
-        }
-      }
-    }
-  }
 }
 
 /** Index of the largest value (the first on ties). */

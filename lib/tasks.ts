@@ -6,6 +6,8 @@ import { characterizeCoreInto, type CharacterizeTask, type CoreCharacterization 
 import { measureCoreInto, type CoreDeviceMeasurement, type MeasureBuffers } from "./devices.ts";
 import type { CoreDeviceStats } from "./pcm-params.ts";
 import { readTaskInto, type ReadTask } from "./readout.ts";
+import { runChunkPlan, type ExecBuffers } from "./run-exec.ts";
+import type { RunPlan } from "./run-plan.ts";
 import { WasmRuntime } from "./wasm.ts";
 import { programCoreInto, type CoreProgramResult, type ProgramBuffers, type ProgramTask } from "./program.ts";
 
@@ -14,6 +16,7 @@ export type Task =
   | { kind: "program"; task: ProgramTask; buf: ProgramBuffers }
   | { kind: "characterize"; task: CharacterizeTask }
   | { kind: "read"; task: ReadTask }
+  | { kind: "runChunk"; plan: RunPlan; images: Int8Array[]; firstImage: number; mem: ExecBuffers }
   | { kind: "fail"; message: string; crash?: boolean }; // for fault tests
 
 export type TaskResult<T extends Task> = T extends { kind: "measure" }
@@ -35,6 +38,8 @@ export function taskName(t: Task): string {
       return `characterize core ${t.task.core}`;
     case "read":
       return `read core ${t.task.read.core} inputs ${t.task.firstInput}..${t.task.firstInput + t.task.n - 1}`;
+    case "runChunk":
+      return `run inputs ${t.firstImage}..${t.firstImage + t.images.length - 1}`;
     case "fail":
       return "fail";
   }
@@ -50,6 +55,8 @@ export function runTask(t: Task): unknown {
       return characterizeCoreInto(t.task);
     case "read":
       return readTaskInto(WasmRuntime.get(), t.task);
+    case "runChunk":
+      return runChunkPlan(WasmRuntime.get(), t.plan, t.images, t.firstImage, t.mem);
     case "fail":
       if (t.crash) process.exit(3);
       throw new Error(t.message);

@@ -42,6 +42,13 @@ test("physical chip: TDP closer to float than ODP, both within the chip's MVM er
       const one = await runNetwork(chip, net, mapping, images, { t: 30 * 86400, reference: false });
       const two = await runNetwork(chip, net, mapping, images, { t: 30 * 86400, reference: false, threads: 2 });
       assert.equal(two.outputs.map((o) => Array.from(o)), one.outputs.map((o) => Array.from(o)));
+      // Neither do chunks (two in flight with threads): the noise is keyed by the vector's
+      // index in the whole set, so image 2 read in a chunk of its own gets the same bits...
+      const chunked = await runNetwork(chip, net, mapping, images, { t: 30 * 86400, reference: false, threads: 2, chunk: 1, scales: one.scales });
+      assert.equal(chunked.outputs.map((o) => Array.from(o)), one.outputs.map((o) => Array.from(o)));
+      // ...and the same image at another index gets other read noise.
+      const again = await runNetwork(chip, net, mapping, [images[0]!, images[0]!], { t: 30 * 86400, reference: false, chunk: 1, scales: one.scales });
+      assert.not.equal(Array.from(again.outputs[1]!), Array.from(again.outputs[0]!), "repeated input, independent noise");
       assert.ok(Number.isNaN(one.error));
     }
     chip.dispose();
