@@ -14,7 +14,7 @@ export * from "./fp16";
 export { mvmF32, mvmI16, paddedCols } from "./mvm";
 export { ldpuBatch, ldpuTable } from "./ldpu";
 export { prepareInputs, quantisePlane, readoutBatch } from "./readout";
-export { functionalReadout, functionalReadoutTable, functionalWeights, widenInputs } from "./functional";
+export { functionalLdpuFormula, functionalPackedLdpu, functionalPackedTable, functionalReadout, functionalReadoutTable, functionalWeights, widenInputs } from "./functional";
 export { mvmI16Packed, packI16Quads, packedI16Bytes } from "./mvm";
 export { gdpuLut, gdpuSigmoid, gdpuStep, gdpuTanh } from "./gdpu";
 export { normalTable } from "./normal-table";

@@ -1,8 +1,9 @@
 // The full MVM pipeline of one 256 × 256 core at batch 1,024 on one thread, through the
 // public API (chip.at(t).mvm): physical (drift planes, read noise, leakage, 4-phase
 // charges, ADC counters, FP16 LDPU) and functional (fitted weight noise, 12-bit ADC and
-// LDPU quantisation), against numpy's float32 product and the project's f32 SIMD kernel
-// measured in the same run.
+// LDPU quantisation), against numpy's float32 product, the project's f32 SIMD kernel and
+// the packed int16 kernel alone (mvmI16Packed: the functional pipeline's MVM without the
+// count, LDPU and copies) measured in the same run.
 // Usage: node --import tsx bench/pipeline.bench.ts [--quick]
 import { Bench } from "tinybench";
 import { Chip } from "../lib/chip.ts";
@@ -33,12 +34,19 @@ const xf = rt.alloc(B * N * 4);
 const yf = rt.alloc(B * N * 4);
 rt.f32(wf, N * N).set(W);
 rt.f32(xf, B * N).set(X);
+// The packed kernel on int16 weights of the same spread as the functional level's.
+const w16 = rt.alloc(N * N * 2), wp = rt.alloc(rt.kernels.packedI16Bytes(N, N));
+const x16 = rt.alloc(B * N * 2), y32 = rt.alloc(B * N * 4);
+rt.i16(w16, N * N).set(Int16Array.from(W, (v) => Math.round(v * 16384)));
+rt.i16(x16, B * N).set(X);
+rt.kernels.packI16Quads(w16, N, N, wp);
 
 const bench = new Bench({ name: "pipeline", time: quick ? 300 : 1500, warmupTime: 100 });
 bench
   .add("physical batch 1024", () => void atP.mvm(0, X))
   .add("functional batch 1024", () => void atF.mvm(0, X))
-  .add("f32 kernel batch 1024", () => rt.kernels.mvmF32(wf, N, N, xf, B, yf));
+  .add("f32 kernel batch 1024", () => rt.kernels.mvmF32(wf, N, N, xf, B, yf))
+  .add("packed i16 kernel batch 1024", () => rt.kernels.mvmI16Packed(wp, N, N, x16, B, y32));
 await bench.run();
 
 const gmacs = (name: string) => {
@@ -64,12 +72,16 @@ await shutdownPool();
 const physical = gmacs("physical batch 1024");
 const functional = gmacs("functional batch 1024");
 const f32 = gmacs("f32 kernel batch 1024");
+const packed = gmacs("packed i16 kernel batch 1024");
 const numpy = numpyGmacs(N, B, quick);
 const result = {
   shape: { rows: N, cols: N, batch: B },
   pipelinePhysical: { mvmPerS: (physical * 1e9) / (N * N), gmacs: physical, ratioToNumpy: numpy ? physical / numpy : null, ratioToF32: physical / f32 },
-  pipelineFunctional: { mvmPerS: (functional * 1e9) / (N * N), gmacs: functional, ratioToNumpy: numpy ? functional / numpy : null, ratioToF32: functional / f32 },
-  references: { numpyGmacs: numpy, f32KernelGmacs: f32 },
+  pipelineFunctional: {
+    mvmPerS: (functional * 1e9) / (N * N), gmacs: functional, ratioToNumpy: numpy ? functional / numpy : null, ratioToF32: functional / f32,
+    ratioToPackedKernel: functional / packed,
+  },
+  references: { numpyGmacs: numpy, f32KernelGmacs: f32, packedKernelGmacs: packed, packedKernelRatioToNumpy: numpy ? packed / numpy : null },
   threads2Speedup: { batch: 8 * B, oneThreadMs: oneThread, twoThreadsMs: twoThreads, speedup: oneThread / twoThreads },
 };
 console.table({
@@ -77,6 +89,7 @@ console.table({
   functional: { "GMAC/s": functional.toFixed(2), "× numpy": numpy ? (functional / numpy).toFixed(2) : "n/a", "× f32 kernel": (functional / f32).toFixed(2) },
   "numpy f32 (1 thread)": { "GMAC/s": numpy?.toFixed(2) ?? "n/a" },
   "f32 SIMD kernel": { "GMAC/s": f32.toFixed(2) },
+  "packed i16 kernel": { "GMAC/s": packed.toFixed(2), "× numpy": numpy ? (packed / numpy).toFixed(2) : "n/a" },
 });
 console.log(`batch ${8 * B} physical: 1 thread ${oneThread.toFixed(1)} ms, 2 threads ${twoThreads.toFixed(1)} ms: ${(oneThread / twoThreads).toFixed(2)}×`);
 console.log(`wrote ${writeResult("pipeline", result)}`);
