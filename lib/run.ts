@@ -3,16 +3,14 @@
 // sums of a layer split over several cores travel as INT8 over the links, core by core
 // towards the receiver, each LDPU adding the incoming INT8 to its own scaled counts; the
 // receiver's LDPU applies the folded batch norm and bias (affine), the ReLU, and the residual
-// data; max-pooling and flattening happen on the host, as on the chip. Everything between
+// data; pooling and flattening happen on the host, as on the chip. Everything between
 // layers is INT8, as on the chip.
 //
-// Number formats (the mapper's LDPU settings): a layer reading an INT8 tensor of scale s_in
-// (INT8 per unit) runs its MVMs with the LDPU gain that makes the FP16 value W·x in float
-// units; every core of the layer applies A_r = s_out·scale_r (the folded affine's scale) so
-// that its INT8 partial sum and the receiver's output are in the same units (s_out); the
-// receiver adds C_r = s_out·shift_r, ReLU after the partial sums, then the residual with
-// scale s_out/s_res. The scales s come from the float64 reference on calibration inputs:
-// s = 127 / max |value| over the layer's pre-activation and output (no clipping there).
+// This file: the INT8 scales (calibrateScales: s = 127 / max |value| of the float64
+// reference over the calibration inputs, over each layer's pre-activation and output, so
+// nothing clips there), and runNetwork, which turns the network into a weight-free plan
+// (lib/run-plan.ts, where the number formats are written out) and runs it chunk by chunk,
+// each chunk one task inline or on a worker thread (lib/run-exec.ts).
 
 import type { ChipAtTime } from "./analog.ts";
 import type { Chip } from "./chip.ts";
