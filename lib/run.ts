@@ -38,7 +38,8 @@ export interface RunOptions {
    * the calibration inputs are evaluated in float64 (for the scales) and `error` and
    * `agreement` are NaN: the chip's own speed. */
   reference?: boolean;
-  /** Worker threads for the MVM batches (default 1: inline); same bits for any count. */
+  /** Worker threads (default 1: inline): chunks of inputs run in parallel, one per thread;
+   * same bits for any count. */
   threads?: number;
   /** INT8 scales per tensor from an earlier run (its `scales`): skips the float64
    * calibration. */
