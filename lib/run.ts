@@ -49,7 +49,8 @@ export interface RunOptions {
   /** A view of the chip to read through (`chip.at(t)`), kept across runs so each core's
    * drifted state is computed once; `t`, `compensation` and `fit` are then ignored. */
   at?: ChipAtTime;
-  /** Inputs per chunk (default RUN_CHUNK): bounds memory; the results do not depend on it
+  /** Inputs per chunk (default RUN_CHUNK, fewer when the inputs would not give every thread
+   * a chunk): bounds memory; the results do not depend on it
    * (the read noise is keyed by each vector's index in the whole input set). */
   chunk?: number;
 }
@@ -127,9 +128,10 @@ export async function runNetwork(
   }
   const last = net.nodes[net.nodes.length - 1]!.name;
   const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
-  const size0 = o.chunk ?? RUN_CHUNK;
-  if (!Number.isInteger(size0) || size0 < 1) throw new ArgumentError("chunk", "a positive integer (inputs per chunk)", o.chunk);
   const threads = checkThreads(o.threads ?? 1);
+  // Default: RUN_CHUNK, or fewer so that every thread gets a chunk.
+  const size0 = o.chunk ?? Math.max(1, Math.min(RUN_CHUNK, Math.ceil(inputs.length / threads)));
+  if (!Number.isInteger(size0) || size0 < 1) throw new ArgumentError("chunk", "a positive integer (inputs per chunk)", o.chunk);
   const outputs: Float64Array[] = [];
   const reference: Float64Array[] = [];
   try {
