@@ -72,7 +72,7 @@ const F_AFF: i32 = 7, F_C: i32 = 8, F_R: i32 = 9, F_Q: i32 = 10, F_IDENT: i32 = 
 const F_ZP: i32 = 13, F_ZN: i32 = 14, F_UP: i32 = 15, F_UN: i32 = 16, F_CP: i32 = 17, F_CN: i32 = 18;
 export const ROW_CACHE_FIELDS: i32 = 19;
 /** Bytes of the row cache and scratch (lib/readout.ts READOUT_BYTES.rowCache): the fields,
- * 8 f64 for decoding, the vector constants. */
+ * 16 vector constants, 8 f64 for decoding. */
 export const ROW_CACHE_BYTES: i32 = ROW_CACHE_FIELDS * 256 * 8 + 64 + 16 * 16;
 // Vector constants after the scratch (ldpu-x2.ts kc): its own, then these.
 const C_FS: i32 = CONSTANTS_X2, C_HALF: i32 = CONSTANTS_X2 + 1, C_U16: i32 = CONSTANTS_X2 + 2, C_LO16: i32 = CONSTANTS_X2 + 3;
