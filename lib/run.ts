@@ -127,11 +127,11 @@ export async function runNetwork(
     scales = calibrateScales(net, m, evaluate(net, cal));
   }
   const last = net.nodes[net.nodes.length - 1]!.name;
-  const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
   const threads = checkThreads(o.threads ?? 1);
   // Default: RUN_CHUNK, or fewer so that every thread gets a chunk.
   const size0 = o.chunk ?? Math.max(1, Math.min(RUN_CHUNK, Math.ceil(inputs.length / threads)));
   if (!Number.isInteger(size0) || size0 < 1) throw new ArgumentError("chunk", "a positive integer (inputs per chunk)", o.chunk);
+  const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
   const outputs: Float64Array[] = [];
   const reference: Float64Array[] = [];
   try {
