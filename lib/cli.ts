@@ -126,16 +126,17 @@ function program(out: (s: string) => void): Command {
     .command("map")
     .description("place a network's layers on the 8 × 8 cores: tiles, receiving cores, partial-sum routes over the links")
     .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (the paper's three networks)", "resnet9")
+    .option("--model <file>", "an ONNX CNN (see README) instead of --network")
     .option("--seed <n>", "network weight seed", "1")
     .option("--json", "print one JSON document")
     .option("--out <dir>", "write a report folder with the floorplan")
-    .addHelpText("after", "\nExamples:\n  hermes-sim map\n  hermes-sim map --network resnet9 --out map-report/")
+    .addHelpText("after", "\nExamples:\n  hermes-sim map\n  hermes-sim map --network resnet9 --out map-report/\n  hermes-sim map --model data/resnet9-fmnist.onnx")
     .action((opts) => mapCommand(opts, out));
 
   cmd
     .command("run")
     .description("run a network on the simulated chip (mapped, programmed, INT8 between layers, partial sums over the links) against its float64 reference")
-    .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (random weights from --seed; ONNX models arrive with issue 10)", "resnet9")
+    .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (random weights from --seed; --model for an ONNX file)", "resnet9")
     .option("--inputs <n>", "random input images (resnet9) or timesteps (LSTMs)", "4")
     .option("--model <file>", "an ONNX model (CNN subset: see README) instead of --network")
     .option("--images <file>", "with --model: test images, IDX (gzip or plain)")
@@ -160,10 +161,11 @@ function program(out: (s: string) => void): Command {
     .description("latency, energy and throughput model: Table I of the paper recomputed (model vs paper, fitted vs predicted entries)")
     .option("--table1", "the three Table I use cases in 1-phase and 4-phase mode")
     .option("--network <name>", "per-layer latency, energy and utilisation of a mapped network: resnet9 (per image), lstm-ptb or lstm-caption (per timestep)")
+    .option("--model <file>", "the same for an ONNX CNN (per image)")
     .option("--phases <n>", "read mode for --network: 4 or 1", "4")
     .option("--seed <n>", "network weight seed (does not change costs)", "1")
     .option("--json", "print one JSON document")
-    .addHelpText("after", "\nExamples:\n  hermes-sim cost --table1\n  hermes-sim cost --table1 --json | jq .rows\n  hermes-sim cost --network resnet9 --phases 1")
+    .addHelpText("after", "\nExamples:\n  hermes-sim cost --table1\n  hermes-sim cost --table1 --json | jq .rows\n  hermes-sim cost --network resnet9 --phases 1\n  hermes-sim cost --model data/resnet9-fmnist.onnx")
     .action((opts) => costCommand(opts, out));
 
   cmd

@@ -411,12 +411,4 @@ export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "col
   return m;
 }
 
-/** An 8 × 8 text floorplan: each core shows the layer it holds, "*" marks a receiver, "." is free. */
-export function floorplan(m: Mapping): string {
-  const cell = new Array<string>(CORES).fill(".");
-  for (const p of m.layers) for (const t of p.tiles) cell[t.core] = p.layer + (p.receivers.includes(t.core) ? "*" : "");
-  const w = Math.max(2, ...cell.map((s) => s.length));
-  const lines: string[] = [];
-  for (let r = 0; r < GRID_ROWS; r++) lines.push(cell.slice(r * GRID_COLS, (r + 1) * GRID_COLS).map((s) => s.padEnd(w)).join(" ").trimEnd());
-  return lines.join("\n");
-}
+export { floorplan } from "./floorplan-text.ts";

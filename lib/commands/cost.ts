@@ -7,19 +7,21 @@ import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../lstm-map.ts";
 import { lstmCost, networkCost } from "../network-cost.ts";
 import { parsePhases } from "../readout.ts";
 import { ArgumentError, parseSeedArg } from "../validate.ts";
-import { networkByName } from "./map.ts";
+import { networkOf } from "./map.ts";
 
 export interface CostCommandOptions {
   table1?: boolean;
   network?: string;
+  /** An ONNX CNN (instead of --network). */
+  model?: string;
   phases?: string;
   seed?: string;
   json?: boolean;
 }
 
 export function costCommand(opts: CostCommandOptions, out: (s: string) => void): void {
-  if (opts.network !== undefined) return networkCostCommand(opts, out);
-  if (!opts.table1) throw new ArgumentError("--table1 or --network", "one of them", undefined);
+  if (opts.network !== undefined || opts.model !== undefined) return networkCostCommand(opts, out);
+  if (!opts.table1) throw new ArgumentError("--table1, --network or --model", "one of them", undefined);
   const rows = table1Rows();
   const cmp = compareTable1();
   const maxErr = Math.max(...cmp.map((c) => Math.abs(c.relError)));
@@ -56,9 +58,9 @@ export function costCommand(opts: CostCommandOptions, out: (s: string) => void):
 function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): void {
   const phases = parsePhases(opts.phases ?? "4", "--phases");
   const mode = phases === 4 ? "4-phase" : "1-phase";
-  const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!];
+  const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;
   const c = lstm ? lstmCost(mapLstm(lstm), mode) : (() => {
-    const net = networkByName(opts.network!, parseSeedArg(opts.seed ?? "1", "--seed"));
+    const net = networkOf(opts);
     return networkCost(net, mapNetwork(net), mode);
   })();
   if (opts.json) {

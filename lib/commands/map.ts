@@ -3,6 +3,7 @@
 import { resnet9 } from "../graph.ts";
 import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../lstm-map.ts";
 import { floorplan, mapNetwork, type Mapping } from "../mapper.ts";
+import { loadOnnx } from "../onnx.ts";
 import { networkCost } from "../network-cost.ts";
 import { floorplanSvg } from "../report/floorplan.ts";
 import { writeReport } from "../report/html.ts";
@@ -12,10 +13,16 @@ export const NETWORKS = ["resnet9", "lstm-ptb", "lstm-caption"] as const;
 
 export function networkByName(name: string, seed: bigint) {
   if (name === "resnet9") return resnet9({ seed });
-  throw new ArgumentError("--network", `one of resnet9 (lstm-ptb and lstm-caption map but do not run yet; ONNX models arrive with issue 10)`, name);
+  throw new ArgumentError("--network", `one of ${NETWORKS.join(", ")} (the built-in networks; --model for an ONNX file)`, name);
 }
 
 const LSTMS: Record<string, LstmSpec> = { "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION };
+
+/** The network of `--model` (an ONNX CNN) or else the built-in `--network`. */
+export function networkOf(opts: { network?: string; model?: string; seed?: string }) {
+  if (opts.model !== undefined) return loadOnnx(opts.model);
+  return networkByName(opts.network ?? "resnet9", parseSeedArg(opts.seed ?? "1", "--seed"));
+}
 
 /** The mapping without its per-output affine arrays (for JSON); each layer also as {name, cores}. */
 export function mappingJson(m: Mapping): object {
@@ -53,10 +60,10 @@ function mapLstmCommand(spec: LstmSpec, opts: { json?: boolean; out?: string }, 
   );
 }
 
-export function mapCommand(opts: { network: string; seed: string; json?: boolean; out?: string }, out: (s: string) => void): void {
-  const lstm = LSTMS[opts.network];
+export function mapCommand(opts: { network: string; model?: string; seed: string; json?: boolean; out?: string }, out: (s: string) => void): void {
+  const lstm = opts.model === undefined ? LSTMS[opts.network] : undefined;
   if (lstm) return mapLstmCommand(lstm, opts, out);
-  const net = networkByName(opts.network, parseSeedArg(opts.seed, "--seed"));
+  const net = networkOf(opts);
   const m = mapNetwork(net);
   const cost4 = networkCost(net, m, "4-phase");
   let report: string | undefined;

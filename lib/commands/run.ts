@@ -1,5 +1,5 @@
 // `hermes-sim run`: a network on the simulated chip against its float64 reference. Built-in
-// networks with random weights for now (ONNX models and test sets arrive with issue 10).
+// networks with random weights (--network), ONNX models over IDX test sets or texts (--model).
 
 import { Chip } from "../chip.ts";
 import { FIDELITIES, type Fidelity } from "../config.ts";

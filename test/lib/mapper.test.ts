@@ -74,6 +74,12 @@ test("Fig. 3b layout: Conv0–4 and dense on the first two rows, Conv5, Conv6, C
   assert.is(plan.length, 8);
   assert.ok(plan[2]!.startsWith("conv5 "));
   assert.ok(plan[5]!.startsWith(". "));
+  // Long (ONNX-style) layer names become L0, L1, … with a legend.
+  const renamed = { ...m, layers: m.layers.map((l) => ({ ...l, layer: `/model/${l.layer}/Conv` })) };
+  const long = floorplan(renamed).split("\n");
+  assert.is(long.length, 8 + m.layers.length);
+  assert.ok(long[2]!.startsWith(`L${m.layers.findIndex((l) => l.layer === "conv5")} `), long[2]);
+  assert.is(long[8], "  L0 = /model/conv0/Conv");
 });
 
 test("every aggregation and residual route runs over existing links, receivers are tiles of their layer", () => {

@@ -49,6 +49,15 @@ test("physical chip: TDP closer to float than ODP, both within the chip's MVM er
       // ...and the same image at another index gets other read noise.
       const again = await runNetwork(chip, net, mapping, [images[0]!, images[0]!], { t: 30 * 86400, reference: false, chunk: 1, scales: one.scales });
       assert.not.equal(Array.from(again.outputs[1]!), Array.from(again.outputs[0]!), "repeated input, independent noise");
+      for (const chunk of [0, 1.5]) {
+        let message = "";
+        try {
+          await runNetwork(chip, net, mapping, images, { reference: false, chunk, scales: one.scales });
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        assert.match(message, /chunk must be a positive integer/);
+      }
       assert.ok(Number.isNaN(one.error));
     }
     chip.dispose();

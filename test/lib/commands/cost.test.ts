@@ -71,6 +71,20 @@ test("map --json: ResNet-9 on 40 cores, 1,866,536 weights", async () => {
   assert.is(d.mapping.layers.length, 9);
 });
 
+test("map and cost of an ONNX model (--model): the trained ResNet-9 lands on 40 cores; per-image cost", async () => {
+  const model = new URL("../../../data/resnet9-fmnist.onnx", import.meta.url).pathname;
+  const m = JSON.parse((await run(["map", "--model", model, "--json"])).out);
+  assert.is(m.mapping.cores, 40);
+  assert.is(m.mapping.layers.length, 9);
+  const c = JSON.parse((await run(["cost", "--model", model, "--json"])).out);
+  assert.is(c.cores, 40);
+  assert.is(c.layers.length, 9);
+  const sum = c.layers.reduce((a: number, l: { latencyUs: number }) => a + l.latencyUs, 0);
+  assert.ok(Math.abs(sum - c.latencyUs) < 1e-6 * c.latencyUs, "layers one after another");
+  const bad = await run(["map", "--model", model + ".missing"]);
+  assert.is(bad.code, 2);
+});
+
 test("bad usage: cost without --table1 or --network, an unknown network", async () => {
   assert.is((await run(["cost"])).code, 2);
   assert.is((await run(["cost", "--network", "vgg"])).code, 2);
