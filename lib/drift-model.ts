@@ -5,10 +5,9 @@
 // accuracy. The study machinery (trial seeds, concurrency, JSONL checkpoint, resume,
 // signals, statistics) is lib/montecarlo.ts's runStudy, as for the characterisation study.
 //
-// INT8 scales: each chip computes them at its first time from the float64 activations of
-// the first 16 images (runNetwork's calibration) and reuses them (`scales`) at its later
-// times. They depend on the model and those images only, never on the chip, so every chip
-// of a study uses the same scales.
+// INT8 scales: computed once per study from the float64 activations of the first 16 images
+// (run.ts calibrateScales) and used by every chip at every time: they depend on the model
+// and those images only, never on the chip.
 //
 // The study hash (checkpoint header) covers the SHA-256 of the model, images and labels
 // files, the image count, the input scale, the scheme, the fidelity and the functional fit:
@@ -25,7 +24,8 @@ import { idxImages, readIdx } from "./idx.ts";
 import { mapNetwork, type Mapping } from "./mapper.ts";
 import { runStudy, type StudyResult } from "./montecarlo.ts";
 import { loadOnnx } from "./onnx.ts";
-import { argmax, programNetwork, runNetwork } from "./run.ts";
+import { evaluate } from "./graph-eval.ts";
+import { argmax, calibrateScales, programNetwork, runNetwork } from "./run.ts";
 import type { Scheme } from "./targets.ts";
 import { ArgumentError } from "./validate.ts";
 
@@ -109,11 +109,24 @@ export function modelDriftOptions(w: ModelWorkload): JsonValue {
     model: { sha256: d.sha256.model, cores: d.mapping.cores },
     images: { sha256: d.sha256.images, count: d.images.length, limit: d.limit, inputScale: d.inputScale },
     labels: { sha256: d.sha256.labels },
-    scales: `per chip at its first time, from the float64 activations of the first ${Math.min(CALIBRATION_IMAGES, d.images.length)} images (the same for every chip)`,
+    scales: `once per study, from the float64 activations of the first ${Math.min(CALIBRATION_IMAGES, d.images.length)} images`,
     scheme: w.scheme,
     fidelity: w.fidelity,
     ...(w.fit ? { fitSha256: sha256Hex(canonicalJson(w.fit, "fit")) } : {}),
   };
+}
+
+const SCALES = new WeakMap<object, Record<string, number>>();
+
+/** The INT8 scales of a study (they depend on the model and the images only): computed
+ * once from the float64 activations of the first CALIBRATION_IMAGES images. */
+function scalesOf(d: ModelWorkload["data"]): Record<string, number> {
+  let s = SCALES.get(d);
+  if (!s) {
+    s = calibrateScales(d.net, d.mapping, evaluate(d.net, d.images.slice(0, CALIBRATION_IMAGES)));
+    SCALES.set(d, s);
+  }
+  return s;
 }
 
 /** One simulated chip: map and program the model, then the accuracy on the subset at each of `times`. */
@@ -127,14 +140,10 @@ export async function modelDriftTrial(
   try {
     await programNetwork(chip, net, mapping, w.scheme, threads);
     const out: Metrics[] = [];
-    let scales: Record<string, number> | undefined;
+    const scales = scalesOf(w.data);
     for (const t of times) {
       signal?.throwIfAborted(); // a stop request: this chip is dropped, its times are not recorded
-      const r = await runNetwork(chip, net, mapping, images, {
-        t, threads, reference: false, calibration: images.slice(0, CALIBRATION_IMAGES),
-        ...(scales ? { scales } : {}), ...(w.fit ? { fit: w.fit } : {}),
-      });
-      scales ??= r.scales;
+      const r = await runNetwork(chip, net, mapping, images, { t, threads, reference: false, scales, ...(w.fit ? { fit: w.fit } : {}) });
       let correct = 0;
       r.outputs.forEach((y, i) => {
         if (argmax(y) === labels[i]) correct++;

@@ -62,7 +62,7 @@ test("each chip: accuracy per time equals programming and reading a chip of the 
     assert.ok(p.min >= 0 && p.max <= 1 && p.min <= p.mean && p.mean <= p.max);
   }
   for (let i = 0; i < 3; i++) {
-    // Independently: the scales calibrated at every time (the study reuses the first time's).
+    // Independently: the scales calibrated at every time (the study computes them once).
     const chip = Chip.create({ seed: trialSeed(seed, i), fidelity: "physical" });
     try {
       await programNetwork(chip, data.net, data.mapping, "odp", 1);
