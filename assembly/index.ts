@@ -13,7 +13,7 @@ export { driftExponentOf, noiseQOf, readCellsAt } from "./drift";
 export * from "./fp16";
 export { mvmF32, mvmI16, paddedCols } from "./mvm";
 export { ldpuBatch, ldpuTable } from "./ldpu";
-export { prepareInputs, quantisePlane, readoutBatch } from "./readout";
+export { functionalReadoutRows, prepareInputs, quantisePlane, readoutBatch } from "./readout";
 export { functionalLdpuFormula, functionalPackedLdpu, functionalPackedTable, functionalReadout, functionalReadoutTable, functionalWeights, widenInputs } from "./functional";
 export { mvmI16Packed, packI16Quads, packedI16Bytes } from "./mvm";
 export { gdpuLut, gdpuSigmoid, gdpuStep, gdpuTanh } from "./gdpu";

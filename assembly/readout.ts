@@ -91,13 +91,20 @@ function field(cache: usize, f: i32, r: i32): usize {
 }
 
 function fillRowCache(adcP: usize, adcT: usize, ldpu: usize, rowSums: usize, rows: i32, cache: usize): void {
-  const tmp = field(cache, ROW_CACHE_FIELDS, 0) + 16 * 16;
   for (let r = 0; r < rows; r++) {
     store<f64>(field(cache, F_O, r), adcField(adcT, r, A_OFFSET) - adcField(adcT, r, A_TRIM_O) * f(adcP, Q_STEP_O));
     store<f64>(field(cache, F_G, r), adcField(adcT, r, A_GAIN) * (1.0 + adcField(adcT, r, A_TRIM_G) * f(adcP, Q_STEP_G)));
     store<f64>(field(cache, F_A, r), adcField(adcT, r, A_NONLIN) - adcField(adcT, r, A_TRIM_A) * f(adcP, Q_STEP_A));
     store<f64>(field(cache, F_SP, r), load<f64>(rowSums + (<usize>r << 4)));
     store<f64>(field(cache, F_SN, r), load<f64>(rowSums + (<usize>r << 4), 8));
+  }
+  fillLdpuCache(ldpu, rows, cache);
+}
+
+/** The LDPU fields of the row cache. */
+function fillLdpuCache(ldpu: usize, rows: i32, cache: usize): void {
+  const tmp = field(cache, ROW_CACHE_FIELDS, 0) + 16 * 16;
+  for (let r = 0; r < rows; r++) {
     decodeLdpuRow(ldpu, r, tmp);
     store<f64>(field(cache, F_K, r), load<f64>(tmp));
     store<f64>(field(cache, F_B, r), load<f64>(tmp, 8));
@@ -271,6 +278,48 @@ export function readoutBatch(
       memory.fill(out + <usize>(b * stride + rows), 0, <usize>(stride - rows));
       if (counts) memory.fill(counts + (<usize>(b * stride + rows) << 2), 0, <usize>(stride - rows) << 2);
     }
+  }
+}
+
+/**
+ * The functional model's readout with per-row LDPU parameters (assembly/functional.ts
+ * functionalReadout, the same bits), two rows at a time through the f64x2 LDPU: dots
+ * (batch × rows, int32) → the single 12-bit count c = clamp(nearest(dot · countsPerUnit))
+ * → LDPU with (pos, neg) = (max(c, 0), max(−c, 0)) → INT8 out (batch × stride); rx, res:
+ * INT8 link inputs (batch × stride) or 0. Rows ≥ `rows` of out are set to 0.
+ */
+export function functionalReadoutRows(
+  dots: usize, rows: i32, batch: i32, countsPerUnit: f64, ldpu: usize, flags: i32, out: usize, rx: usize, res: usize, stride: i32, cache: usize,
+): void {
+  fillLdpuCache(ldpu, min((rows + 1) & ~1, 256), cache);
+  const kp = field(cache, ROW_CACHE_FIELDS, 0);
+  writeConstantsX2(kp);
+  const k = f64x2.splat(countsPerUnit), lo = f64x2.splat(-FS), hi = f64x2.splat(FS), zero = f64x2.splat(0.0);
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < rows; r += 2) {
+      const two1 = r + 1 < rows;
+      const i = <usize>(b * rows + r);
+      const o = <usize>(b * stride + r);
+      const c = f64x2.min(f64x2.max(f64x2.nearest(dots2(dots, i, k)), lo), hi);
+      const cp = f64x2.max(c, zero), cn = f64x2.max(f64x2.neg(c), zero);
+      const xr = rx ? link2(rx, o) : zero;
+      const xq = res ? link2(res, o) : zero;
+      const y = ldpuX2(
+        kp, cp, cn, ld2(cache, F_KOK, r), ld2(cache, F_K, r), ld2(cache, F_B, r), ld2(cache, F_AFF, r), ld2(cache, F_C, r),
+        ld2(cache, F_IDENT, r), flags, xr, ld2(cache, F_R, r), xq, ld2(cache, F_Q, r),
+      );
+      store<i8>(out + o, <i8>i32x4.extract_lane(y, 0));
+      if (two1) store<i8>(out + o, <i8>i32x4.extract_lane(y, 1), 1);
+      if (!i64x2.all_true(okx2)) {
+        if (i64x2.extract_lane(okx2, 0) == 0) {
+          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 0), <u32>f64x2.extract_lane(cn, 0), <i32>f64x2.extract_lane(xr, 0), ldpu, r, flags, <i32>f64x2.extract_lane(xq, 0)));
+        }
+        if (two1 && i64x2.extract_lane(okx2, 1) == 0) {
+          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 1), <u32>f64x2.extract_lane(cn, 1), <i32>f64x2.extract_lane(xr, 1), ldpu, r + 1, flags, <i32>f64x2.extract_lane(xq, 1)), 1);
+        }
+      }
+    }
+    if (rows < stride) memory.fill(out + <usize>(b * stride + rows), 0, <usize>(stride - rows));
   }
 }
 

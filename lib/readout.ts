@@ -251,9 +251,9 @@ export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
     const rx = t.rxPtr ? t.rxPtr + b0 * ROWS : 0;
     const res = t.resPtr ? t.resPtr + b0 * ROWS : 0;
     if (functional) {
-      functionalChunk(rt, buf, t.planes, x, n, t.functionalCountsPerUnit!, table ? buf.tables : 0, t.read.ldpuFlags ?? 0, out, rx, res);
       const rows = t.read.rows ?? ROWS;
-      if (rows < ROWS) for (let b = 0; b < n; b++) rt.i8(out + b * ROWS + rows, ROWS - rows).fill(0);
+      functionalChunk(rt, buf, t.planes, x, n, t.functionalCountsPerUnit!, table ? buf.tables : 0, t.read.ldpuFlags ?? 0, out, rx, res, rows);
+      if (table && rows < ROWS) for (let b = 0; b < n; b++) rt.i8(out + b * ROWS + rows, ROWS - rows).fill(0);
     } else {
       readChunk(rt, buf, t.scales, t.read, x, n, t.firstInput + b0, out, t.countsPtr ? t.countsPtr + b0 * ROWS * 4 : 0, rx, res);
     }
@@ -262,15 +262,20 @@ export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
 }
 
 /** The functional model on one chunk: int16 weights × widened inputs, 12-bit counts, LDPU
- * (through `table` when non-zero, else row by row with the loaded LDPU parameters).
+ * (through `table` when non-zero, all 256 rows; else with the loaded per-row LDPU
+ * parameters, two rows at a time, only rows 0..rows−1 — the others' outputs are 0).
  * `planes` holds the int16 weights row-major, and at planes + 128 KiB their packI16Quads copy. */
 export function functionalChunk(
   rt: WasmRuntime, buf: ReadoutBuffers, planes: number, x: number, n: number, countsPerUnit: number, table: number, flags: number, out: number,
-  rx = 0, res = 0,
+  rx = 0, res = 0, rows = ROWS,
 ): void {
   const k = rt.kernels;
   k.widenInputs(x, n, buf.inputs);
-  k.mvmI16Packed(planes + CELLS * 2, ROWS, 256, buf.inputs, n, buf.dots);
-  if (table) k.functionalReadoutTable(buf.dots, n * ROWS, countsPerUnit, table, out);
-  else k.functionalReadout(buf.dots, ROWS, n, countsPerUnit, buf.ldpu, flags, out, rx, res);
+  if (table) {
+    k.mvmI16Packed(planes + CELLS * 2, ROWS, 256, buf.inputs, n, buf.dots);
+    k.functionalReadoutTable(buf.dots, n * ROWS, countsPerUnit, table, out);
+  } else {
+    k.mvmI16Packed(planes + CELLS * 2, rows, 256, buf.inputs, n, buf.dots);
+    k.functionalReadoutRows(buf.dots, rows, n, countsPerUnit, buf.ldpu, flags, out, rx, res, ROWS, buf.rowCache);
+  }
 }
