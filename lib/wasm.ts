@@ -112,6 +112,11 @@ export class WasmRuntime {
   }
 
   /** Allocate a zero-filled region. */
+  /** Whether this thread allocates wasm memory (the main thread; workers get pointers). */
+  get canAllocate(): boolean {
+    return this.heap !== undefined;
+  }
+
   alloc(bytes: number, align?: number): number {
     return this.arena.alloc(bytes, align);
   }
