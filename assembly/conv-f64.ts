@@ -1,8 +1,9 @@
-// The float64 reference's convolution (lib/graph-eval.ts), in wasm: for every weight, in
-// the order bias, then input channel, ky, kx, add w·x to every output position it reaches —
+// Convolution helpers in wasm. conv2dF64: the float64 reference's convolution
+// (lib/graph-eval.ts): for every weight, in the order bias, then input channel, ky, kx, add w·x to every output position it reaches —
 // the same sum in the same order as the TypeScript loop, hence the same bits (an f64 multiply
 // and an f64 add per term, never fused), two positions at a time with f64x2 when the stride
-// is 1. Weights and bias are f32 (the IR's), promoted exactly.
+// is 1. Weights and bias are f32 (the IR's), promoted exactly. gatherPatches: the chip
+// path's unrolled patches (lib/run-exec.ts), one tile's columns.
 
 /**
  * y[o][oy][ox] = bias[o] + Σ_{c, ky, kx} w[o][c][ky][kx] · x[c][oy·s − p + ky][ox·s − p + kx]
@@ -58,4 +59,23 @@ function floorDiv(a: i32, b: i32): i32 {
 @inline
 function ceilDiv(a: i32, b: i32): i32 {
   return -floorDiv(-a, b);
+}
+
+/**
+ * Columns of unrolled conv patches (lib/run-exec.ts): for images i < n, output positions
+ * (oy, ox) in order, vector v = (i·Ho + oy)·Wo + ox gets out[v·256 + j] =
+ * padded[i·plane + oy·s·Wp + ox·s + offs[j]] for j < w (INT8; `padded` holds each image
+ * zero-padded, `offs` the tile's column offsets as i32).
+ */
+export function gatherPatches(padded: usize, n: i32, plane: i32, Wp: i32, Ho: i32, Wo: i32, s: i32, offs: usize, w: i32, out: usize): void {
+  let o = out;
+  for (let i = 0; i < n; i++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++) {
+        const base = padded + <usize>(i * plane + oy * s * Wp + ox * s);
+        for (let j = 0; j < w; j++) store<i8>(o + <usize>j, load<i8>(base + <usize>load<i32>(offs + (<usize>j << 2))));
+        o += 256;
+      }
+    }
+  }
 }

@@ -18,4 +18,4 @@ export { functionalLdpuFormula, functionalPackedLdpu, functionalPackedTable, fun
 export { mvmI16Packed, packI16Quads, packedI16Bytes } from "./mvm";
 export { gdpuLut, gdpuSigmoid, gdpuStep, gdpuTanh } from "./gdpu";
 export { normalTable } from "./normal-table";
-export { conv2dF64 } from "./conv-f64";
+export { conv2dF64, gatherPatches } from "./conv-f64";

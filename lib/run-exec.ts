@@ -12,12 +12,14 @@ import type { WasmRuntime } from "./wasm.ts";
 
 const N = 256;
 
-/** Buffers of one executor: the readout's, and four INT8 planes of `capacity` vectors. */
-export type ExecBuffers = ReadoutBuffers & { xt: number; ya: number; yb: number; res: number };
+/** Buffers of one executor: the readout's, four INT8 planes of `capacity` vectors, the
+ * zero-padded images of a chunk (`padded` bytes) and a tile's column offsets. */
+export type ExecBuffers = ReadoutBuffers & { xt: number; ya: number; yb: number; res: number; pad: number; offs: number };
 
-/** The buffer layout (name → bytes) for chunks of up to `capacity` input vectors per layer. */
-export function execLayout(capacity: number): Record<keyof ExecBuffers, number> {
-  return { ...READOUT_BYTES, xt: capacity * N, ya: capacity * N, yb: capacity * N, res: capacity * N };
+/** The buffer layout (name → bytes) for chunks of up to `capacity` input vectors per layer
+ * and `padded` bytes of padded images. */
+export function execLayout(capacity: number, padded: number): Record<keyof ExecBuffers, number> {
+  return { ...READOUT_BYTES, xt: capacity * N, ya: capacity * N, yb: capacity * N, res: capacity * N, pad: Math.max(16, padded), offs: N * 4 };
 }
 
 /** Run INT8 inputs (`images`, the plan's input scale applied) through the plan: the last
@@ -45,7 +47,7 @@ function runStep(rt: WasmRuntime, s: StepPlan, t: Map<string, Int8Array[]>, firs
 function runWeights(
   rt: WasmRuntime, s: StepPlan & { op: "weights" }, x: Int8Array[], t: Map<string, Int8Array[]>, firstImage: number, mem: ExecBuffers,
 ): Int8Array[] {
-  const patches = s.kind === "conv2d" ? new Patches(x, s) : undefined;
+  const patches = s.kind === "conv2d" ? new Patches(rt, x, s, mem) : undefined;
   const positions = s.kind === "conv2d" ? s.outShape[1]! * s.outShape[2]! : 1;
   const P = x.length * positions; // input vectors
   const xt = rt.i8(mem.xt, P * N);
@@ -60,7 +62,7 @@ function runWeights(
       const [c0, c1] = tile.cols;
       if (c1 - c0 < width) xt.fill(0); // columns the tile does not use read 0
       width = c1 - c0;
-      if (patches) patches.into(c0, c1, xt);
+      if (patches) patches.into(c0, c1);
       else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
       const receiver = k === b.tiles.length - 1;
       readTaskInto(rt, {
@@ -95,53 +97,44 @@ function gatherRows(t: Int8Array[], r0: number, rows: number, positions: number,
 
 /** Unrolled patches of every image, one tile's columns at a time: vector (img, oy, ox)
  * holds x[c][iy][ix] at column c·k·k + ky·k + kx (0 where the window leaves the image). The
- * images are copied once into zero-padded planes so the gather has no bounds tests. */
+ * images are copied once into zero-padded planes (wasm memory) so the gather
+ * (assembly/conv-f64.ts gatherPatches) has no bounds tests. */
 class Patches {
-  private readonly padded: Int8Array;
   private readonly plane: number;
   private readonly Hp: number;
   private readonly Wp: number;
   constructor(
+    private readonly rt: WasmRuntime,
     private readonly x: Int8Array[],
     private readonly s: StepPlan & { op: "weights" },
+    private readonly mem: ExecBuffers,
   ) {
     const [C, H, W] = s.inShape as [number, number, number];
     const p = s.padding;
     this.Hp = H + 2 * p;
     this.Wp = W + 2 * p;
     this.plane = C * this.Hp * this.Wp;
-    this.padded = new Int8Array(x.length * this.plane);
+    const padded = rt.i8(mem.pad, x.length * this.plane);
+    padded.fill(0);
     x.forEach((img, i) => {
       for (let c = 0; c < C; c++) {
         for (let y = 0; y < H; y++) {
-          this.padded.set(img.subarray((c * H + y) * W, (c * H + y + 1) * W), i * this.plane + (c * this.Hp + y + p) * this.Wp + p);
+          padded.set(img.subarray((c * H + y) * W, (c * H + y + 1) * W), i * this.plane + (c * this.Hp + y + p) * this.Wp + p);
         }
       }
     });
   }
 
-  /** Columns c0..c1 of every vector into xt (vector v at v·256). */
-  into(c0: number, c1: number, xt: Int8Array): void {
-    const { Wp, Hp, padded, plane } = this;
+  /** Columns c0..c1 of every vector into the xt buffer (vector v at v·256). */
+  into(c0: number, c1: number): void {
     const k = this.s.kernel;
-    const st = this.s.stride;
-    const [, Ho, Wo] = this.s.outShape as [number, number, number];
-    const off = new Int32Array(c1 - c0);
+    const off = this.rt.i32(this.mem.offs, c1 - c0);
     for (let j = c0; j < c1; j++) {
       const c = Math.floor(j / (k * k));
       const ky = Math.floor((j % (k * k)) / k);
-      off[j - c0] = (c * Hp + ky) * Wp + (j % k);
+      off[j - c0] = (c * this.Hp + ky) * this.Wp + (j % k);
     }
-    const w = c1 - c0;
-    let v = 0;
-    for (let i = 0; i < this.x.length; i++) {
-      for (let oy = 0; oy < Ho; oy++) {
-        for (let ox = 0; ox < Wo; ox++, v++) {
-          const base = i * plane + oy * st * Wp + ox * st;
-          const o = v * N;
-          for (let j = 0; j < w; j++) xt[o + j] = padded[base + off[j]!]!;
-        }
-      }
-    }
+    const [, Ho, Wo] = this.s.outShape as [number, number, number];
+    this.rt.kernels.gatherPatches(this.mem.pad, this.x.length, this.plane, this.Wp, Ho, Wo, this.s.stride, this.mem.offs, c1 - c0, this.mem.xt);
   }
 }

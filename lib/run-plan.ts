@@ -50,6 +50,8 @@ export interface RunPlan {
   last: string;
   /** Input vectors per image of the widest layer (sizes the executor's buffers). */
   maxPositions: number;
+  /** Bytes per image of the largest zero-padded conv input (sizes the executor's buffers). */
+  maxPadded: number;
 }
 
 /** The plan of a mapped, programmed network read through `at` with INT8 `scales`. */
@@ -57,6 +59,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
   const placement = new Map(m.layers.map((p) => [p.layer, p]));
   const steps: StepPlan[] = [];
   let maxPositions = 1;
+  let maxPadded = 0;
   for (const n of net.nodes) {
     if (n.op === "conv2d" || n.op === "dense") {
       const p = placement.get(n.name)!;
@@ -65,6 +68,10 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
       const outShape = shapes.get(n.name)!;
       const positions = n.op === "conv2d" ? outShape[1]! * outShape[2]! : 1;
       maxPositions = Math.max(maxPositions, positions);
+      if (n.op === "conv2d") {
+        const [C, H, W] = shapes.get(n.input) as [number, number, number];
+        maxPadded = Math.max(maxPadded, C * (H + 2 * n.padding) * (W + 2 * n.padding));
+      }
       const residual = p.ldpu.find((l) => l.op === "add");
       const resScale = residual && residual.op === "add" ? scales[residual.residual]! : 1;
       const relu = p.ldpu.some((l) => l.op === "relu");
@@ -118,5 +125,5 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
     }
     // batchNorm, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
   }
-  return { input: INPUT, steps, last: net.nodes[net.nodes.length - 1]!.name, maxPositions };
+  return { input: INPUT, steps, last: net.nodes[net.nodes.length - 1]!.name, maxPositions, maxPadded };
 }

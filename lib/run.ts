@@ -144,7 +144,7 @@ export async function runNetwork(
     const s = scales[last]!;
     let done = 0;
     const ys = await mapTasks<keyof ExecBuffers, Int8Array[]>(
-      chunks, threads, execLayout(Math.min(size0, inputs.length) * plan.maxPositions),
+      chunks, threads, execLayout(Math.min(size0, inputs.length) * plan.maxPositions, Math.min(size0, inputs.length) * plan.maxPadded),
       (i, mem) => ({
         kind: "runChunk", plan, firstImage: i * size0, mem: mem as ExecBuffers,
         images: inputs.slice(i * size0, (i + 1) * size0).map((x) => Int8Array.from(x as ArrayLike<number>, q)),
