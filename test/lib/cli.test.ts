@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { main } from "../../lib/cli.ts";
 import { ARCH } from "../../lib/config.ts";
 
@@ -36,6 +37,14 @@ test("bad usage exits 2; --version exits 0 (real process)", () => {
   const ver = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8" });
   assert.is(ver.status, 0);
   assert.match(ver.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test("a reader that closes the pipe early (| head, | true) ends the command quietly", () => {
+  const bin = fileURLToPath(new URL("../../bin/hermes-sim.mjs", import.meta.url));
+  // pipefail: the pipeline's status is the command's, not head's.
+  const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${bin}" info | true`], { encoding: "utf8" }); // `true` reads nothing: every write meets a closed pipe
+  assert.not.match(r.stderr, /EPIPE|Unhandled/, r.stderr);
+  assert.is(r.status, 0);
 });
 
 test.run();
