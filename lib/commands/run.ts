@@ -24,6 +24,7 @@ import { networkByName } from "./map.ts";
 import { floorplanSvg } from "../report/floorplan.ts";
 import { writeReport } from "../report/html.ts";
 import { barChart } from "../report/svg.ts";
+import { modelRunReport } from "../report/model-run.ts";
 import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../lstm-map.ts";
 import { randomLstm } from "../lstm-run.ts";
 
@@ -197,12 +198,14 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
       accuracy, accuracyStd, runs, accuracies, floatAccuracy, cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
       wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
     };
+    const report = opts.out ? modelRunReport(opts.out, { ...doc, model: opts.model! }, formatDuration(t), mapping, cost) : undefined;
     if (opts.json) {
       out(JSON.stringify(doc) + "\n");
       return;
     }
     out(
       [
+        ...(report ? [`report: ${report}`] : []),
         `${opts.model} on ${mapping.cores} cores (${fidelity}, ${scheme}, read ${formatDuration(t)} after programming), ${images.length} images:`,
         `  accuracy ${(100 * accuracy).toFixed(2)} %${runs > 1 ? ` ± ${(100 * accuracyStd).toFixed(2)} (std over ${runs} runs)` : ""} on the chip, ${(100 * floatAccuracy).toFixed(2)} % in float (onnxruntime)`,
         `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per image (4-phase); ${doc.wallS} s of simulation`,

@@ -14,12 +14,16 @@ export interface FloorplanInput {
   }[];
 }
 
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 export function floorplanSvg(m: FloorplanInput): string {
   const size = 64;
   const pad = 40;
-  const w = pad * 2 + 8 * size + 180;
+  // The legend's width from its longest line (about 6 px per character at font size 10).
+  const legendChars = Math.max(...m.layers.map((p, i) => `L${i} ${p.layer}: ${p.tiles.length} cores, ${p.matrix.rows}×${p.matrix.cols}`.length));
+  const w = pad * 2 + 8 * size + Math.max(180, 30 + 6 * legendChars);
   const h = pad * 2 + 8 * size;
   const xy = (core: number) => [pad + (core % 8) * size + size / 2, pad + Math.floor(core / 8) * size + size / 2] as const;
   const parts = [
@@ -29,6 +33,10 @@ export function floorplanSvg(m: FloorplanInput): string {
     `<defs><marker id="arrow" markerWidth="6" markerHeight="6" refX="5" refY="3" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#333"/></marker></defs>`,
   ];
   const color = new Map(m.layers.map((p, i) => [p.layer, PALETTE[i % PALETTE.length]!]));
+  // Names longer than a cell (ONNX node names such as "/convs.0/Conv") show as L0, L1, …,
+  // spelled out in the legend.
+  const long = m.layers.some((p) => p.layer.length > 7);
+  const short = new Map(m.layers.map((p, i) => [p.layer, long ? `L${i}` : p.layer]));
   const owner = new Map<number, string>();
   for (const p of m.layers) for (const t of p.tiles) owner.set(t.core, p.layer);
   for (let c = 0; c < 64; c++) {
@@ -36,7 +44,7 @@ export function floorplanSvg(m: FloorplanInput): string {
     const layer = owner.get(c);
     const rec = m.layers.some((p) => p.receivers.includes(c));
     parts.push(`<rect x="${x - size / 2 + 2}" y="${y - size / 2 + 2}" width="${size - 4}" height="${size - 4}" fill="${layer ? color.get(layer) : "#f2f2f2"}" stroke="#999"/>`);
-    parts.push(`<text x="${x}" y="${y - 4}" text-anchor="middle" fill="${layer ? "white" : "#999"}">${layer ?? ""}${rec ? " ★" : ""}</text>`);
+    parts.push(`<text x="${x}" y="${y - 4}" text-anchor="middle" fill="${layer ? "white" : "#999"}">${layer ? esc(short.get(layer)!) : ""}${rec ? " ★" : ""}</text>`);
     parts.push(`<text x="${x}" y="${y + 12}" text-anchor="middle" fill="${layer ? "white" : "#999"}">(${Math.floor(c / 8) + 1},${(c % 8) + 1})</text>`);
   }
   for (const p of m.layers) {
@@ -56,7 +64,7 @@ export function floorplanSvg(m: FloorplanInput): string {
     const y = pad + 10 + i * 16;
     const x = pad + 8 * size + 20;
     parts.push(`<rect x="${x}" y="${y - 9}" width="12" height="12" fill="${color.get(p.layer)}"/>`);
-    parts.push(`<text x="${x + 18}" y="${y + 1}">${p.layer}: ${p.tiles.length} core${p.tiles.length > 1 ? "s" : ""}, ${p.matrix.rows}×${p.matrix.cols}</text>`);
+    parts.push(`<text x="${x + 18}" y="${y + 1}">${long ? `L${i} ` : ""}${esc(p.layer)}: ${p.tiles.length} core${p.tiles.length > 1 ? "s" : ""}, ${p.matrix.rows}×${p.matrix.cols}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n");

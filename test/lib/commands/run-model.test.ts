@@ -1,7 +1,7 @@
 // `hermes-sim run --model M.onnx --images X --labels Y`: an ONNX model over an IDX test set.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -28,10 +28,19 @@ async function run(argv: string[]) {
 }
 
 test("accuracy on the chip and in float (onnxruntime), cores and cost", async () => {
-  const { code, out } = await run(["run", "--model", join(dir, "m.onnx"), "--images", join(dir, "x.gz"), "--labels", join(dir, "y"), "--limit", "20", "--fidelity", "functional", "--threads", "1", "--runs", "3", "--json"]);
+  const { code, out } = await run([
+    "run", "--model", join(dir, "m.onnx"), "--images", join(dir, "x.gz"), "--labels", join(dir, "y"), "--limit", "20", "--fidelity", "functional",
+    "--threads", "1", "--runs", "3", "--json", "--out", join(dir, "report"),
+  ]);
   assert.is(code, 0, out);
+  // The report: one bar per run plus float, the floorplan, the cost per layer, the data behind them.
+  const svg = readFileSync(join(dir, "report", "accuracy.svg"), "utf8");
+  for (const label of ["run 1", "run 2", "run 3", "float"]) assert.ok(svg.includes(`>${label}<`), label);
+  for (const f of ["floorplan.svg", "layer-cost.svg", "index.html"]) assert.ok(readFileSync(join(dir, "report", f), "utf8").length > 200, f);
+  const data = JSON.parse(readFileSync(join(dir, "report", "report.json"), "utf8")) as { accuracies: number[] };
   const d = JSON.parse(out) as { n: number; cores: number; accuracy: number; accuracies: number[]; accuracyStd: number; floatAccuracy: number; cost: { latencyUs: number } };
   assert.is(d.accuracies.length, 3);
+  assert.equal(data.accuracies, d.accuracies);
   assert.ok(Math.abs(d.accuracy - d.accuracies.reduce((a, b) => a + b, 0) / 3) < 1e-12 && d.accuracyStd >= 0);
   assert.is(d.n, 20);
   assert.is(d.cores, 3);
