@@ -155,6 +155,33 @@ function uniforms2(kp: usize, w: v128): v128 {
 }
 
 /**
+ * The LDPU of rows r, r + 1 (ldpu.ts ldpuValueDecoded in f64x2) from their counts, with the
+ * INT8 link inputs at rx + o, res + o (0: none), into out + o (lane 1 only if `two1`); a
+ * lane the fast path cannot do exactly goes through the plain FP16 ldpuValue.
+ */
+// @ts-ignore: decorator
+@inline
+function ldpuPair(kp: usize, cache: usize, ldpu: usize, flags: i32, r: i32, two1: bool, cp: v128, cn: v128, rx: usize, res: usize, o: usize, out: usize): void {
+  const zero = f64x2.splat(0.0);
+  const xr = rx ? link2(rx, o) : zero;
+  const xq = res ? link2(res, o) : zero;
+  const y = ldpuX2(
+    kp, cp, cn, ld2(cache, F_KOK, r), ld2(cache, F_K, r), ld2(cache, F_B, r), ld2(cache, F_AFF, r), ld2(cache, F_C, r),
+    ld2(cache, F_IDENT, r), flags, xr, ld2(cache, F_R, r), xq, ld2(cache, F_Q, r),
+  );
+  store<i8>(out + o, <i8>i32x4.extract_lane(y, 0));
+  if (two1) store<i8>(out + o, <i8>i32x4.extract_lane(y, 1), 1);
+  if (!i64x2.all_true(okx2)) {
+    if (i64x2.extract_lane(okx2, 0) == 0) {
+      store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 0), <u32>f64x2.extract_lane(cn, 0), <i32>f64x2.extract_lane(xr, 0), ldpu, r, flags, <i32>f64x2.extract_lane(xq, 0)));
+    }
+    if (two1 && i64x2.extract_lane(okx2, 1) == 0) {
+      store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 1), <u32>f64x2.extract_lane(cn, 1), <i32>f64x2.extract_lane(xr, 1), ldpu, r + 1, flags, <i32>f64x2.extract_lane(xq, 1)), 1);
+    }
+  }
+}
+
+/**
  * Counts and LDPU outputs for `batch` inputs and `rows` rows, two rows at a time (f64x2).
  * dots: three i32 arrays (batch × rows) dG, d2, dV; phases: per input (T+, T−) as i32;
  * rowSums: per row (S+, S−) f64; adcP/adcT: the ADC parameter block and the core's ADC
@@ -256,23 +283,7 @@ export function readoutBatch(
       const two1 = r + 1 < rows; // lane 1 is a real row
       const o = <usize>(b * stride + r);
       const cp = ld2(cache, F_CP, r), cn = ld2(cache, F_CN, r);
-      const xr = rx ? link2(rx, o) : zero;
-      const xq = res ? link2(res, o) : zero;
-      const y = ldpuX2(
-        kp, cp, cn, ld2(cache, F_KOK, r), ld2(cache, F_K, r), ld2(cache, F_B, r), ld2(cache, F_AFF, r), ld2(cache, F_C, r),
-        ld2(cache, F_IDENT, r), flags, xr, ld2(cache, F_R, r), xq, ld2(cache, F_Q, r),
-      );
-      store<i8>(out + o, <i8>i32x4.extract_lane(y, 0));
-      if (two1) store<i8>(out + o, <i8>i32x4.extract_lane(y, 1), 1);
-      if (!i64x2.all_true(okx2)) {
-        // A lane the fast path cannot do exactly: the plain FP16 pipeline.
-        if (i64x2.extract_lane(okx2, 0) == 0) {
-          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 0), <u32>f64x2.extract_lane(cn, 0), <i32>f64x2.extract_lane(xr, 0), ldpu, r, flags, <i32>f64x2.extract_lane(xq, 0)));
-        }
-        if (two1 && i64x2.extract_lane(okx2, 1) == 0) {
-          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 1), <u32>f64x2.extract_lane(cn, 1), <i32>f64x2.extract_lane(xr, 1), ldpu, r + 1, flags, <i32>f64x2.extract_lane(xq, 1)), 1);
-        }
-      }
+      ldpuPair(kp, cache, ldpu, flags, r, two1, cp, cn, rx, res, o, out);
     }
     if (rows < stride) {
       memory.fill(out + <usize>(b * stride + rows), 0, <usize>(stride - rows));
@@ -302,22 +313,7 @@ export function functionalReadoutRows(
       const o = <usize>(b * stride + r);
       const c = f64x2.min(f64x2.max(f64x2.nearest(dots2(dots, i, k)), lo), hi);
       const cp = f64x2.max(c, zero), cn = f64x2.max(f64x2.neg(c), zero);
-      const xr = rx ? link2(rx, o) : zero;
-      const xq = res ? link2(res, o) : zero;
-      const y = ldpuX2(
-        kp, cp, cn, ld2(cache, F_KOK, r), ld2(cache, F_K, r), ld2(cache, F_B, r), ld2(cache, F_AFF, r), ld2(cache, F_C, r),
-        ld2(cache, F_IDENT, r), flags, xr, ld2(cache, F_R, r), xq, ld2(cache, F_Q, r),
-      );
-      store<i8>(out + o, <i8>i32x4.extract_lane(y, 0));
-      if (two1) store<i8>(out + o, <i8>i32x4.extract_lane(y, 1), 1);
-      if (!i64x2.all_true(okx2)) {
-        if (i64x2.extract_lane(okx2, 0) == 0) {
-          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 0), <u32>f64x2.extract_lane(cn, 0), <i32>f64x2.extract_lane(xr, 0), ldpu, r, flags, <i32>f64x2.extract_lane(xq, 0)));
-        }
-        if (two1 && i64x2.extract_lane(okx2, 1) == 0) {
-          store<i8>(out + o, <i8>ldpuValue(<u32>f64x2.extract_lane(cp, 1), <u32>f64x2.extract_lane(cn, 1), <i32>f64x2.extract_lane(xr, 1), ldpu, r + 1, flags, <i32>f64x2.extract_lane(xq, 1)), 1);
-        }
-      }
+      ldpuPair(kp, cache, ldpu, flags, r, two1, cp, cn, rx, res, o, out);
     }
     if (rows < stride) memory.fill(out + <usize>(b * stride + rows), 0, <usize>(stride - rows));
   }
