@@ -13,6 +13,7 @@
 // bytes to the same place, so a race between workers is harmless.
 
 import { normalTableAddress } from "./layout";
+import { as241Central, as241Tail } from "./philox";
 
 const SIZE: i32 = 65536;
 let ready: bool = false;
@@ -20,24 +21,8 @@ let ready: bool = false;
 /** Φ⁻¹(u) for u in (0, 1), AS241 PPND7 (relative accuracy about 1e-7). */
 export function inverseNormal(u: f64): f64 {
   const q = u - 0.5;
-  if (Math.abs(q) <= 0.425) {
-    const r = 0.180625 - q * q;
-    return (q * (((59.10937472 * r + 159.29113202) * r + 50.434271938) * r + 3.3871327179)) /
-      (((67.1875636 * r + 78.757757664) * r + 17.895169469) * r + 1.0);
-  }
-  let r = q < 0 ? u : 1.0 - u;
-  r = Math.sqrt(-Math.log(r));
-  let z: f64;
-  if (r <= 5.0) {
-    r -= 1.6;
-    z = (((0.17023821103 * r + 1.3067284816) * r + 2.75681539) * r + 1.4234372777) /
-      ((0.1202113297 * r + 0.7370016425) * r + 1.0);
-  } else {
-    r -= 5.0;
-    z = (((0.017337203997 * r + 0.42868294337) * r + 3.081226386) * r + 6.657905115) /
-      ((0.012258202635 * r + 0.24197894225) * r + 1.0);
-  }
-  return q < 0 ? -z : z;
+  if (Math.abs(q) <= 0.425) return as241Central(q);
+  return as241Tail(q, Math.sqrt(-Math.log(q < 0 ? u : 1.0 - u)));
 }
 
 /** The table's address (f32 × 65,536), filled on the first call. */

@@ -63,13 +63,24 @@ export function uniform(u: u32): f64 {
 export function normalFromU32(w: u32): f64 {
   const u = uniform(w);
   const q = u - 0.5;
-  if (Math.abs(q) <= 0.425) {
-    const r = 0.180625 - q * q;
-    return (q * (((59.10937472 * r + 159.29113202) * r + 50.434271938) * r + 3.3871327179)) /
-      (((67.1875636 * r + 78.757757664) * r + 17.895169469) * r + 1.0);
-  }
-  let r = q < 0 ? u : 1.0 - u;
-  r = <f64>Mathf.sqrt(-Mathf.log(<f32>r));
+  if (Math.abs(q) <= 0.425) return as241Central(q);
+  return as241Tail(q, <f64>Mathf.sqrt(-Mathf.log(<f32>(q < 0 ? u : 1.0 - u))));
+}
+
+/** AS241 PPND7 for |q| = |u − ½| ≤ 0.425: one rational polynomial. */
+// @ts-ignore: decorator
+@inline
+export function as241Central(q: f64): f64 {
+  const r = 0.180625 - q * q;
+  return (q * (((59.10937472 * r + 159.29113202) * r + 50.434271938) * r + 3.3871327179)) /
+    (((67.1875636 * r + 78.757757664) * r + 17.895169469) * r + 1.0);
+}
+
+/** AS241 PPND7 in the tails, from q = u − ½ and r = √(−ln min(u, 1 − u)) (the caller picks
+ * the log's precision). */
+// @ts-ignore: decorator
+@inline
+export function as241Tail(q: f64, r: f64): f64 {
   let z: f64;
   if (r <= 5.0) {
     r -= 1.6;
