@@ -21,10 +21,8 @@ import { CHIP_CORE, Purpose } from "../rng.ts";
 import { parseScheme } from "../targets.ts";
 import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../validate.ts";
 import { networkByName } from "./map.ts";
-import { floorplanSvg } from "../report/floorplan.ts";
 import { writeReport } from "../report/html.ts";
-import { barChart } from "../report/svg.ts";
-import { modelRunReport } from "../report/model-run.ts";
+import { modelRunReport, networkFigures } from "../report/model-run.ts";
 import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../lstm-map.ts";
 import { randomLstm } from "../lstm-run.ts";
 
@@ -87,16 +85,7 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
             ["cores", `${doc.cores} of 64`],
             ["latency / energy per inference (4-phase)", `${cost.latencyUs.toFixed(1)} µs / ${cost.energyUj.toFixed(1)} µJ`],
           ],
-          [
-            { file: "floorplan", caption: "Where the layers run; ★ receiving cores; arrows: partial-sum routes", svg: floorplanSvg(mapping) },
-            {
-              file: "layer-cost",
-              caption: "Cost model: latency per inference by layer (4-phase, layers one after another)",
-              svg: barChart(cost.layers.map((l) => ({ label: l.layer, value: l.latencyUs, color: "#3a7bd5" })), {
-                title: "Latency per inference by layer", xLabel: "layer", yLabel: "µs", barLabels: true, height: 360,
-              }),
-            },
-          ],
+          networkFigures(mapping, cost, "inference"),
           { ...doc, layers: cost.layers },
         )
       : undefined;

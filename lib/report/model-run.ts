@@ -5,7 +5,7 @@
 import type { Mapping } from "../mapper.ts";
 import type { NetworkCost } from "../network-cost.ts";
 import { floorplanSvg } from "./floorplan.ts";
-import { writeReport } from "./html.ts";
+import { writeReport, type Figure } from "./html.ts";
 import { barChart } from "./svg.ts";
 
 export interface ModelRunDoc {
@@ -49,15 +49,23 @@ export function modelRunReport(dir: string, doc: ModelRunDoc & object, readTime:
           { title: `Accuracy per inference run (${doc.scheme.toUpperCase()}) and in float`, xLabel: "run", yLabel: "accuracy (%)", yMin: lo, yMax: hi, barLabels: true, height: 340 },
         ),
       },
-      { file: "floorplan", caption: "Where the layers run; ★ receiving cores; arrows: partial-sum routes", svg: floorplanSvg(mapping) },
-      {
-        file: "layer-cost",
-        caption: "Cost model: latency per image by layer (4-phase, layers one after another)",
-        svg: barChart(cost.layers.map((l) => ({ label: l.layer, value: l.latencyUs, color: "#3a7bd5" })), {
-          title: "Latency per image by layer", xLabel: "layer", yLabel: "µs", barLabels: true, height: 360,
-        }),
-      },
+      ...networkFigures(mapping, cost, "image"),
     ],
     { ...doc, layers: cost.layers },
   );
+}
+
+/** The figures every network run report has: where the layers run, and the cost model's
+ * latency per layer (per `unit`: "image", "inference"). */
+export function networkFigures(mapping: Mapping, cost: NetworkCost, unit: string): Figure[] {
+  return [
+    { file: "floorplan", caption: "Where the layers run; ★ receiving cores; arrows: partial-sum routes", svg: floorplanSvg(mapping) },
+    {
+      file: "layer-cost",
+      caption: `Cost model: latency per ${unit} by layer (4-phase, layers one after another)`,
+      svg: barChart(cost.layers.map((l) => ({ label: l.layer, value: l.latencyUs, color: "#3a7bd5" })), {
+        title: `Latency per ${unit} by layer`, xLabel: "layer", yLabel: "µs", barLabels: true, height: 360,
+      }),
+    },
+  ];
 }
