@@ -27,6 +27,7 @@ import { loadOnnx } from "./onnx.ts";
 import { evaluate } from "./graph-eval.ts";
 import { argmax, calibrateScales, programNetwork, runNetwork } from "./run.ts";
 import type { Scheme } from "./targets.ts";
+import type { StudyRunOptions } from "./drift-study.ts";
 import { ArgumentError } from "./validate.ts";
 
 /** What the `accuracy` metric is (in the JSON next to the series). */
@@ -57,16 +58,9 @@ export interface ModelWorkload {
   fit?: FunctionalFit;
 }
 
-export interface ModelDriftStudyOptions extends ModelWorkload {
-  seed: bigint;
-  trials: number;
-  times: number[];
-  threads: number;
-  checkpoint?: { path: string; resume?: boolean; overwrite?: boolean };
-  /** (chip, time) readings done (including those found in the checkpoint) out of trials × times. */
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-}
+/** `onProgress` counts (chip, time) readings done (including those found in the checkpoint)
+ * out of trials × times. */
+export interface ModelDriftStudyOptions extends ModelWorkload, StudyRunOptions {}
 
 function fileSha256(path: string, flag: string): string {
   try {

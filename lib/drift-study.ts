@@ -14,7 +14,8 @@ import { runStudy, type StudyResult } from "./montecarlo.ts";
 import type { Phases } from "./readout.ts";
 import type { Scheme } from "./targets.ts";
 
-export interface DriftStudyOptions extends DriftWorkload {
+/** How a study runs, whatever its workload: N trials (chips) × read times. */
+export interface StudyRunOptions {
   seed: bigint;
   trials: number;
   times: number[];
@@ -23,6 +24,8 @@ export interface DriftStudyOptions extends DriftWorkload {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
+
+export interface DriftStudyOptions extends DriftWorkload, StudyRunOptions {}
 
 /** The metrics of one trial at each time. */
 export const DRIFT_METRICS = ["total", "linear", "residual", "totalNoCompensation", "alpha", "equivalentBits"] as const;
