@@ -14,9 +14,10 @@ import { MVM } from "./config.ts";
 import type { Chip } from "./chip.ts";
 import { checkTime, DRIFT_PARAM_COUNT, driftParams, timeKey, writeTimes } from "./drift.ts";
 import { fitAt, loadFit, type FunctionalFit } from "./functional-fit.ts";
+import { functionalMvm } from "./functional-mvm.ts";
 import { checkThreads, defaultThreads, mapTasks } from "./pool.ts";
 import {
-  CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationInputs, driftCalibrationSum, loadPlanes, parsePhases, readTaskInto, setLdpuGain,
+  CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationInputs, driftCalibrationSum, loadPlanes, parsePhases, readTaskInto,
   type LdpuSettings, type Phases, type PlaneScales, type ReadTask, type ReadoutBuffers,
 } from "./readout.ts";
 import type { Scheme } from "./targets.ts";
@@ -26,8 +27,6 @@ import { WasmRuntime } from "./wasm.ts";
 const N = 256;
 const CELLS = N * N;
 /** The functional LDPU table (8,191 bytes), then its key as f64: gain, flags, 1 (written), formula K or 0. */
-const FTABLE_BYTES = 8224;
-const FTABLE_KEY = 8192;
 
 export interface AtOptions {
   /** 4 (4-phase, default) or 1 (1-phase). Physical fidelity only. */
@@ -125,7 +124,7 @@ export class ChipAtTime {
     const rt = this.rt;
     const buf = (this.buf ??= scratchBuffers(rt));
     if (p.task.functionalCountsPerUnit !== undefined && !options.rx && !options.residual) {
-      const y = this.functionalMvm(p, buf);
+      const y = functionalMvm(this.rt, p.task, p.x, p.batch, buf);
       if (y) return { y, outputScale: p.outputScale, alpha: p.alpha };
     }
     const xPtr = rt.scratch("at.x", CHUNK * N);
@@ -189,56 +188,6 @@ export class ChipAtTime {
       if (rxPtr) rt.free(rxPtr);
       if (resPtr) rt.free(resPtr);
     }
-  }
-
-  /** Functional fidelity without link inputs: per chunk, the inputs widened to int16, then one
-   * fused kernel (assembly/functional.ts: packed MVM, count, LDPU by formula or table, INT8),
-   * the same bits as readTaskInto's functionalChunk without the int32 dots in memory.
-   * Undefined where that path must run (rows' LDPU parameters differ, |counts/unit| ≥ 1). */
-  private functionalMvm(p: ReturnType<ChipAtTime["prepare"]>, buf: ReadoutBuffers): Int8Array | undefined {
-    const perUnit = p.task.functionalCountsPerUnit!;
-    if (!(Math.abs(perUnit) < 1)) return undefined;
-    const rt = this.rt;
-    const k = rt.kernels;
-    const flags = p.task.read.ldpuFlags ?? 0;
-    const t = this.functionalTable(p.task.gain, flags, p.task.ldpu, buf);
-    if (!t) return undefined;
-    const xPtr = rt.scratch("at.x", CHUNK * N);
-    const outPtr = rt.scratch("at.y", CHUNK * N);
-    const packed = p.task.planes + CELLS * 2;
-    const rows = p.task.read.rows ?? N; // only these rows convert; the others read 0
-    if (rows < N) rt.i8(outPtr, CHUNK * N).fill(0);
-    const y = new Int8Array(p.batch * N);
-    for (let b0 = 0; b0 < p.batch; b0 += CHUNK) {
-      const n = Math.min(CHUNK, p.batch - b0);
-      rt.i8(xPtr, n * N).set(p.x.subarray(b0 * N, (b0 + n) * N));
-      k.widenInputs(xPtr, n, buf.inputs);
-      if (t.formula !== 0) k.functionalPackedLdpu(packed, rows, N, buf.inputs, n, perUnit, t.formula, flags, outPtr, N);
-      else k.functionalPackedTable(packed, rows, N, buf.inputs, n, perUnit, t.table, outPtr, N);
-      y.set(rt.i8(outPtr, n * N), b0 * N);
-    }
-    return y;
-  }
-
-  /** The LDPU table of the count (assembly/ldpu.ts ldpuTable) for this gain, flags and
-   * settings, and the gain K if functionalLdpuFormula reproduces it (else 0); rebuilt only
-   * when they change (the key beside it in wasm memory). Undefined if the rows' parameters
-   * differ (no table). */
-  private functionalTable(gain: number, flags: number, ldpu: LdpuSettings | undefined, buf: ReadoutBuffers): { table: number; formula: number } | undefined {
-    const rt = this.rt;
-    const k = rt.kernels;
-    const table = rt.scratch("at.ftable", FTABLE_BYTES);
-    const key = rt.f64(table + FTABLE_KEY, 4);
-    if (ldpu && Object.keys(ldpu).length === 0) ldpu = undefined; // { flags } alone: the default settings
-    if (!ldpu && key[2] === 1 && key[0] === gain && key[1] === flags) return { table, formula: key[3]! };
-    setLdpuGain(rt, buf, gain, ldpu);
-    const ok = k.ldpuTable(buf.ldpu, N, flags, table) === 1;
-    const K = k.f16ToF64(rt.u16(buf.ldpu, 1)[0]!);
-    key[0] = ok && !ldpu ? gain : NaN;
-    key[1] = flags;
-    key[2] = 1;
-    key[3] = ok && K !== 0 && k.functionalLdpuFormula(table, K, flags) === 1 ? K : 0;
-    return ok ? { table, formula: key[3]! } : undefined;
   }
 
   /** Check the arguments, make the core's state at t, and describe the read. */
