@@ -2,9 +2,9 @@
 // the accuracy figures that are deterministic for a seed (equivalent bits of a fixed
 // 8-core characterisation), which the regression guard compares exactly.
 // Usage: node --import tsx bench/characterize.bench.ts [--quick]
-import { characterize } from "../lib/characterize.ts";
-import { driftStudy } from "../lib/drift-study.ts";
-import { shutdownPool } from "../lib/pool.ts";
+import { characterize } from "../lib/study/characterize.ts";
+import { driftStudy } from "../lib/study/drift-study.ts";
+import { shutdownPool } from "../lib/runtime/pool.ts";
 import { writeResult } from "./results.ts";
 
 const quick = process.argv.includes("--quick");

@@ -4,7 +4,7 @@
 // when python3 with numpy is present.
 // Usage: node --import tsx bench/mvm.bench.ts [--quick]
 import { Bench } from "tinybench";
-import { WasmRuntime } from "../lib/wasm.ts";
+import { WasmRuntime } from "../lib/runtime/wasm.ts";
 import { numpyGmacs } from "./numpy.ts";
 import { writeResult } from "./results.ts";
 

@@ -5,19 +5,19 @@
 // deterministic for the seeds and guarded by the baseline.
 // Usage: node --import tsx bench/networks.bench.ts [--quick]
 import ort from "onnxruntime-node";
-import { Chip } from "../lib/chip.ts";
-import { exportOnnx } from "../lib/onnx-export.ts";
-import { evaluate } from "../lib/graph-eval.ts";
-import { resnet9 } from "../lib/graph.ts";
-import { LSTM_PTB, mapLstm } from "../lib/lstm-map.ts";
-import { lstmReference, programLstm, randomLstm, runLstm } from "../lib/lstm-run.ts";
-import { mapNetwork } from "../lib/mapper.ts";
-import { shutdownPool } from "../lib/pool.ts";
-import { argmax, programNetwork, runNetwork } from "../lib/run.ts";
+import { Chip } from "../lib/chip/chip.ts";
+import { exportOnnx } from "../lib/network/onnx-export.ts";
+import { evaluate } from "../lib/network/graph-eval.ts";
+import { resnet9 } from "../lib/network/graph.ts";
+import { LSTM_PTB, mapLstm } from "../lib/network/lstm-map.ts";
+import { lstmReference, programLstm, randomLstm, runLstm } from "../lib/network/lstm-run.ts";
+import { mapNetwork } from "../lib/network/mapper.ts";
+import { shutdownPool } from "../lib/runtime/pool.ts";
+import { argmax, programNetwork, runNetwork } from "../lib/network/run.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { idxImages, readIdx } from "../lib/idx.ts";
-import { loadOnnx } from "../lib/onnx.ts";
+import { idxImages, readIdx } from "../lib/network/idx.ts";
+import { loadOnnx } from "../lib/network/onnx.ts";
 import { writeResult } from "./results.ts";
 
 const quick = process.argv.includes("--quick");

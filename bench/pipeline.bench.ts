@@ -6,10 +6,10 @@
 // count, LDPU and copies) measured in the same run.
 // Usage: node --import tsx bench/pipeline.bench.ts [--quick]
 import { Bench } from "tinybench";
-import { Chip } from "../lib/chip.ts";
-import { shutdownPool } from "../lib/pool.ts";
-import { WasmRuntime } from "../lib/wasm.ts";
-import { characterisationWeights, sparseUniform } from "../lib/workload.ts";
+import { Chip } from "../lib/chip/chip.ts";
+import { shutdownPool } from "../lib/runtime/pool.ts";
+import { WasmRuntime } from "../lib/runtime/wasm.ts";
+import { characterisationWeights, sparseUniform } from "../lib/chip/workload.ts";
 import { numpyGmacs } from "./numpy.ts";
 import { writeResult } from "./results.ts";
 

@@ -3,10 +3,10 @@
 // Reference in the same run: drawing one uniform per device (16.7 M) in a single kernel
 // call — the least any device-level simulation with per-device randomness must do.
 import { Bench } from "tinybench";
-import { Chip } from "../lib/chip.ts";
-import { shutdownPool } from "../lib/pool.ts";
-import { characterisationWeights } from "../lib/workload.ts";
-import { WasmRuntime } from "../lib/wasm.ts";
+import { Chip } from "../lib/chip/chip.ts";
+import { shutdownPool } from "../lib/runtime/pool.ts";
+import { characterisationWeights } from "../lib/chip/workload.ts";
+import { WasmRuntime } from "../lib/runtime/wasm.ts";
 import { writeResult } from "./results.ts";
 
 const quick = process.argv.includes("--quick");

@@ -1,7 +1,7 @@
 // Shared by the benchmark suites: where results go and how they are written (atomically).
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { writeFileAtomic } from "../lib/atomic.ts";
+import { writeFileAtomic } from "../lib/runtime/atomic.ts";
 
 export const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 

@@ -13,5 +13,5 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 register();
-const { main } = await import("../lib/cli.ts");
+const { main } = await import("../lib/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2));

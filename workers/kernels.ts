@@ -1,8 +1,8 @@
 // A worker thread: instantiate the main thread's compiled module on its shared memory
 // (both passed once in workerData) and run tasks. Workers never allocate wasm memory.
 import { workerData } from "piscina";
-import { runTask, type Task } from "../lib/tasks.ts";
-import { WasmRuntime } from "../lib/wasm.ts";
+import { runTask, type Task } from "../lib/chip/tasks.ts";
+import { WasmRuntime } from "../lib/runtime/wasm.ts";
 
 const data = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory };
 WasmRuntime.attach(data.module, data.memory);

@@ -2,7 +2,7 @@
 // stored (rounded) values can be checked against the fit (test/lib/cost.test.ts).
 // Each step uses only the entries listed in that parameter's `fittedTo`.
 
-import { ARCH } from "../config.ts";
+import { ARCH } from "../chip/config.ts";
 import { layerStepCost, phasesOf, pwmWindowNs } from "./model.ts";
 import { COST_PARAMETERS as P, paperTable1Row, type CostParameterName } from "./params.ts";
 import { TABLE1_USE_CASES } from "./table1.ts";

@@ -16,8 +16,8 @@
 //
 // Units: latency in ns, energy in nJ, power in W, unless a name says otherwise.
 
-import { ARCH } from "../config.ts";
-import { ArgumentError, intInRange, oneOf } from "../validate.ts";
+import { ARCH } from "../chip/config.ts";
+import { ArgumentError, intInRange, oneOf } from "../runtime/validate.ts";
 import { COST_PARAMETERS as P, READ_MODES, type ReadMode } from "./params.ts";
 
 const ROWS = ARCH.crossbarRows.value;

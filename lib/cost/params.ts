@@ -13,8 +13,8 @@
 //               test suite checks the stored (rounded) values agree with that fit.
 
 // The parameters themselves live in lib/config.ts (COST), with every other chip constant.
-export { COST as COST_PARAMETERS, type CostParam } from "../config.ts";
-import { COST as COST_PARAMETERS } from "../config.ts";
+export { COST as COST_PARAMETERS, type CostParam } from "../chip/config.ts";
+import { COST as COST_PARAMETERS } from "../chip/config.ts";
 
 export type CostParameterName = keyof typeof COST_PARAMETERS;
 

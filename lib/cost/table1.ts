@@ -7,7 +7,7 @@
 //   energyUj   = energy of the whole use case (MVM; + links, LDPUs, GDPU for the layers)
 //   latencyNs  = latency of the whole use case (MVM; + LDPU, links, GDPU for the layers)
 
-import { ARCH } from "../config.ts";
+import { ARCH } from "../chip/config.ts";
 import { layerStepCost, mvmCost, type LayerStepSpec } from "./model.ts";
 import {
   PAPER_TABLE1,

@@ -1,6 +1,6 @@
 // ADC transfer curves of one core before and after the calibration run (paper §II).
 
-import { adcCurvesBeforeAfter } from "../adc.ts";
+import { adcCurvesBeforeAfter } from "../chip/adc.ts";
 import { lineChart, type Series } from "./svg.ts";
 
 export function adcCurvesFigure(seed: bigint, core = 0, rows = 16): string {

@@ -1,6 +1,6 @@
 // Fig. 2b–d of the paper for a simulated chip, from a characterisation result.
 
-import type { CharacterizeResult } from "../characterize.ts";
+import type { CharacterizeResult } from "../study/characterize.ts";
 import { lineChart, type Series } from "./svg.ts";
 
 const COLORS: Record<string, string> = { odp: "#d9534f", tdp: "#3a7bd5", "tdp-maxfill": "#5cb85c" };

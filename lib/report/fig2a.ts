@@ -1,8 +1,8 @@
 // Fig. 2a of the paper for a simulated chip: the unit-cell SET and RESET distributions
 // of the 64 cores (shades per core), the ODP Gmax line, and the yield per core.
 
-import type { DeviceMeasurement } from "../devices.ts";
-import { HIST_MIN } from "../devices.ts";
+import type { DeviceMeasurement } from "../chip/devices.ts";
+import { HIST_MIN } from "../chip/devices.ts";
 import { barChart, coreColor, lineChart, type Series } from "./svg.ts";
 
 export function fig2aDistributions(dev: DeviceMeasurement): string {

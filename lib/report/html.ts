@@ -2,7 +2,7 @@
 // also as its own .svg file, and the JSON behind the report. Files are written atomically.
 
 import { join } from "node:path";
-import { writeFileAtomic } from "../atomic.ts";
+import { writeFileAtomic } from "../runtime/atomic.ts";
 
 export interface Figure {
   /** File name without extension. */

@@ -2,8 +2,8 @@
 // chip beside the float accuracy (the paper's Fig. 3c shows 10 runs), where the layers run,
 // and the cost model's latency per layer.
 
-import type { Mapping } from "../mapper.ts";
-import type { NetworkCost } from "../network-cost.ts";
+import type { Mapping } from "../network/mapper.ts";
+import type { NetworkCost } from "../cost/network.ts";
 import { floorplanSvg } from "./floorplan.ts";
 import { writeReport, type Figure } from "./html.ts";
 import { barChart } from "./svg.ts";

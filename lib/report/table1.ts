@@ -1,7 +1,7 @@
 // Table I of the paper against the cost model (lib/cost.ts): each entry's relative error,
 // fitted entries in grey, predicted ones in blue.
 
-import { compareTable1 } from "../cost.ts";
+import { compareTable1 } from "../cost/index.ts";
 import { barChart } from "./svg.ts";
 
 export function table1Figure(): string {

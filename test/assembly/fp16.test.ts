@@ -3,8 +3,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getFloat16, setFloat16 } from "@petamoriken/float16";
-import { fmaHalf, fromHalf, toHalf } from "../../lib/fp16.ts";
-import { WasmRuntime } from "../../lib/wasm.ts";
+import { fmaHalf, fromHalf, toHalf } from "../../lib/chip/fp16.ts";
+import { WasmRuntime } from "../../lib/runtime/wasm.ts";
 
 const rt = WasmRuntime.get();
 const k = rt.kernels;

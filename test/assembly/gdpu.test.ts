@@ -3,9 +3,9 @@
 // pipeline with the FP16 helpers (lib/fp16.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fmaHalf, fromHalf, halfToInt8, mulHalf, toHalf } from "../../lib/fp16.ts";
-import { GDPU_SIGMOID_MAX_ERROR, GDPU_TANH_LUT, GDPU_TANH_MAX_ERROR, GDPU_UNIT_PARAMS } from "../../lib/gdpu.ts";
-import { WasmRuntime } from "../../lib/wasm.ts";
+import { fmaHalf, fromHalf, halfToInt8, mulHalf, toHalf } from "../../lib/chip/fp16.ts";
+import { GDPU_SIGMOID_MAX_ERROR, GDPU_TANH_LUT, GDPU_TANH_MAX_ERROR, GDPU_UNIT_PARAMS } from "../../lib/chip/gdpu.ts";
+import { WasmRuntime } from "../../lib/runtime/wasm.ts";
 
 const rt = WasmRuntime.get();
 const k = rt.kernels;

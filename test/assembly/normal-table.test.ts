@@ -3,7 +3,7 @@
 // inverse CDF (bisection on erfc-based Φ), symmetry, order and the moments.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { WasmRuntime } from "../../lib/wasm.ts";
+import { WasmRuntime } from "../../lib/runtime/wasm.ts";
 
 const rt = WasmRuntime.get();
 const table = rt.f32(rt.kernels.normalTable(), 65536).slice();

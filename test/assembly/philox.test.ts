@@ -1,7 +1,7 @@
 // The Philox block helpers used inside kernels (assembly/philox.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { WasmRuntime, withScratch } from "../../lib/wasm.ts";
+import { WasmRuntime, withScratch } from "../../lib/runtime/wasm.ts";
 
 const rt = WasmRuntime.get();
 const k = rt.kernels;

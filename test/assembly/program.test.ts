@@ -2,10 +2,10 @@
 // TypeScript statement of the Methods' rules.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { P, coreDeviceStats, packParams } from "../../lib/pcm-params.ts";
-import { WORK } from "../../lib/program.ts";
-import type { Scheme } from "../../lib/targets.ts";
-import { WasmRuntime } from "../../lib/wasm.ts";
+import { P, coreDeviceStats, packParams } from "../../lib/chip/pcm-params.ts";
+import { WORK } from "../../lib/chip/program.ts";
+import type { Scheme } from "../../lib/chip/targets.ts";
+import { WasmRuntime } from "../../lib/runtime/wasm.ts";
 
 const CELLS = 65536;
 const rt = WasmRuntime.get();

@@ -5,12 +5,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   Purpose, kernelArgs, normals, normalsF64, streamId, u32Words, uniforms, uniformsF64,
-} from "../../lib/rng.ts";
+} from "../../lib/chip/rng.ts";
 import {
   boxMullerOfWords, twinNormalsF32, twinNormalsF64, twinU32Words, twinUniformsF32, twinUniformsF64,
-} from "../../lib/rng-twin.ts";
-import type { Seed, StreamLike } from "../../lib/rng.ts";
-import { WasmRuntime, withScratch } from "../../lib/wasm.ts";
+} from "../../lib/chip/rng-twin.ts";
+import type { Seed, StreamLike } from "../../lib/chip/rng.ts";
+import { WasmRuntime, withScratch } from "../../lib/runtime/wasm.ts";
 
 const rt = WasmRuntime.get();
 const k = rt.kernels;

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../../lib/cli.ts";
+import { main } from "../../../lib/cli/main.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-report-"));
 const FIGURES = ["fig2a-distributions", "fig2a-yield", "fig2b-errors", "fig2c-weight-error", "fig2d-drift", "adc-curves", "table1"];

@@ -1,0 +1,134 @@
+// `hermes-sim drift --model M.onnx --images X --labels Y`: accuracy against time over N
+// simulated chips (lib/drift-model.ts), with the float accuracy of the same file on
+// onnxruntime as the reference. Arguments are parsed and checked in ./drift.ts.
+
+import type { Fidelity } from "../../chip/config.ts";
+import { loadModelData, modelDriftStudy, ACCURACY_METRIC } from "../../study/drift-model.ts";
+import { formatDuration } from "../../runtime/duration.ts";
+import type { FunctionalFit } from "../../chip/functional-fit.ts";
+import type { SeriesPoint, StudyResult } from "../../study/montecarlo.ts";
+import { onnxruntimeAccuracy } from "../../network/onnx-float.ts";
+import { progressBar } from "../../runtime/progress.ts";
+import { writeReport } from "../../report/html.ts";
+import { lineChart } from "../../report/svg.ts";
+import { withSignalHandling } from "../../runtime/signals.ts";
+import type { Scheme } from "../../chip/targets.ts";
+
+export interface DriftModelCommandOptions {
+  files: { model: string; images: string; labels: string };
+  limit: number;
+  inputScale: number;
+  seed: bigint;
+  trials: number;
+  times: number[];
+  scheme: Scheme;
+  fidelity: Fidelity;
+  fit?: FunctionalFit;
+  threads: number;
+  checkpoint?: string;
+  resume: boolean;
+  json?: boolean;
+  out?: string;
+}
+
+export async function driftModelCommand(o: DriftModelCommandOptions, out: (s: string) => void): Promise<void> {
+  const t0 = performance.now();
+  const data = loadModelData(o.files, o.limit, o.inputScale);
+  const floatAccuracy = await onnxruntimeAccuracy(o.files.model, data.net.inputShape, data.images, data.labels);
+  const bar = progressBar("drift study: chips × times", o.json ? { json: true } : {});
+  const r = await withSignalHandling(
+    (signal) =>
+      modelDriftStudy({
+        data, scheme: o.scheme, fidelity: o.fidelity, ...(o.fit ? { fit: o.fit } : {}),
+        seed: o.seed, trials: o.trials, times: o.times, threads: o.threads, signal, onProgress: bar.update,
+        ...(o.checkpoint ? { checkpoint: { path: o.checkpoint, resume: o.resume } } : {}),
+      }),
+    { what: "drift study" },
+  ).finally(() => bar.done());
+  const wallS = (performance.now() - t0) / 1000;
+  const where = `on ${o.threads} thread${o.threads === 1 ? "" : "s"}`;
+  const doc = {
+    seed: r.seed, threads: o.threads, trials: r.trials, times: r.times, options: r.options, studyHash: r.studyHash,
+    model: o.files.model, images: o.files.images, labels: o.files.labels, n: data.images.length, cores: data.mapping.cores,
+    metrics: { accuracy: ACCURACY_METRIC },
+    floatAccuracy, floatReference: "onnxruntime (CPU, float32) on the same images",
+    series: r.series, digest: r.digest, ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), wallS: Number(wallS.toFixed(2)),
+  };
+  const last = r.times[r.times.length - 1]!;
+  let report: string | undefined;
+  if (o.out) {
+    report = writeReport(
+      o.out,
+      `hermes-sim: accuracy against time over ${r.trials} simulated chips (${o.files.model}, ${o.scheme}, seed ${r.seed})`,
+      [
+        ["chips × read times", `${r.trials} × ${r.times.length}`],
+        ["model", `${o.files.model} on ${data.mapping.cores} cores, ${o.fidelity}, ${o.scheme}`],
+        ["test images", `the first ${data.images.length} of ${o.files.images}`],
+        ["float accuracy (onnxruntime)", pct(floatAccuracy)],
+        [`accuracy at ${formatDuration(r.times[0]!)} (mean ± std over chips)`, meanStd(point(r, r.times[0]!))],
+        [`accuracy at ${formatDuration(last)} (mean ± std over chips)`, meanStd(point(r, last))],
+        ["simulation wall time", `${wallS.toFixed(1)} s ${where}`],
+      ],
+      [{ file: "accuracy-bands", caption: "Accuracy over simulated chips: mean (solid), 5th–95th percentile (dashed), min and max (dashed grey), float reference (onnxruntime)", svg: accuracyFigure(r, floatAccuracy) }],
+      doc,
+    );
+  }
+  if (o.json) {
+    out(JSON.stringify(doc) + "\n");
+    return;
+  }
+  out(
+    [
+      `drift study: ${o.files.model} on ${r.trials} chips (${data.mapping.cores} cores each, ${o.scheme}, ${o.fidelity}), first ${data.images.length} images, ${wallS.toFixed(1)} s ${where}`,
+      `  float accuracy (onnxruntime): ${pct(floatAccuracy)}`,
+      `  time    accuracy (mean ± std)   p5–p95            min–max`,
+      ...r.times.map((t) => {
+        const p = point(r, t);
+        return `  ${formatDuration(t).padEnd(6)}  ${meanStd(p).padEnd(22)}  ${`${pct(p.p05)}–${pct(p.p95)}`.padEnd(16)}  ${pct(p.min)}–${pct(p.max)}`;
+      }),
+      `  digest ${r.digest.slice(0, 16)}…${o.checkpoint ? `; checkpoint ${o.checkpoint}` : ""}`,
+      ...(report ? [`report: ${report}`] : []),
+    ].join("\n") + "\n",
+  );
+}
+
+const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
+
+function point(r: StudyResult, t: number): SeriesPoint {
+  return r.series.find((p) => p.t === t && p.metric === "accuracy")!;
+}
+
+function meanStd(p: SeriesPoint): string {
+  return `${(100 * p.mean).toFixed(1)} ± ${(100 * (p.std ?? 0)).toFixed(1)} %`;
+}
+
+function accuracyFigure(r: StudyResult, floatAccuracy: number): string {
+  const pts = r.times.map((t) => point(r, t));
+  const x = r.times;
+  const blue = "#3a7bd5";
+  const lo = Math.min(floatAccuracy, ...pts.map((p) => p.min));
+  return lineChart(
+    [
+      { name: "float", x: [x[0]! / 2, x[x.length - 1]! * 2], y: [floatAccuracy, floatAccuracy], color: "#d9534f", dashed: true },
+      { name: "min", x, y: pts.map((p) => p.min), color: "#999", dashed: true, opacity: 0.6 },
+      { name: "max", x, y: pts.map((p) => p.max), color: "#999", dashed: true, opacity: 0.6 },
+      { name: "p5", x, y: pts.map((p) => p.p05), color: blue, dashed: true, opacity: 0.7 },
+      { name: "p95", x, y: pts.map((p) => p.p95), color: blue, dashed: true, opacity: 0.7 },
+      { name: "mean", x, y: pts.map((p) => p.mean), color: blue, markers: true },
+    ],
+    {
+      title: `Top-1 accuracy over ${r.trials} simulated chips against time`,
+      xLabel: "time since programming (s)",
+      yLabel: "accuracy",
+      logX: true,
+      yMin: Math.max(0, Math.floor((lo - 0.05) * 10) / 10),
+      yMax: 1,
+      legend: [
+        { name: "mean over chips", color: blue },
+        { name: "5th / 95th percentile", color: blue, dashed: true },
+        { name: "min / max", color: "#999", dashed: true },
+        { name: `float (onnxruntime) ${pct(floatAccuracy)}`, color: "#d9534f", dashed: true },
+      ],
+    },
+  );
+}

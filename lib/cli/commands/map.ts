@@ -1,0 +1,95 @@
+// `hermes-sim map`: place a network's layers on the 8 × 8 cores and show where they land.
+
+import { resnet9 } from "../../network/graph.ts";
+import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/lstm-map.ts";
+import { floorplan, mapNetwork, type Mapping } from "../../network/mapper.ts";
+import { loadOnnx } from "../../network/onnx.ts";
+import { networkCost } from "../../cost/network.ts";
+import { floorplanSvg } from "../../report/floorplan.ts";
+import { writeReport } from "../../report/html.ts";
+import { ArgumentError, parseSeedArg } from "../../runtime/validate.ts";
+
+export const NETWORKS = ["resnet9", "lstm-ptb", "lstm-caption"] as const;
+
+export function networkByName(name: string, seed: bigint) {
+  if (name === "resnet9") return resnet9({ seed });
+  throw new ArgumentError("--network", `one of ${NETWORKS.join(", ")} (the built-in networks; --model for an ONNX file)`, name);
+}
+
+const LSTMS: Record<string, LstmSpec> = { "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION };
+
+/** The network of `--model` (an ONNX CNN) or else the built-in `--network`. */
+export function networkOf(opts: { network?: string; model?: string; seed?: string }) {
+  if (opts.model !== undefined) return loadOnnx(opts.model);
+  return networkByName(opts.network ?? "resnet9", parseSeedArg(opts.seed ?? "1", "--seed"));
+}
+
+/** The mapping without its per-output affine arrays (for JSON); each layer also as {name, cores}. */
+export function mappingJson(m: Mapping): object {
+  return {
+    ...m,
+    layers: m.layers.map(({ affine, ...rest }) => ({ name: rest.layer, cores: rest.tiles.map((t) => t.core), ...rest, affine: { outputs: affine.scale.length } })),
+  };
+}
+
+function mapLstmCommand(spec: LstmSpec, opts: { json?: boolean; out?: string }, out: (s: string) => void): void {
+  const m = mapLstm(spec);
+  const doc = { ...m, layers: m.layers.map((l) => ({ name: l.layer, cores: l.tiles.map((t) => t.core), ...l })) };
+  let report: string | undefined;
+  if (opts.out) {
+    report = writeReport(
+      opts.out,
+      `hermes-sim: ${m.network} mapped on the chip`,
+      [["cores", `${m.cores} of 64`], ["weights / biases", `${m.weights.toLocaleString("en-US")} / ${m.biases}`], ["GDPU slices", `${m.gdpuSlices.length}`]],
+      [{ file: "floorplan", caption: "Gate tiles stacked per column, summed down into row 4's LDPUs (★), which feed the GDPU slices; the output layer below", svg: floorplanSvg(m) }],
+      doc,
+    );
+  }
+  if (opts.json) {
+    out(JSON.stringify(doc) + "\n");
+    return;
+  }
+  const cell = new Array<string>(64).fill(".");
+  for (const l of m.layers) for (const t of l.tiles) cell[t.core] = (l.layer === "output" ? "out" : l.layer === "gates.input" ? "ih" : "hh") + (l.receivers.includes(t.core) ? "*" : "");
+  out(
+    [
+      `${m.network}: ${m.cores} cores, ${m.weights.toLocaleString("en-US")} weights, ${m.biases} biases; gates feed ${m.gdpuSlices.length} GDPU slices`,
+      ...Array.from({ length: 8 }, (_, r) => cell.slice(r * 8, r * 8 + 8).map((c) => c.padEnd(4)).join(" ").trimEnd() + (r === 3 ? "   ── GDPU slices below" : "")),
+      ...(report ? [`report: ${report}`] : []),
+    ].join("\n") + "\n",
+  );
+}
+
+export function mapCommand(opts: { network: string; model?: string; seed: string; json?: boolean; out?: string }, out: (s: string) => void): void {
+  const lstm = opts.model === undefined ? LSTMS[opts.network] : undefined;
+  if (lstm) return mapLstmCommand(lstm, opts, out);
+  const net = networkOf(opts);
+  const m = mapNetwork(net);
+  const cost4 = networkCost(net, m, "4-phase");
+  let report: string | undefined;
+  if (opts.out) {
+    report = writeReport(
+      opts.out,
+      `hermes-sim: ${m.network} mapped on the chip`,
+      [
+        ["cores", `${m.cores} of 64`],
+        ["weights / biases", `${m.weights.toLocaleString("en-US")} / ${m.biases}`],
+        ["latency / energy per inference (4-phase)", `${cost4.latencyUs.toFixed(1)} µs / ${cost4.energyUj.toFixed(1)} µJ`],
+      ],
+      [{ file: "floorplan", caption: "Cores by layer; ★ receiving cores (LDPU: batch norm, ReLU, residual, bias); arrows: partial-sum routes over the links", svg: floorplanSvg(m) }],
+      { mapping: mappingJson(m), cost: cost4 },
+    );
+  }
+  if (opts.json) {
+    out(JSON.stringify({ mapping: mappingJson(m), cost: cost4 }) + "\n");
+    return;
+  }
+  const lines = [
+    `${m.network}: ${m.cores} cores, ${m.weights.toLocaleString("en-US")} weights, ${m.biases} biases`,
+    floorplan(m),
+    `  layer    matrix        tiles  receiver  max hops`,
+    ...m.layers.map((p) => `  ${p.layer.padEnd(7)}  ${`${p.matrix.rows}×${p.matrix.cols}`.padEnd(12)}  ${String(p.tiles.length).padEnd(5)}  ${String(p.receiver).padEnd(8)}  ${Math.max(...p.routeHops)}`),
+    ...(report ? [`report: ${report}`] : []),
+  ];
+  out(lines.join("\n") + "\n");
+}

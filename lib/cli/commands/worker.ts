@@ -1,0 +1,17 @@
+// `hermes-sim worker --queue redis://HOST:PORT`: run drift-study trials from a BullMQ queue
+// until stopped (lib/queue.ts). Status lines go to stderr.
+
+import { defaultThreads } from "../../runtime/pool.ts";
+import { runWorker } from "../../study/queue/index.ts";
+import { ArgumentError, parseThreadsArg } from "../../runtime/validate.ts";
+
+export interface WorkerCommandOptions {
+  queue?: string;
+  threads?: string;
+}
+
+export async function workerCommand(opts: WorkerCommandOptions): Promise<void> {
+  if (!opts.queue) throw new ArgumentError("--queue", "a Redis URL redis://HOST:PORT", undefined);
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  await runWorker({ queue: opts.queue, threads, log: (line) => void process.stderr.write(`hermes-sim ${line}\n`) });
+}

@@ -1,0 +1,219 @@
+// The `hermes-sim` command line. Exit codes: 0 ok, 1 failure, 2 bad usage.
+// With --json exactly one JSON document goes to stdout; human text otherwise.
+
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { readFileSync } from "node:fs";
+import { chipInfo, formatInfo } from "../chip/info.ts";
+import { characterizeCommand } from "./commands/characterize.ts";
+import { benchCommand } from "./commands/bench.ts";
+import { costCommand } from "./commands/cost.ts";
+import { driftCommand } from "./commands/drift.ts";
+import { workerCommand } from "./commands/worker.ts";
+import { mapCommand } from "./commands/map.ts";
+import { runCommand } from "./commands/run.ts";
+import { programCommand } from "./commands/program.ts";
+import { shutdownPool } from "../runtime/pool.ts";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export function parseIntArg(name: string, lo: number, hi: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || n < lo || n > hi) {
+      throw new InvalidArgumentError(`${name} must be an integer in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
+}
+
+function program(out: (s: string) => void): Command {
+  const cmd = new Command("hermes-sim")
+    .description("Simulator of the IBM HERMES 64-core PCM analog in-memory computing chip")
+    .version(pkg.version)
+    .option("--debug", "print stack traces on errors")
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) });
+
+  cmd
+    .command("info")
+    .description("print the chip's configuration: every modelled constant with its unit and source")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nExamples:\n  hermes-sim info\n  hermes-sim info --json | jq .architecture.cores")
+    .action((opts: { json?: boolean }) => {
+      const info = chipInfo();
+      out(opts.json ? JSON.stringify(info, null, 2) + "\n" : formatInfo(info));
+    });
+
+  cmd
+    .command("program")
+    .description("program uniform random weights on all 64 cores by iterative program-and-verify")
+    .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
+    .option("--seed <n>", "chip and workload seed (non-negative integer)", "1")
+    .option("--sparsity <f>", "fraction of zero weights", "0.3")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (index.html, SVG figures, report.json)")
+    .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hermes-sim program --scheme odp\n  hermes-sim program --scheme tdp --seed 7 --json\n  hermes-sim program --out report/",
+    )
+    .action(async (opts) => programCommand(opts, out));
+
+  cmd
+    .command("characterize")
+    .description("Fig. 2 of the paper: program random weights on every core (ODP and TDP), read 2,048 inputs at several times, report MVM errors, weight errors, equivalent bits and drift")
+    .option("--scheme <list>", "odp, tdp, tdp-maxfill, a comma-separated list, or both", "both")
+    .option("--cores <n>", "characterise cores 0..n−1 (1..64)", "64")
+    .option("--inputs <n>", "input vectors per core (256..65536)", "2048")
+    .option("--times <list>", "read times since programming: seconds or with a unit (s, min, h, d, w, mo, y)", "25,1h,1d,1w,1mo")
+    .option("--phases <n>", "read mode: 4 (4-phase, the paper's) or 1 (1-phase)", "4")
+    .option("--fidelity <level>", "physical, or functional (the paper's Methods model: weight noise fitted from the physical level, quantisation only)", "physical")
+    .option("--fit <file>", "functional fit to use (default: lib/functional-fit.json, the default chip's)")
+    .option("--fit-out <file>", "write the functional model's fit from this physical run")
+    .option("--seed <n>", "chip and workload seed (non-negative integer)", "1")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (index.html, SVG figures, report.json)")
+    .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hermes-sim characterize --out report/\n  hermes-sim characterize --scheme tdp --cores 8 --times 25,1d,1mo --json\n  hermes-sim characterize --phases 1 --inputs 1024",
+    )
+    .action(async (opts) => characterizeCommand(opts, out));
+
+  cmd
+    .command("drift")
+    .description("Monte Carlo drift study: N simulated chips (independent seeds) × read times, the characterisation workload on each (mean, std and percentiles of the MVM errors with and without drift compensation), or with --model an ONNX classifier on a test set (accuracy against time)")
+    .option("--trials <n>", "simulated chips (default 8)")
+    .option("--chips <n>", "the same as --trials")
+    .option("--times <list>", "read times since programming: seconds or with a unit (s, min, h, d, w, mo, y)", "25,1h,1d,1w,1mo")
+    .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
+    .option("--cores <n>", "characterisation: cores per chip in the workload, 1..64 (default 8)")
+    .option("--inputs <n>", "characterisation: input vectors per core, 256..65536 (default 1024)")
+    .option("--phases <n>", "characterisation: read mode, 4 or 1 (default 4)")
+    .option("--model <file>", "an ONNX classifier (CNN subset: see README) instead of the characterisation workload: accuracy against time")
+    .option("--images <file>", "with --model: test images, IDX (gzip or plain)")
+    .option("--labels <file>", "with --model: test labels, IDX")
+    .option("--limit <n>", "with --model: the first n test images, run on every chip at every time (default 100)")
+    .option("--input-scale <f>", "with --model: input = byte × f (default 1/255)")
+    .option("--fidelity <level>", "physical or functional", "physical")
+    .option("--fit <file>", "functional fit (default lib/functional-fit.json)")
+    .option("--seed <n>", "study seed; chip i gets a seed derived from (seed, i)", "1")
+    .option("--checkpoint <file>", "JSONL checkpoint of finished (chip, time) results (default <out>/checkpoint.jsonl with --out)")
+    .option("--resume", "skip what the checkpoint already holds (same settings required)")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (index.html, SVG, report.json) and the checkpoint")
+    .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
+    .option("--queue <url>", "run the trials on `hermes-sim worker`s through a BullMQ queue on Redis (redis://HOST:PORT); same results as a local run")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption\n  hermes-sim drift --trials 500 --queue redis://queue-host:6379 --out drift-report/   # on several machines\n  hermes-sim drift --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200 --chips 4 --times 25,1d,1mo --out drift-model/",
+    )
+    .action(async (opts) => driftCommand(opts, out));
+
+  cmd
+    .command("worker")
+    .description("run drift-study trials from a BullMQ queue on Redis until stopped (SIGINT/SIGTERM finish the trial in flight); start one per machine")
+    .requiredOption("--queue <url>", "the Redis of the queue: redis://HOST:PORT (redis://user:password@HOST:PORT/DB, rediss:// for TLS)")
+    .option("--threads <n>", "worker threads, and trials in flight (default: all cores; results do not depend on it)")
+    .addHelpText("after", "\nExamples:\n  hermes-sim worker --queue redis://queue-host:6379\n  hermes-sim worker --queue redis://queue-host:6379 --threads 8")
+    .action(async (opts) => workerCommand(opts));
+
+  cmd
+    .command("map")
+    .description("place a network's layers on the 8 × 8 cores: tiles, receiving cores, partial-sum routes over the links")
+    .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (the paper's three networks)", "resnet9")
+    .option("--model <file>", "an ONNX CNN (see README) instead of --network")
+    .option("--seed <n>", "network weight seed", "1")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder with the floorplan")
+    .addHelpText("after", "\nExamples:\n  hermes-sim map\n  hermes-sim map --network resnet9 --out map-report/\n  hermes-sim map --model data/resnet9-fmnist.onnx")
+    .action((opts) => mapCommand(opts, out));
+
+  cmd
+    .command("run")
+    .description("run a network on the simulated chip (mapped, programmed, INT8 between layers, partial sums over the links) against its float64 reference")
+    .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (random weights from --seed; --model for an ONNX file)", "resnet9")
+    .option("--inputs <n>", "random input images (resnet9) or timesteps (LSTMs)", "4")
+    .option("--model <file>", "an ONNX model (CNN subset: see README) instead of --network")
+    .option("--images <file>", "with --model: test images, IDX (gzip or plain)")
+    .option("--labels <file>", "with --model: test labels, IDX")
+    .option("--limit <n>", "with --model: images to run (default 100)")
+    .option("--runs <n>", "with --model: repeated inference runs (other read noise, or weight noise at functional fidelity); mean and std")
+    .option("--input-scale <f>", "with --model: input = byte × f (default 1/255)")
+    .option("--text <file>", "with an LSTM --model: a text to predict character by character (reports bits per character)")
+    .option("--vocab <file>", "with --text: the model's vocabulary (JSON, see README)")
+    .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
+    .option("--fidelity <level>", "physical or functional", "physical")
+    .option("--time <t>", "read time since programming (s, or with a unit: 1h, 1d, 1mo)", "25")
+    .option("--seed <n>", "chip, network and input seed", "1")
+    .option("--threads <n>", "worker threads for programming (default: all cores)")
+    .option("--json", "print one JSON document")
+    .option("--out <dir>", "write a report folder (accuracy and cost summary, floorplan, per-layer cost)")
+    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json\n  hermes-sim run --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200\n  hermes-sim run --network lstm-ptb --inputs 1000 --fidelity functional")
+    .action(async (opts) => runCommand(opts, out));
+
+  cmd
+    .command("cost")
+    .description("latency, energy and throughput model: Table I of the paper recomputed (model vs paper, fitted vs predicted entries)")
+    .option("--table1", "the three Table I use cases in 1-phase and 4-phase mode")
+    .option("--network <name>", "per-layer latency, energy and utilisation of a mapped network: resnet9 (per image), lstm-ptb or lstm-caption (per timestep)")
+    .option("--model <file>", "the same for an ONNX CNN (per image)")
+    .option("--phases <n>", "read mode for --network: 4 or 1", "4")
+    .option("--seed <n>", "network weight seed (does not change costs)", "1")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nExamples:\n  hermes-sim cost --table1\n  hermes-sim cost --table1 --json | jq .rows\n  hermes-sim cost --network resnet9 --phases 1\n  hermes-sim cost --model data/resnet9-fmnist.onnx")
+    .action((opts) => costCommand(opts, out));
+
+  cmd
+    .command("bench")
+    .description("run the benchmark suites (MVM kernel, full pipelines, programming, characterisation and Monte Carlo at 1 and 2 threads); ratios against numpy and the f32 kernel measured in the same run")
+    .option("--quick", "smaller sizes and fewer repetitions (CI)")
+    .option("--suites <list>", "mvm, pipeline, program, characterize (default all)")
+    .option("--check <baseline>", "fail (exit 1) when a ratio falls below the baseline's tolerance or an accuracy figure differs")
+    .option("--write-baseline <file>", "write a baseline from this run")
+    .option("--json", "print one JSON document")
+    .addHelpText("after", "\nExamples:\n  hermes-sim bench --quick\n  hermes-sim bench --quick --check bench/baseline.json\n  hermes-sim bench --suites mvm,pipeline --json")
+    .action((opts) => {
+      const code = benchCommand(opts, out);
+      if (code !== 0) throw new BenchRegression();
+    });
+
+  return cmd;
+}
+
+/** A failed regression check (already reported on stdout): exit code 1, no extra message. */
+class BenchRegression extends Error {
+  override name = "BenchRegression";
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[], out: (s: string) => void = (s) => void process.stdout.write(s)): Promise<number> {
+  const cmd = program(out);
+  try {
+    await cmd.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    return reportError(e, argv);
+  } finally {
+    await shutdownPool();
+  }
+}
+
+/** Print an error (stack only with --debug); exit code 2 for bad usage, 1 otherwise. */
+function reportError(e: unknown, argv: string[]): number {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (e instanceof Error && e.name === "BenchRegression") return 1;
+  const debug = argv.includes("--debug");
+  const err = e as Error;
+  process.stderr.write(`hermes-sim: ${debug ? (err.stack ?? err.message) : err.message}\n`);
+  // A run stopped by SIGINT/SIGTERM (its checkpoint kept): the shell's 128 + SIGINT.
+  if (err.name === "StudyAbortedError" || err.name === "AbortError") return 130;
+  return e instanceof UsageError || e instanceof RangeError ? 2 : 1;
+}

@@ -1,0 +1,157 @@
+// The float64 reference of a network (lib/graph.ts): every node's output for a batch of
+// inputs, in the layouts the chip uses ([C, H, W] per image, row-major).
+
+import { inferShapes, INPUT, type Conv2dNode, type Network, type Node } from "./graph.ts";
+import { WasmRuntime } from "../runtime/wasm.ts";
+
+export type Activations = Map<string, Float64Array[]>;
+
+/** Run the network in float64 on `inputs` (one Float64Array/Float32Array of C·H·W per image). */
+export function evaluate(net: Network, inputs: readonly ArrayLike<number>[]): Activations {
+  const shapes = inferShapes(net);
+  const acts: Activations = new Map();
+  acts.set(INPUT, inputs.map((x) => Float64Array.from(x)));
+  for (const n of net.nodes) acts.set(n.name, acts.get(inputOf(n))!.map((_, i) => evalNode(n, acts, i, shapes)));
+  return acts;
+}
+
+const inputOf = (n: Node): string => (n.op === "add" ? n.inputs[0] : n.input);
+
+function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, readonly number[]>): Float64Array {
+  const x = acts.get(inputOf(n))!.at(i)!;
+  const inShape = shapes.get(inputOf(n))!;
+  switch (n.op) {
+    case "conv2d": {
+      const sh = [inShape as [number, number, number], (shapes.get(n.name) as [number, number, number]).slice(1) as [number, number]] as const;
+      return conv2dWasm(n, x, ...sh) ?? conv2dTs(n, x, ...sh);
+    }
+    case "dense": {
+      const y = new Float64Array(n.outFeatures);
+      for (let o = 0; o < n.outFeatures; o++) {
+        let s = n.bias ? n.bias[o]! : 0;
+        for (let j = 0; j < n.inFeatures; j++) s += n.weights[o * n.inFeatures + j]! * x[j]!;
+        y[o] = s;
+      }
+      return y;
+    }
+    case "batchNorm": {
+      const per = x.length / n.scale.length;
+      return x.map((v, j) => v * n.scale[Math.floor(j / per)]! + n.shift[Math.floor(j / per)]!);
+    }
+    case "relu":
+      return x.map((v) => (v > 0 ? v : 0));
+    case "add": {
+      const b = acts.get(n.inputs[1])!.at(i)!;
+      return x.map((v, j) => v + b[j]!);
+    }
+    case "maxPool":
+      return maxPool(x, inShape as [number, number, number], n.kernel, n.stride);
+    case "avgPool":
+      return avgPool(x, inShape as [number, number, number], n.kernel, n.stride, n.padding, n.countIncludePad ?? false);
+    case "flatten":
+      return Float64Array.from(x);
+  }
+}
+
+/** A convolution in float64: bias, then every weight (input channel, ky, kx in order) over
+ * the output positions it reaches; positions outside the input contribute nothing. */
+export function conv2dTs(n: Conv2dNode, x: ArrayLike<number>, [C, H, W]: [number, number, number], [Ho, Wo]: [number, number]): Float64Array {
+  const k = n.kernel;
+  const y = new Float64Array(n.outChannels * Ho * Wo);
+  const s = n.stride;
+  const p = n.padding;
+  for (let o = 0; o < n.outChannels; o++) {
+    const yo = y.subarray(o * Ho * Wo, (o + 1) * Ho * Wo);
+    if (n.bias) yo.fill(n.bias[o]!);
+    for (let c = 0; c < C; c++) {
+      for (let ky = 0; ky < k; ky++) {
+        const oy0 = Math.max(0, Math.ceil((p - ky) / s));
+        const oy1 = Math.min(Ho - 1, Math.floor((H - 1 + p - ky) / s));
+        for (let kx = 0; kx < k; kx++) {
+          const w = n.weights[((o * C + c) * k + ky) * k + kx]!;
+          const ox0 = Math.max(0, Math.ceil((p - kx) / s));
+          const ox1 = Math.min(Wo - 1, Math.floor((W - 1 + p - kx) / s));
+          for (let oy = oy0; oy <= oy1; oy++) {
+            const xr = (c * H + oy * s - p + ky) * W - p + kx;
+            const yr = oy * Wo;
+            for (let ox = ox0; ox <= ox1; ox++) yo[yr + ox]! += w * x[xr + ox * s]!;
+          }
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** The convolution on the wasm kernel (assembly/conv-f64.ts: the same sums in the same
+ * order, ~5× faster), or undefined where wasm memory cannot be allocated (worker threads). */
+export function conv2dWasm(n: Conv2dNode, x: ArrayLike<number>, [C, H, W]: [number, number, number], [Ho, Wo]: [number, number]): Float64Array | undefined {
+  const rt = WasmRuntime.get();
+  if (!rt.canAllocate) return undefined;
+  const O = n.outChannels;
+  const xp = rt.alloc(x.length * 8);
+  const wp = rt.alloc(n.weights.length * 4);
+  const bp = n.bias ? rt.alloc(O * 4) : 0;
+  const yp = rt.alloc(O * Ho * Wo * 8);
+  try {
+    rt.f64(xp, x.length).set(x);
+    rt.f32(wp, n.weights.length).set(n.weights);
+    if (n.bias) rt.f32(bp, O).set(n.bias);
+    rt.kernels.conv2dF64(xp, C, H, W, wp, bp, O, n.kernel, n.stride, n.padding, Ho, Wo, yp);
+    return rt.f64(yp, O * Ho * Wo).slice();
+  } finally {
+    for (const ptr of [xp, wp, bp, yp]) if (ptr) rt.free(ptr);
+  }
+}
+
+/** Max-pool of a [C, H, W] tensor (no padding); works on any numeric array type. */
+export function maxPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], k: number, s: number): T {
+  const Ho = Math.floor((H - k) / s) + 1;
+  const Wo = Math.floor((W - k) / s) + 1;
+  const y = new (x.constructor as new (n: number) => T)(C * Ho * Wo);
+  for (let c = 0; c < C; c++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      for (let ox = 0; ox < Wo; ox++) {
+        let m = -Infinity;
+        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) m = Math.max(m, x[(c * H + oy * s + ky) * W + ox * s + kx]!);
+        y[(c * Ho + oy) * Wo + ox] = m;
+      }
+    }
+  }
+  return y;
+}
+
+/**
+ * Average pool of a [C, H, W] tensor with symmetric zero padding p (< k): the divisor is k·k
+ * with `countIncludePad`, else the number of in-bounds values of the window (ONNX
+ * count_include_pad 1 / 0). Float64: the exact mean. Int8 (the chip's host op between
+ * layers): the mean rounded to nearest, ties to even (exact integer arithmetic).
+ */
+export function avgPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], k: number, s: number, p = 0, countIncludePad = false): T {
+  const Ho = Math.floor((H + 2 * p - k) / s) + 1;
+  const Wo = Math.floor((W + 2 * p - k) / s) + 1;
+  const y = new (x.constructor as new (n: number) => T)(C * Ho * Wo);
+  const int = x instanceof Int8Array;
+  for (let c = 0; c < C; c++) {
+    for (let oy = 0; oy < Ho; oy++) {
+      const y0 = Math.max(0, oy * s - p);
+      const y1 = Math.min(H, oy * s - p + k);
+      for (let ox = 0; ox < Wo; ox++) {
+        const x0 = Math.max(0, ox * s - p);
+        const x1 = Math.min(W, ox * s - p + k);
+        let sum = 0;
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += x[(c * H + iy) * W + ix]!;
+        const d = countIncludePad ? k * k : (y1 - y0) * (x1 - x0);
+        y[(c * Ho + oy) * Wo + ox] = int ? roundHalfEven(sum, d) : sum / d;
+      }
+    }
+  }
+  return y;
+}
+
+/** round(a / d) to nearest, ties to even, for integers a and d > 0. */
+export function roundHalfEven(a: number, d: number): number {
+  const q = Math.floor(a / d);
+  const r2 = 2 * (a - q * d);
+  return r2 > d || (r2 === d && q % 2 !== 0) ? q + 1 : q;
+}

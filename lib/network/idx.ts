@@ -1,0 +1,51 @@
+// IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed: a 4-byte magic
+// (0, 0, type, number of dimensions), big-endian u32 sizes, then the data. Only unsigned
+// bytes (type 0x08) occur in these datasets and are supported.
+
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { ArgumentError } from "../runtime/validate.ts";
+
+export interface Idx {
+  dims: number[];
+  data: Uint8Array;
+}
+
+export function parseIdx(bytes: Uint8Array, what = "IDX data"): Idx {
+  let b = bytes;
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
+    try {
+      b = gunzipSync(b);
+    } catch (e) {
+      throw new ArgumentError(what, `a readable gzip stream (${(e as Error).message})`, `${bytes.length} bytes`);
+    }
+  }
+  if (b.length < 4 || b[0] !== 0 || b[1] !== 0) throw new ArgumentError(what, "an IDX file (magic 00 00 type dims)", `${b.length} bytes`);
+  if (b[2] !== 0x08) throw new ArgumentError(what, "IDX of unsigned bytes (type 0x08)", `type 0x${b[2]!.toString(16)}`);
+  const n = b[3]!;
+  if (n < 1 || b.length < 4 + 4 * n) throw new ArgumentError(what, `an IDX header of ${n} dimensions`, `${b.length} bytes`);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const dims = Array.from({ length: n }, (_, i) => view.getUint32(4 + 4 * i));
+  const size = dims.reduce((a, d) => a * d, 1);
+  const start = 4 + 4 * n;
+  if (b.length < start + size) throw new ArgumentError(what, `${size} data bytes after the header (dims ${dims.join("×")})`, `${b.length - start} bytes`);
+  return { dims, data: b.subarray(start, start + size) };
+}
+
+export function readIdx(path: string): Idx {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ArgumentError("file", `a readable IDX file (${(e as Error).message})`, path);
+  }
+  return parseIdx(bytes, path);
+}
+
+/** Images (N × H × W bytes) as float tensors [1, H, W] scaled by `scale` (default 1/255). */
+export function idxImages(idx: Idx, scale = 1 / 255, limit = Infinity): Float32Array[] {
+  if (idx.dims.length !== 3) throw new ArgumentError("images", "an IDX of N × H × W images", `dims ${idx.dims.join("×")}`);
+  const [n, h, w] = idx.dims as [number, number, number];
+  const m = Math.min(n, limit);
+  return Array.from({ length: m }, (_, i) => Float32Array.from(idx.data.subarray(i * h * w, (i + 1) * h * w), (v) => v * scale));
+}

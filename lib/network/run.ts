@@ -1,0 +1,200 @@
+// Running a mapped network on the simulated chip (paper §V, Fig. 3b): every weight layer as
+// batched MVMs over its input vectors (image patches for a conv) on its cores; the partial
+// sums of a layer split over several cores travel as INT8 over the links, core by core
+// towards the receiver, each LDPU adding the incoming INT8 to its own scaled counts; the
+// receiver's LDPU applies the folded batch norm and bias (affine), the ReLU, and the residual
+// data; pooling and flattening happen on the host, as on the chip. Everything between
+// layers is INT8, as on the chip.
+//
+// This file: the INT8 scales (calibrateScales: s = 127 / max |value| of the float64
+// reference over the calibration inputs, over each layer's pre-activation and output, so
+// nothing clips there), and runNetwork, which turns the network into a weight-free plan
+// (lib/run-plan.ts, where the number formats are written out) and runs it chunk by chunk,
+// each chunk one task inline or on a worker thread (lib/run-exec.ts).
+
+import type { ChipAtTime } from "../chip/analog.ts";
+import type { Chip } from "../chip/chip.ts";
+import type { FunctionalFit } from "../chip/functional-fit.ts";
+import { evaluate } from "./graph-eval.ts";
+import { inferShapes, INPUT, type Network, type WeightNode } from "./graph.ts";
+import { tileMatrix, type Mapping } from "./mapper.ts";
+import { checkThreads, mapTasks } from "../runtime/pool.ts";
+import { execLayout, type ExecBuffers } from "./run-exec.ts";
+import { buildPlan } from "./run-plan.ts";
+import type { Scheme } from "../chip/targets.ts";
+import { ArgumentError } from "../runtime/validate.ts";
+
+const N = 256;
+
+export interface RunOptions {
+  /** Read time, seconds since programming (default 25). */
+  t?: number;
+  compensation?: boolean;
+  /** Inputs whose float64 activations set the INT8 scales (default: the first 16 inputs). */
+  calibration?: readonly ArrayLike<number>[];
+  /** Functional fidelity: the weight-noise fit (default lib/functional-fit.json). */
+  fit?: FunctionalFit;
+  /** Compare with the float64 reference on every input (default true). With false only
+   * the calibration inputs are evaluated in float64 (for the scales) and `error` and
+   * `agreement` are NaN: the chip's own speed. */
+  reference?: boolean;
+  /** Worker threads (default 1: inline): chunks of inputs run in parallel, one per thread;
+   * same bits for any count. */
+  threads?: number;
+  /** INT8 scales per tensor from an earlier run (its `scales`): skips the float64
+   * calibration. */
+  scales?: Readonly<Record<string, number>>;
+  /** Independent repetition (chip.at's `draw`): other read noise (physical) or weight noise (functional). */
+  draw?: number;
+  /** A view of the chip to read through (`chip.at(t)`), kept across runs so each core's
+   * drifted state is computed once; `t`, `compensation` and `fit` are then ignored. */
+  at?: ChipAtTime;
+  /** Inputs per chunk (default RUN_CHUNK, fewer when the inputs would not give every thread
+   * a chunk): bounds memory; the results do not depend on it
+   * (the read noise is keyed by each vector's index in the whole input set). */
+  chunk?: number;
+}
+
+export interface RunResult {
+  /** Chip outputs of the last layer, per input, in float units. */
+  outputs: Float64Array[];
+  /** The float64 reference's outputs. */
+  reference: Float64Array[];
+  /** ‖chip − reference‖₂ / ‖reference‖₂ over all outputs. */
+  error: number;
+  /** Fraction of inputs whose largest output (class) agrees with the reference's. */
+  agreement: number;
+  /** The INT8 scale of every tensor (INT8 per unit), reusable as `scales`. */
+  scales: Record<string, number>;
+}
+
+/** Program every tile of a mapping on its core (other cores stay RESET). */
+export async function programNetwork(chip: Chip, net: Network, m: Mapping, scheme: Scheme, threads?: number): Promise<void> {
+  const byCore = new Map<number, Float32Array>();
+  const layers = new Map(net.nodes.map((n) => [n.name, n]));
+  for (const p of m.layers) {
+    const layer = layers.get(p.layer) as WeightNode;
+    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t));
+  }
+  const cores = Math.max(...byCore.keys()) + 1;
+  await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores, ...(threads ? { threads } : {}) });
+}
+
+/** The INT8 scale of every tensor (INT8 per unit) from the float64 activations `cal` of the
+ * calibration inputs: 127 / max |value| of the tensor (for a layer: also of its
+ * pre-activation and of its partial sums, so nothing clips on the links). */
+export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float64Array[]>): Record<string, number> {
+  const amax = (name: string) => {
+    let a = 0;
+    for (const v of cal.get(name)!) for (let i = 0; i < v.length; i++) a = Math.max(a, Math.abs(v[i]!));
+    return a || 1;
+  };
+  const placement = new Map(m.layers.map((p) => [p.layer, p]));
+  const scale: Record<string, number> = { [INPUT]: 127 / amax(INPUT) };
+  for (const n of net.nodes) {
+    if (n.op === "conv2d" || n.op === "dense") {
+      const p = placement.get(n.name)!;
+      const pre = net.nodes.find((k) => k.op === "relu" && p.ldpu.some((l) => l.op === "relu" && l.node === k.name));
+      scale[p.output] = 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
+    } else if (n.op === "maxPool" || n.op === "avgPool" || n.op === "flatten") {
+      scale[n.name] = scale[n.input]!; // a pool's output lies within its input's range
+    }
+  }
+  return scale;
+}
+
+/** Images per chunk of `runNetwork` (bounds memory: a conv layer's patches of a chunk). */
+export const RUN_CHUNK = 64;
+
+/** Run `inputs` (C·H·W floats each) through the programmed network at read time t, in
+ * chunks of RUN_CHUNK inputs (`onProgress(done, total)` after each). */
+export async function runNetwork(
+  chip: Chip, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], o: RunOptions & { onProgress?: (done: number, total: number) => void } = {},
+): Promise<RunResult> {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new ArgumentError("inputs", "a non-empty array of input tensors", inputs);
+  const shapes = inferShapes(net);
+  const size = shapes.get(INPUT)!.reduce((a, b) => a * b, 1);
+  inputs.forEach((x, i) => {
+    if (!x || x.length !== size) throw new ArgumentError(`inputs[${i}]`, `${size} values (shape [${shapes.get(INPUT)!.join(", ")}])`, x);
+  });
+  const withReference = o.reference ?? true;
+  let scales: Record<string, number>;
+  if (o.scales) {
+    scales = { ...o.scales };
+    for (const p of m.layers) if (!(scales[p.output]! > 0)) throw new ArgumentError("scales", `a scale for ${p.output}`, o.scales);
+  } else {
+    const cal = o.calibration ?? inputs.slice(0, Math.min(16, inputs.length));
+    scales = calibrateScales(net, m, evaluate(net, cal));
+  }
+  const last = net.nodes[net.nodes.length - 1]!.name;
+  const threads = checkThreads(o.threads ?? 1);
+  // Default: RUN_CHUNK, or fewer so that every thread gets a chunk.
+  const size0 = o.chunk ?? Math.max(1, Math.min(RUN_CHUNK, Math.ceil(inputs.length / threads)));
+  if (!Number.isInteger(size0) || size0 < 1) throw new ArgumentError("chunk", "a positive integer (inputs per chunk)", o.chunk);
+  const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
+  const outputs: Float64Array[] = [];
+  const reference: Float64Array[] = [];
+  try {
+    // Each chunk is one task (inline, or on a worker with its own buffers): patches, every
+    // tile's read and the host ops run there; results come back in input order.
+    const plan = buildPlan(at, net, m, shapes, scales);
+    const chunks = Math.ceil(inputs.length / size0);
+    const sIn = scales[INPUT]!;
+    const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v * sIn)));
+    const s = scales[last]!;
+    let done = 0;
+    const ys = await mapTasks<keyof ExecBuffers, Int8Array[]>(
+      chunks, threads, execLayout(Math.min(size0, inputs.length) * plan.maxPositions, Math.min(size0, inputs.length) * plan.maxPadded),
+      (i, mem) => ({
+        kind: "runChunk", plan, firstImage: i * size0, mem: mem as ExecBuffers,
+        images: inputs.slice(i * size0, (i + 1) * size0).map((x) => Int8Array.from(x as ArrayLike<number>, q)),
+      }),
+      (_, __) => {
+        done = Math.min(inputs.length, done + size0);
+        o.onProgress?.(done, inputs.length);
+      },
+    );
+    for (const y of ys) for (const v of y) outputs.push(Float64Array.from(v, (x) => x / s));
+    if (withReference) {
+      for (let i0 = 0; i0 < inputs.length; i0 += size0) reference.push(...evaluate(net, inputs.slice(i0, i0 + size0)).get(last)!);
+    }
+  } finally {
+    if (!o.at) at.dispose();
+  }
+  if (!withReference) return { outputs, reference: [], error: NaN, agreement: NaN, scales };
+  let num = 0;
+  let den = 0;
+  let agree = 0;
+  outputs.forEach((y, i) => {
+    const r = reference[i]!;
+    for (let j = 0; j < y.length; j++) {
+      num += (y[j]! - r[j]!) ** 2;
+      den += r[j]! ** 2;
+    }
+    if (argmax(y) === argmax(r)) agree++;
+  });
+  return { outputs, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length, scales };
+}
+
+/** Index of the largest value (the first on ties). */
+export function argmax(v: ArrayLike<number>): number {
+  let b = 0;
+  for (let i = 1; i < v.length; i++) if (v[i]! > v[b]!) b = i;
+  return b;
+}
+
+function maxAbs(v: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
+  return m;
+}
+
+/** Map, program and run a network on a chip in one call (`chip.run`). */
+export async function runOnChip(
+  chip: Chip, net: Network, inputs: readonly ArrayLike<number>[], o: RunOptions & { scheme?: Scheme; threads?: number; mapping?: Mapping } = {},
+): Promise<RunResult & { mapping: Mapping }> {
+  const { mapNetwork } = await import("./mapper.ts");
+  const mapping = o.mapping ?? mapNetwork(net);
+  await programNetwork(chip, net, mapping, o.scheme ?? "tdp", o.threads);
+  return { ...(await runNetwork(chip, net, mapping, inputs, { ...o, ...(o.threads ? { threads: o.threads } : {}) })), mapping };
+}

@@ -1,0 +1,155 @@
+// The parallel engine: one Piscina pool per process whose workers share the chip's wasm
+// memory, and slots of scratch buffers so that at most `threads` tasks hold them at once.
+// `threads: 1` runs inline, without a pool. Results never depend on the thread count:
+// every random draw is keyed by what it belongs to (seed, core, device, step).
+
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import { runTask, taskName, type Task } from "../chip/tasks.ts";
+import { ArgumentError } from "./validate.ts";
+import { WasmRuntime } from "./wasm.ts";
+
+const WORKER = new URL("../../workers/kernels.worker.mjs", import.meta.url).href;
+
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+export function checkThreads(threads: unknown, argument = "threads"): number {
+  const max = 256;
+  if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > max) {
+    throw new ArgumentError(argument, `an integer in 1..${max}`, threads);
+  }
+  return threads;
+}
+
+export class TaskError extends Error {
+  constructor(
+    readonly task: string,
+    cause: unknown,
+  ) {
+    super(`${task} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = "TaskError";
+  }
+}
+
+let pool: Piscina | undefined;
+let poolThreads = 0;
+
+function piscina(threads: number): Piscina {
+  if (pool && poolThreads === threads) return pool;
+  if (pool) void pool.destroy();
+  const rt = WasmRuntime.get();
+  pool = new Piscina({
+    filename: WORKER,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 10_000,
+    workerData: { module: rt.module, memory: rt.memory },
+  });
+  poolThreads = threads;
+  return pool;
+}
+
+/** Stop the pool's workers (the CLI calls this before exiting). Safe to call anytime. */
+export async function shutdownPool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  poolThreads = 0;
+  if (p) await p.destroy();
+}
+
+/** Run one task inline or on the pool; failures name the task. */
+export async function run(task: Task, threads: number): Promise<unknown> {
+  try {
+    if (threads === 1) {
+      // Inline, but yield to the event loop first so signals and progress are handled.
+      await new Promise((r) => setImmediate(r));
+      return runTask(task);
+    }
+    return await piscina(threads).run(task);
+  } catch (e) {
+    throw new TaskError(taskName(task), e);
+  }
+}
+
+/** Buffers for `slots` concurrent tasks, each `layout` (name → bytes), allocated once. */
+export class Slots<K extends string> {
+  private readonly free: Record<K, number>[] = [];
+  private readonly waiting: ((b: Record<K, number>) => void)[] = [];
+  private readonly all: Record<K, number>[] = [];
+
+  constructor(slots: number, layout: Record<K, number>) {
+    const rt = WasmRuntime.get();
+    for (let i = 0; i < slots; i++) {
+      const b = {} as Record<K, number>;
+      // Zero-filled, so no task sees a previous owner's bytes (e.g. a stale table key).
+      for (const k of Object.keys(layout) as K[]) {
+        b[k] = rt.alloc(layout[k]);
+        rt.u8(b[k], layout[k]).fill(0);
+      }
+      this.free.push(b);
+      this.all.push(b);
+    }
+  }
+
+  async acquire(): Promise<Record<K, number>> {
+    const b = this.free.pop();
+    if (b) return b;
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(b: Record<K, number>): void {
+    const next = this.waiting.shift();
+    if (next) next(b);
+    else this.free.push(b);
+  }
+
+  dispose(): void {
+    const rt = WasmRuntime.get();
+    for (const b of this.all) for (const k of Object.keys(b) as K[]) rt.free(b[k]);
+    this.all.length = 0;
+    this.free.length = 0;
+  }
+}
+
+/**
+ * Run `make(i, buffers)` tasks for i = 0..n−1 with at most `threads` in flight, each with
+ * its own slot of buffers; results in index order. `onDone` reports progress.
+ */
+export async function mapTasks<K extends string, R>(
+  n: number,
+  threads: number,
+  layout: Record<K, number>,
+  make: (i: number, buf: Record<K, number>) => Task,
+  onDone?: (done: number, total: number) => void,
+): Promise<R[]> {
+  checkThreads(threads);
+  const slots = new Slots(Math.min(threads, n), layout);
+  const out = new Array<R>(n);
+  let done = 0;
+  let failed = false;
+  try {
+    // allSettled, not all: buffers must not be freed while another task still runs.
+    const settled = await Promise.allSettled(
+      Array.from({ length: n }, async (_, i) => {
+        const buf = await slots.acquire();
+        try {
+          if (failed) return; // stop starting new work after a failure
+          out[i] = (await run(make(i, buf), threads)) as R;
+        } catch (e) {
+          failed = true;
+          throw e;
+        } finally {
+          slots.release(buf);
+        }
+        onDone?.(++done, n);
+      }),
+    );
+    const err = settled.find((r) => r.status === "rejected");
+    if (err) throw (err as PromiseRejectedResult).reason;
+  } finally {
+    slots.dispose();
+  }
+  return out;
+}

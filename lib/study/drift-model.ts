@@ -1,0 +1,189 @@
+// Monte Carlo drift studies over a model (`hermes-sim drift --model`): N simulated chips,
+// each with its own seed (lib/montecarlo.ts trialSeed), each mapped and programmed with an
+// ONNX classifier (programNetwork), then read at every time on a fixed subset of a test set
+// (runNetwork, no float64 reference); per time, the distribution over chips of the top-1
+// accuracy. The study machinery (trial seeds, concurrency, JSONL checkpoint, resume,
+// signals, statistics) is lib/montecarlo.ts's runStudy, as for the characterisation study.
+//
+// INT8 scales: computed once per study from the float64 activations of the first 16 images
+// (run.ts calibrateScales) and used by every chip at every time: they depend on the model
+// and those images only, never on the chip.
+//
+// The study hash (checkpoint header) covers the SHA-256 of the model, images and labels
+// files, the image count, the input scale, the scheme, the fidelity and the functional fit:
+// resuming with another model or test set is refused, naming what differs.
+
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Chip } from "../chip/chip.ts";
+import { canonicalJson, sha256Hex, type JsonValue, type Metrics } from "./checkpoint.ts";
+import type { Fidelity } from "../chip/config.ts";
+import type { FunctionalFit } from "../chip/functional-fit.ts";
+import { inferShapes, INPUT, type Network } from "../network/graph.ts";
+import { idxImages, readIdx } from "../network/idx.ts";
+import { mapNetwork, type Mapping } from "../network/mapper.ts";
+import { runStudy, type StudyResult } from "./montecarlo.ts";
+import { loadOnnx } from "../network/onnx.ts";
+import { evaluate } from "../network/graph-eval.ts";
+import { argmax, calibrateScales, programNetwork, runNetwork } from "../network/run.ts";
+import type { Scheme } from "../chip/targets.ts";
+import type { StudyRunOptions } from "./drift-study.ts";
+import { ArgumentError } from "../runtime/validate.ts";
+
+/** What the `accuracy` metric is (in the JSON next to the series). */
+export const ACCURACY_METRIC = "accuracy: fraction in [0, 1] of the test images whose largest output is their label (top-1)";
+
+/** Images whose float64 activations set the INT8 scales (the first ones of the subset). */
+export const CALIBRATION_IMAGES = 16;
+
+/** A model and its test subset, loaded and checked once per study. */
+export interface ModelData {
+  net: Network;
+  mapping: Mapping;
+  images: Float32Array[];
+  labels: Uint8Array;
+  /** Where the files were read from (output only: the hash uses their contents). */
+  files: { model: string; images: string; labels: string };
+  /** SHA-256 (hex) of each file's bytes. */
+  sha256: { model: string; images: string; labels: string };
+  limit: number;
+  inputScale: number;
+}
+
+/** What a model drift trial computes besides its seed and times. */
+export interface ModelWorkload {
+  data: ModelData;
+  scheme: Scheme;
+  fidelity: Fidelity;
+  fit?: FunctionalFit;
+}
+
+/** `onProgress` counts (chip, time) readings done (including those found in the checkpoint)
+ * out of trials × times. */
+export interface ModelDriftStudyOptions extends ModelWorkload, StudyRunOptions {}
+
+function fileSha256(path: string, flag: string): string {
+  try {
+    return createHash("sha256").update(readFileSync(path)).digest("hex");
+  } catch (e) {
+    throw new ArgumentError(flag, `a readable file (${(e as Error).message})`, path);
+  }
+}
+
+/** Load an ONNX model (CNN subset) and the first `limit` images (byte × inputScale) and labels of an IDX test set. */
+export function loadModelData(files: { model: string; images: string; labels: string }, limit: number, inputScale: number): ModelData {
+  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (test images per chip and time)", limit);
+  if (!(inputScale > 0) || !Number.isFinite(inputScale)) throw new ArgumentError("--input-scale", "a number > 0 (input = byte × scale)", inputScale);
+  const sha256 = { model: fileSha256(files.model, "--model"), images: fileSha256(files.images, "--images"), labels: fileSha256(files.labels, "--labels") };
+  const net = loadOnnx(files.model);
+  let images: Float32Array[];
+  try {
+    images = idxImages(readIdx(files.images), inputScale, limit);
+  } catch (e) {
+    throw new ArgumentError("--images", `an IDX of N × H × W images (${(e as Error).message})`, files.images);
+  }
+  const labelsIdx = readIdx(files.labels);
+  if (labelsIdx.dims.length !== 1 || labelsIdx.dims[0]! < images.length) {
+    throw new ArgumentError("--labels", `an IDX of at least ${images.length} labels (one dimension)`, files.labels);
+  }
+  const labels = labelsIdx.data.slice(0, images.length);
+  const size = inferShapes(net).get(INPUT)!.reduce((a, b) => a * b, 1);
+  if (images[0]!.length !== size) {
+    throw new ArgumentError("--images", `images of ${size} values (the model's input [${net.inputShape.join(", ")}])`, `${images[0]!.length} values per image`);
+  }
+  return { net, mapping: mapNetwork(net), images, labels, files, sha256, limit, inputScale };
+}
+
+/** The study options recorded in the checkpoint header and the output (they feed the study hash). */
+export function modelDriftOptions(w: ModelWorkload): JsonValue {
+  const d = w.data;
+  return {
+    workload: "model",
+    metric: ACCURACY_METRIC,
+    model: { sha256: d.sha256.model, cores: d.mapping.cores },
+    images: { sha256: d.sha256.images, count: d.images.length, limit: d.limit, inputScale: d.inputScale },
+    labels: { sha256: d.sha256.labels },
+    scales: `once per study, from the float64 activations of the first ${Math.min(CALIBRATION_IMAGES, d.images.length)} images`,
+    scheme: w.scheme,
+    fidelity: w.fidelity,
+    ...(w.fit ? { fitSha256: sha256Hex(canonicalJson(w.fit, "fit")) } : {}),
+  };
+}
+
+const SCALES = new WeakMap<object, Record<string, number>>();
+
+/** The INT8 scales of a study (they depend on the model and the images only): computed
+ * once from the float64 activations of the first CALIBRATION_IMAGES images. */
+function scalesOf(d: ModelWorkload["data"]): Record<string, number> {
+  let s = SCALES.get(d);
+  if (!s) {
+    s = calibrateScales(d.net, d.mapping, evaluate(d.net, d.images.slice(0, CALIBRATION_IMAGES)));
+    SCALES.set(d, s);
+  }
+  return s;
+}
+
+/** One simulated chip: map and program the model, then the accuracy on the subset at each of `times`. */
+export async function modelDriftTrial(
+  w: ModelWorkload, seed: bigint, times: number[], threads: number, signal?: AbortSignal, onTime?: (done: number) => void,
+): Promise<Metrics[]> {
+  // Let the event loop run between chips (signals, progress), even when all work is inline.
+  await new Promise((r) => setImmediate(r));
+  const { net, mapping, images, labels } = w.data;
+  const chip = Chip.create({ seed, fidelity: w.fidelity });
+  try {
+    await programNetwork(chip, net, mapping, w.scheme, threads);
+    const out: Metrics[] = [];
+    const scales = scalesOf(w.data);
+    for (const t of times) {
+      signal?.throwIfAborted(); // a stop request: this chip is dropped, its times are not recorded
+      const r = await runNetwork(chip, net, mapping, images, { t, threads, reference: false, scales, ...(w.fit ? { fit: w.fit } : {}) });
+      let correct = 0;
+      r.outputs.forEach((y, i) => {
+        if (argmax(y) === labels[i]) correct++;
+      });
+      out.push({ accuracy: correct / images.length });
+      onTime?.(out.length);
+      await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  } finally {
+    chip.dispose();
+  }
+}
+
+export async function modelDriftStudy(o: ModelDriftStudyOptions): Promise<StudyResult> {
+  // Progress in (chip, time) readings: whole chips from runStudy, plus the times done by chips in flight.
+  const perTrial = o.times.length;
+  let chipsDone = 0;
+  const inFlight = new Map<number, number>();
+  const report = (): void => {
+    let partial = 0;
+    for (const v of inFlight.values()) partial += v;
+    o.onProgress?.(chipsDone * perTrial + partial, o.trials * perTrial);
+  };
+  return runStudy({
+    seed: o.seed,
+    trials: o.trials,
+    times: o.times,
+    options: modelDriftOptions(o),
+    // Trials in flight = threads, as for the characterisation study (lib/drift-study.ts).
+    concurrency: o.threads,
+    ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
+    onProgress: (done) => {
+      chipsDone = done;
+      report();
+    },
+    ...(o.signal ? { signal: o.signal } : {}),
+    runTrial: async (trial, seed, times, signal) => {
+      try {
+        return await modelDriftTrial(o, seed, times, o.threads, signal, (k) => {
+          if (k < times.length) inFlight.set(trial, k); // the last time counts when runStudy reports the chip
+          report();
+        });
+      } finally {
+        inFlight.delete(trial);
+      }
+    },
+  });
+}

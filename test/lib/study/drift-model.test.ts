@@ -1,0 +1,84 @@
+// Model drift studies (lib/drift-model.ts) on a tiny CNN: loading and checks, the study hash,
+// and each chip's accuracies against an independent recomputation on the same chip seed.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Chip } from "../../../lib/chip/chip.ts";
+import { studyHash } from "../../../lib/study/checkpoint.ts";
+import { loadModelData, modelDriftOptions, modelDriftStudy, type ModelWorkload } from "../../../lib/study/drift-model.ts";
+import { trialSeed } from "../../../lib/study/montecarlo.ts";
+import { argmax, programNetwork, runNetwork } from "../../../lib/network/run.ts";
+import { shutdownPool } from "../../../lib/runtime/pool.ts";
+import { idxBytes, writeTinyTestSet } from "../../fixtures/tiny-test-set.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hermes-drift-model-"));
+const f = writeTinyTestSet(dir, 24);
+const files = { model: f.a, images: f.images, labels: f.labels };
+const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
+
+test("loadModelData: the first `limit` images and labels, file hashes, the mapping; clear errors", () => {
+  const d = loadModelData(files, 20, 1 / 255);
+  assert.is(d.images.length, 20);
+  assert.is(d.labels.length, 20);
+  assert.is(d.images[0]!.length, 64);
+  assert.ok(d.images.every((x) => x.every((v) => v >= 0 && v <= 1)));
+  assert.equal(d.sha256, { model: sha(f.a), images: sha(f.images), labels: sha(f.labels) });
+  assert.is(d.mapping.cores, 3);
+  assert.is(loadModelData(files, 1000, 1 / 255).images.length, 24, "a limit above the set's size takes the whole set");
+  writeFileSync(join(dir, "x28"), idxBytes([2, 28, 28], new Uint8Array(2 * 784)));
+  assert.throws(() => loadModelData({ ...files, images: join(dir, "x28") }, 2, 1), /--images must be images of 64 values \(the model's input \[1, 8, 8\]\)/);
+  writeFileSync(join(dir, "y3"), idxBytes([3], new Uint8Array(3)));
+  assert.throws(() => loadModelData({ ...files, labels: join(dir, "y3") }, 10, 1), /--labels must be an IDX of at least 10 labels/);
+  assert.throws(() => loadModelData({ ...files, model: join(dir, "nope.onnx") }, 10, 1), /--model must be a readable file/);
+  assert.throws(() => loadModelData(files, 0, 1), /--limit/);
+  assert.throws(() => loadModelData(files, 4, -1), /--input-scale/);
+});
+
+test("the study hash covers the model's and test set's contents, the image count and the input scale", () => {
+  const w: ModelWorkload = { data: loadModelData(files, 20, 1 / 255), scheme: "tdp", fidelity: "physical" };
+  const h = (o: ModelWorkload) => studyHash({ seed: "1", trials: 2, times: [25], options: modelDriftOptions(o) });
+  assert.is(h(w), h({ ...w, data: loadModelData(files, 20, 1 / 255) }));
+  assert.is.not(h(w), h({ ...w, data: loadModelData({ ...files, model: f.b }, 20, 1 / 255) }));
+  assert.is.not(h(w), h({ ...w, data: loadModelData(files, 19, 1 / 255) }));
+  assert.is.not(h(w), h({ ...w, data: loadModelData(files, 20, 1 / 256) }));
+  assert.is.not(h(w), h({ ...w, scheme: "odp" }));
+  const o = modelDriftOptions(w) as { metric: string; model: { sha256: string } };
+  assert.match(o.metric, /^accuracy: fraction in \[0, 1\]/);
+  assert.is(o.model.sha256, sha(f.a));
+});
+
+test("each chip: accuracy per time equals programming and reading a chip of the same seed directly", async () => {
+  const data = loadModelData(files, 24, 1 / 255);
+  const times = [25, 30 * 86400];
+  const seed = 77n;
+  const r = await modelDriftStudy({ data, scheme: "odp", fidelity: "physical", seed, trials: 3, times, threads: 1 });
+  assert.is(r.series.length, 2);
+  for (const p of r.series) {
+    assert.is(p.metric, "accuracy");
+    assert.is(p.n, 3);
+    assert.ok(p.min >= 0 && p.max <= 1 && p.min <= p.mean && p.mean <= p.max);
+  }
+  for (let i = 0; i < 3; i++) {
+    // Independently: the scales calibrated at every time (the study computes them once).
+    const chip = Chip.create({ seed: trialSeed(seed, i), fidelity: "physical" });
+    try {
+      await programNetwork(chip, data.net, data.mapping, "odp", 1);
+      for (const [j, t] of times.entries()) {
+        const y = await runNetwork(chip, data.net, data.mapping, data.images, { t, reference: false, calibration: data.images.slice(0, 16) });
+        const acc = y.outputs.filter((o, k) => argmax(o) === data.labels[k]).length / 24;
+        assert.is(r.results[i]![j]!.accuracy, acc, `chip ${i} at t = ${t}`);
+      }
+    } finally {
+      chip.dispose();
+    }
+  }
+});
+
+test.after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await shutdownPool();
+});
+test.run();
