@@ -10,19 +10,21 @@
 // INT8 values. With the default output scale, INT8 127 stands for 4 × the rms of W·x for
 // uniform full-range inputs; pass `outputScale` (INT8 per unit of W·x) to choose another.
 
-import { MVM } from "./config.ts";
-import type { Chip } from "./chip.ts";
+import { MVM, type Fidelity } from "./config.ts";
+import type { Core } from "./core.ts";
 import { checkTime, DRIFT_PARAM_COUNT, driftParams, timeKey, writeTimes } from "./drift.ts";
 import { fitAt, loadFit, type FunctionalFit } from "./functional-fit.ts";
 import { functionalMvm } from "./functional-mvm.ts";
 import { checkThreads, defaultThreads, mapTasks } from "../runtime/pool.ts";
 import {
   CHUNK, READOUT_BYTES, countsPerWeightUnit, driftCalibrationInputs, driftCalibrationSum, loadPlanes, parsePhases, readTaskInto,
-  type LdpuSettings, type Phases, type PlaneScales, type ReadTask, type ReadoutBuffers,
+  type LdpuSettings, type Phases, type PlaneScales, type ReadTask, type ReadTemplate, type ReadoutBuffers,
 } from "./readout.ts";
+import type { ProgrammedCore } from "./program.ts";
 import type { Scheme } from "./targets.ts";
 import { ArgumentError, knownKeys } from "../runtime/validate.ts";
 import { WasmRuntime } from "../runtime/wasm.ts";
+import "./tasks.ts"; // the read task kind
 
 const N = 256;
 const CELLS = N * N;
@@ -65,8 +67,6 @@ export interface MvmOptions {
 }
 const MVM_KEYS = ["outputScale", "firstInput", "counts", "ldpu", "rx", "residual", "rows"] as const;
 
-/** A read without its inputs and buffers (ChipAtTime.readTemplate). */
-export type ReadTemplate = Omit<ReadTask, "xPtr" | "n" | "firstInput" | "outPtr" | "countsPtr" | "buf">;
 
 export interface MvmResult {
   /** INT8 outputs, batch × 256 (rows beyond the programmed ones read ~0). */
@@ -89,6 +89,15 @@ interface CoreState {
   gainFactor: number;
 }
 
+/** What a read needs of a chip (lib/chip/chip.ts's Chip is one): its seed, fidelity, cores
+ * and what was programmed on them. */
+export interface ReadableChip {
+  readonly seed: bigint;
+  readonly fidelity: Fidelity;
+  core(index: number): Core;
+  programmedCore(core: number): ProgrammedCore | undefined;
+}
+
 export class ChipAtTime {
   readonly t: number;
   readonly phases: Phases;
@@ -101,7 +110,7 @@ export class ChipAtTime {
   private disposed = false;
 
   constructor(
-    private readonly chip: Chip,
+    private readonly chip: ReadableChip,
     t: number,
     options: AtOptions = {},
   ) {

@@ -1,4 +1,7 @@
-// The chip: 64 cores on an 8 × 8 grid, their state in the process's shared wasm memory.
+// The chip: 64 cores on an 8 × 8 grid, their state in the process's shared wasm memory:
+// create, measure the devices, program (program-and-verify or the functional model) and
+// read at a time after programming (`at(t)`, lib/chip/analog.ts). Running a whole network
+// is the network part's: runOnChip(chip, net, inputs) in lib/network/run.ts.
 
 import { ARCH, FIDELITIES, type Fidelity } from "./config.ts";
 import { ADC_TABLE_BYTES, CoreAdcs } from "./adc.ts";
@@ -15,10 +18,8 @@ import {
 } from "./program.ts";
 import { coreTargets, padWeights, parseScheme, type Scheme } from "./targets.ts";
 import { ChipAtTime, type AtOptions } from "./analog.ts";
-import type { Network } from "../network/graph.ts";
-import { runOnChip } from "../network/run.ts";
-import { runLstmOnChip, type LstmWeights } from "../network/lstm-run.ts";
 import { loadFit, type FunctionalFit } from "./functional-fit.ts";
+import "./tasks.ts"; // the measure and program task kinds
 
 export interface ProgramOptions {
   /** 'odp', 'tdp' (default) or 'tdp-maxfill'. */
@@ -263,25 +264,6 @@ export class Chip {
   at(t: number, options: AtOptions = {}): ChipAtTime {
     this.assertLive();
     return new ChipAtTime(this, t, options);
-  }
-
-  /**
-   * Map `network` onto the cores (lib/mapper.ts), program it (`scheme`, default TDP) and run
-   * `inputs` through it at read time `t` (default 25 s), INT8 between layers, partial sums
-   * over the links (lib/run.ts). Returns the outputs, the float64 reference's and the error.
-   */
-  async run(network: Network, inputs: readonly ArrayLike<number>[], options: Parameters<typeof runOnChip>[3] = {}): ReturnType<typeof runOnChip> {
-    this.assertLive();
-    return runOnChip(this, network, inputs, options);
-  }
-
-  /**
-   * Map an LSTM (lib/lstm-map.ts), program it and run the sequence `xs` timestep by
-   * timestep through the cores and GDPU slices (lib/lstm-run.ts).
-   */
-  async runLstm(weights: LstmWeights, xs: readonly ArrayLike<number>[], options: Parameters<typeof runLstmOnChip>[3] = {}): ReturnType<typeof runLstmOnChip> {
-    this.assertLive();
-    return runLstmOnChip(this, weights, xs, options);
   }
 
   /** What was programmed on a core (weights, targets, Gmax), or undefined. */

@@ -2,8 +2,7 @@
 // kernels of assembly/functional.ts (packed MVM → 12-bit count → LDPU by formula or table →
 // INT8) with the LDPU table cached in wasm scratch memory, bit-identical to readTaskInto.
 
-import type { ReadTemplate } from "./analog.ts";
-import { CHUNK, setLdpuGain, type LdpuSettings, type ReadoutBuffers } from "./readout.ts";
+import { CHUNK, setLdpuGain, type LdpuSettings, type ReadoutBuffers, type ReadTemplate } from "./readout.ts";
 import type { WasmRuntime } from "../runtime/wasm.ts";
 
 const N = 256;

@@ -223,6 +223,9 @@ export function invalidateTables(rt: WasmRuntime, buf: ReadoutBuffers): void {
 }
 
 /** Run a slice: INT8 outputs (and counts) for n inputs. */
+/** A read without its inputs and buffers (ChipAtTime.readTemplate). */
+export type ReadTemplate = Omit<ReadTask, "xPtr" | "n" | "firstInput" | "outPtr" | "countsPtr" | "buf">;
+
 export function readTaskInto(rt: WasmRuntime, t: ReadTask): number {
   const buf = t.preloaded ? { ...t.buf, ...t.preloaded } : t.buf;
   const k = rt.kernels;

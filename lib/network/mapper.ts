@@ -411,4 +411,3 @@ export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "col
   return m;
 }
 
-export { floorplan } from "./floorplan-text.ts";

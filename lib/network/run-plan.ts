@@ -11,7 +11,8 @@
 // receiver adds C_r = s_out·shift_r, ReLU after the partial sums, then the residual with
 // scale s_out/s_res.
 
-import type { ChipAtTime, ReadTemplate } from "../chip/analog.ts";
+import type { ChipAtTime } from "../chip/analog.ts";
+import type { ReadTemplate } from "../chip/readout.ts";
 import { INPUT, type Network } from "./graph.ts";
 import type { Mapping } from "./mapper.ts";
 

@@ -17,12 +17,13 @@ import type { Chip } from "../chip/chip.ts";
 import type { FunctionalFit } from "../chip/functional-fit.ts";
 import { evaluate } from "./graph-eval.ts";
 import { inferShapes, INPUT, type Network, type WeightNode } from "./graph.ts";
-import { tileMatrix, type Mapping } from "./mapper.ts";
+import { mapNetwork, tileMatrix, type Mapping } from "./mapper.ts";
 import { checkThreads, mapTasks } from "../runtime/pool.ts";
 import { execLayout, type ExecBuffers } from "./run-exec.ts";
 import { buildPlan } from "./run-plan.ts";
 import type { Scheme } from "../chip/targets.ts";
 import { ArgumentError } from "../runtime/validate.ts";
+import "./tasks.ts"; // the runChunk task kind
 
 const N = 256;
 
@@ -189,11 +190,15 @@ function maxAbs(v: ArrayLike<number>): number {
   return m;
 }
 
-/** Map, program and run a network on a chip in one call (`chip.run`). */
+/**
+ * Map `net` onto the chip's cores (mapNetwork, unless `mapping` is given), program it
+ * (`scheme`, default TDP) and run `inputs` through it at read time `t` (default 25 s): the
+ * one call for a whole network. Returns the outputs, the float64 reference's, the error and
+ * the mapping.
+ */
 export async function runOnChip(
   chip: Chip, net: Network, inputs: readonly ArrayLike<number>[], o: RunOptions & { scheme?: Scheme; threads?: number; mapping?: Mapping } = {},
 ): Promise<RunResult & { mapping: Mapping }> {
-  const { mapNetwork } = await import("./mapper.ts");
   const mapping = o.mapping ?? mapNetwork(net);
   await programNetwork(chip, net, mapping, o.scheme ?? "tdp", o.threads);
   return { ...(await runNetwork(chip, net, mapping, inputs, { ...o, ...(o.threads ? { threads: o.threads } : {}) })), mapping };

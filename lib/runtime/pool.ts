@@ -1,11 +1,12 @@
-// The parallel engine: one Piscina pool per process whose workers share the chip's wasm
-// memory, and slots of scratch buffers so that at most `threads` tasks hold them at once.
+// The parallel engine: one Piscina pool per process whose workers share the process's wasm
+// memory and run the task kinds the parts register (lib/runtime/tasks.ts), and slots of
+// scratch buffers so that at most `threads` tasks hold them at once.
 // `threads: 1` runs inline, without a pool. Results never depend on the thread count:
 // every random draw is keyed by what it belongs to (seed, core, device, step).
 
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
-import { runTask, taskName, type Task } from "../chip/tasks.ts";
+import { runTask, taskName, type Task } from "./tasks.ts";
 import { ArgumentError } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
 

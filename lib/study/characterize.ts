@@ -19,6 +19,7 @@ import { ArgumentError, intInRange, oneOf } from "../runtime/validate.ts";
 import { WasmRuntime } from "../runtime/wasm.ts";
 import { DEFAULT_SPARSITY, characterisationWeights, sparseUniform } from "../chip/workload.ts";
 import { digitalEngineErrors } from "./digital-engine.ts";
+import "./tasks.ts"; // the characterize task kind
 
 const N = 256;
 const CELLS = N * N;

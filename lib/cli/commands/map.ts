@@ -2,7 +2,8 @@
 
 import { resnet9 } from "../../network/graph.ts";
 import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/lstm-map.ts";
-import { floorplan, mapNetwork, type Mapping } from "../../network/mapper.ts";
+import { floorplan } from "../../network/floorplan-text.ts";
+import { mapNetwork, type Mapping } from "../../network/mapper.ts";
 import { loadOnnx } from "../../network/onnx.ts";
 import { networkCost } from "../../cost/network.ts";
 import { floorplanSvg } from "../../report/floorplan.ts";

@@ -12,7 +12,7 @@ import { loadOnnxLstm } from "../../network/onnx-lstm.ts";
 import { bitsPerCharacter, encodeText, readVocabulary } from "../../network/text.ts";
 import { readFileSync } from "node:fs";
 import { progressBar } from "../../runtime/progress.ts";
-import { argmax, programNetwork, runNetwork } from "../../network/run.ts";
+import { argmax, programNetwork, runNetwork, runOnChip } from "../../network/run.ts";
 import { onnxruntimeAccuracy } from "../../network/onnx-float.ts";
 import { lstmCost, networkCost } from "../../cost/network.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
@@ -24,7 +24,7 @@ import { networkByName } from "./map.ts";
 import { writeReport } from "../../report/html.ts";
 import { modelRunReport, networkFigures } from "../../report/model-run.ts";
 import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../../network/lstm-map.ts";
-import { randomLstm } from "../../network/lstm-run.ts";
+import { randomLstm, runLstmOnChip } from "../../network/lstm-run.ts";
 
 export interface RunCommandOptions {
   network: string;
@@ -66,7 +66,7 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
   const chip = Chip.create({ seed, fidelity });
   const t0 = performance.now();
   try {
-    const r = await chip.run(net, inputs, { scheme, t, threads, mapping });
+    const r = await runOnChip(chip, net, inputs, { scheme, t, threads, mapping });
     const cost = networkCost(net, mapping, "4-phase");
     const doc = {
       network: mapping.network, fidelity, scheme, t, n, cores: mapping.cores, seed: seed.toString(),
@@ -118,7 +118,7 @@ async function runLstmCommand(spec: LstmSpec, seed: bigint, opts: RunCommandOpti
   const chip = Chip.create({ seed, fidelity });
   const t0 = performance.now();
   try {
-    const r = await chip.runLstm(randomLstm(spec, seed), xs, { scheme, t, threads });
+    const r = await runLstmOnChip(chip, randomLstm(spec, seed), xs, { scheme, t, threads });
     const doc = {
       network: spec.name, fidelity, scheme, t, timesteps: T, cores: r.mapping.cores, seed: seed.toString(),
       error: r.error, maxHidden: r.maxHidden,
@@ -233,7 +233,7 @@ async function runTextCommand(seed: bigint, opts: RunCommandOptions, out: (s: st
   const t0 = performance.now();
   const chip = Chip.create({ seed, fidelity });
   try {
-    const r = await chip.runLstm(m.weights, xs, { scheme, t, threads });
+    const r = await runLstmOnChip(chip, m.weights, xs, { scheme, t, threads });
     const bpc = bitsPerCharacter(r.outputs, ids);
     const floatBpc = bitsPerCharacter(r.reference, ids);
     const cost = lstmCost(r.mapping, "4-phase");

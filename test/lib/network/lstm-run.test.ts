@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Chip } from "../../../lib/chip/chip.ts";
 import { LSTM_PTB, mapLstm } from "../../../lib/network/lstm-map.ts";
-import { lstmReference, programLstm, randomLstm, runLstm } from "../../../lib/network/lstm-run.ts";
+import { lstmReference, programLstm, randomLstm, runLstm, runLstmOnChip } from "../../../lib/network/lstm-run.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
 
 const w = randomLstm(LSTM_PTB, 3);
@@ -25,7 +25,7 @@ test("the float64 reference is an LSTM: zero weights give h = 0 and logits = out
 for (const fidelity of ["physical", "functional"] as const) {
   test(`${fidelity} TDP: 1,000 timesteps without blow-up, close to float64`, async () => {
     const chip = Chip.create({ seed: 5, fidelity });
-    const r = await chip.runLstm(w, xs, { scheme: "tdp", threads: 2 });
+    const r = await runLstmOnChip(chip, w, xs, { scheme: "tdp", threads: 2 });
     chip.dispose();
     assert.is(r.outputs.length, 1000);
     assert.ok(r.outputs.every((y) => y.every(Number.isFinite)));

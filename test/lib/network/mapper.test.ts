@@ -3,7 +3,8 @@ import * as assert from "uvu/assert";
 import { GraphBuilder, resnet9 } from "../../../lib/network/graph.ts";
 import type { WeightNode } from "../../../lib/network/graph.ts";
 import { hasLink, OFFCHIP } from "../../../lib/chip/links.ts";
-import { floorplan, mapNetwork, MappingError, SNAKE_ORDER, splitRange, tileMatrix, tiling } from "../../../lib/network/mapper.ts";
+import { floorplan } from "../../../lib/network/floorplan-text.ts";
+import { mapNetwork, MappingError, SNAKE_ORDER, splitRange, tileMatrix, tiling } from "../../../lib/network/mapper.ts";
 
 const net = resnet9({ seed: 11 });
 const m = mapNetwork(net);

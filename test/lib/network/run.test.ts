@@ -9,7 +9,7 @@ import { loadFit } from "../../../lib/chip/functional-fit.ts";
 import { resnet9 } from "../../../lib/network/graph.ts";
 import { mapNetwork } from "../../../lib/network/mapper.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
-import { programNetwork, runNetwork } from "../../../lib/network/run.ts";
+import { programNetwork, runNetwork, runOnChip } from "../../../lib/network/run.ts";
 
 const net = resnet9({ seed: 3 });
 const mapping = mapNetwork(net);
@@ -34,7 +34,7 @@ test("physical chip: TDP closer to float than ODP, both within the chip's MVM er
   const errs: Record<string, number> = {};
   for (const scheme of ["odp", "tdp"] as const) {
     const chip = Chip.create({ seed: 5 });
-    const r = await chip.run(net, images, { scheme, threads: 2, mapping });
+    const r = await runOnChip(chip, net, images, { scheme, threads: 2, mapping });
     errs[scheme] = r.error;
     if (scheme === "tdp") {
       errs["tdpMonth"] = (await runNetwork(chip, net, mapping, images, { t: 30 * 86400 })).error;
@@ -71,7 +71,7 @@ test("physical chip: TDP closer to float than ODP, both within the chip's MVM er
 test("bad inputs are named", async () => {
   const chip = Chip.create({ seed: 5, fidelity: "functional" });
   try {
-    await chip.run(net, [new Float32Array(10)]).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /inputs\[0\] must be 3072 values/));
+    await runOnChip(chip, net, [new Float32Array(10)]).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /inputs\[0\] must be 3072 values/));
   } finally {
     chip.dispose();
   }

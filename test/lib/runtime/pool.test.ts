@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { Chip } from "../../../lib/chip/chip.ts";
 import { TaskError, checkThreads, run, shutdownPool } from "../../../lib/runtime/pool.ts";
 import { characterisationWeights } from "../../../lib/chip/workload.ts";
+import type { FailTask } from "../../../lib/runtime/tasks.ts";
 
 function planesDigest(chip: Chip): string {
   const h = createHash("sha256");
@@ -33,7 +34,7 @@ test("measure and programAll give identical results on 1 and 2 threads", async (
 
 test("a task that throws rejects with an error naming it; the pool keeps working", async () => {
   let err: unknown;
-  await run({ kind: "fail", message: "boom" }, 2).catch((e) => (err = e));
+  await run({ kind: "fail", message: "boom" } as FailTask, 2).catch((e) => (err = e));
   assert.instance(err, TaskError);
   assert.match(String((err as Error).message), /^fail failed: .*boom/);
   const chip = Chip.create({ seed: 2 });
@@ -47,7 +48,7 @@ test("a task that throws rejects with an error naming it; the pool keeps working
 
 test("a worker that dies surfaces as an error, not a hang", async () => {
   let err: unknown;
-  await run({ kind: "fail", message: "crash", crash: true }, 2).catch((e) => (err = e));
+  await run({ kind: "fail", message: "crash", crash: true } as FailTask, 2).catch((e) => (err = e));
   assert.instance(err, TaskError);
   // And work still runs afterwards (Piscina replaces the worker).
   const chip = Chip.create({ seed: 3 });
