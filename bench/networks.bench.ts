@@ -8,7 +8,7 @@ import ort from "onnxruntime-node";
 import { Chip } from "../lib/chip/chip.ts";
 import { exportOnnx } from "../lib/network/onnx-export.ts";
 import { evaluate } from "../lib/network/graph-eval.ts";
-import { resnet9 } from "../lib/network/graph.ts";
+import { resnet9 } from "../lib/network/builders.ts";
 import { LSTM_PTB, mapLstm } from "../lib/network/lstm-map.ts";
 import { lstmReference, programLstm, randomLstm, runLstm } from "../lib/network/lstm-run.ts";
 import { mapNetwork } from "../lib/network/mapper.ts";

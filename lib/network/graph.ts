@@ -12,31 +12,10 @@
 //
 // Weight layouts: conv2d [out][in][kh][kw], dense [out][in] (row-major Float32Arrays), so
 // that both are already the MVM matrix W[out][k] with k the unrolled-patch index
-// (c·kh + i)·kw + j, see lib/mapper.ts.
-//
-// `resnet9` builds the paper's ResNet-9 (Fig. 3a; Methods "ResNet-9 on CIFAR-10 training").
-// Channel widths [56, 112, 112, 112, 224, 224, 224, 224] (the Methods' list; issue 7), 3×3
-// convs, stride 1, padding 1, no conv biases (each conv is followed by batch norm), dense
-// 224 → 10 with 10 biases. Layout (the Myrtle "ResNet-9" of ref. 44's family, which matches
-// Fig. 3a's 8 convs, 4 max-pools and the residuals Conv1→Conv3, Conv5→Conv7):
-//   conv0 3→56 (32×32) · bn · relu
-//   conv1 56→112 · bn · relu · maxpool 2            → r1 (16×16)
-//   conv2 112→112 · bn · relu · conv3 112→112 · bn · relu · add r1
-//   conv4 112→224 · bn · relu · maxpool 2           (8×8)
-//   conv5 224→224 · bn · relu · maxpool 2           → r5 (4×4)
-//   conv6 224→224 · bn · relu · conv7 224→224 · bn · relu · add r5
-//   maxpool 4 (1×1) · flatten (224) · dense 224→10 (+ bias)
-// Weight count (k·k·C_in·C_out):
-//   conv0 27·56 = 1,512; conv1 504·112 = 56,448; conv2, conv3 1008·112 = 112,896 each;
-//   conv4 1008·224 = 225,792; conv5..7 2016·224 = 451,584 each; dense 224·10 = 2,240;
-//   total 1,866,536 = the paper's "1,866,536 synaptic weights", with 10 biases. The
-//   Methods' "1,869,122 trainable parameters" is that plus the 10 biases plus 2 batch-norm
-//   parameters for each of the 1,288 conv channels (2,576): 1,866,536 + 10 + 2,576.
-//   The deep layers (conv5..7) are the Methods' "2016×224 weight matrix of a deep layer".
+// (c·kh + i)·kw + j, see lib/network/mapper.ts. Builders of the built-in networks (ResNet-9)
+// are in lib/network/builders.ts.
 
-import { CHIP_CORE, normals, Purpose, streamId } from "../chip/rng.ts";
-import type { Seed } from "../chip/rng.ts";
-import { ArgumentError, describe, seedToBigInt } from "../runtime/validate.ts";
+import { ArgumentError } from "../runtime/validate.ts";
 
 export type Shape = readonly number[];
 /** The network input's name: nodes refer to it like to any other node. */
@@ -136,7 +115,7 @@ export function matrixShape(n: WeightNode): { outputs: number; inputs: number } 
 
 const fmt = (s: Shape): string => `[${s.join(", ")}]`;
 
-function posInt(v: unknown, arg: string, min = 1): number {
+export function posInt(v: unknown, arg: string, min = 1): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new ArgumentError(arg, `an integer ≥ ${min}`, v);
   return v;
 }
@@ -269,132 +248,4 @@ export function countParameters(net: Network): { weights: number; biases: number
     biases += n.bias?.length ?? 0;
   }
   return { weights, biases, weightLayers };
-}
-
-// ---- builder ---------------------------------------------------------------------------
-
-/** Builds a network node by node; each method returns the new node's name. Shapes are checked on `build()`. */
-export class GraphBuilder {
-  private readonly nodes: Node[] = [];
-  private last = INPUT;
-  constructor(
-    readonly name: string,
-    readonly inputShape: Shape,
-  ) {}
-
-  private add<N extends Node>(node: N): string {
-    this.nodes.push(node);
-    this.last = node.name;
-    return node.name;
-  }
-  /** Name of the most recently added node (INPUT at first). */
-  get current(): string {
-    return this.last;
-  }
-  conv2d(name: string, o: { inChannels: number; outChannels: number; kernel: number; stride?: number; padding?: number; weights: Float32Array; bias?: Float32Array }, input = this.last): string {
-    const { bias, stride, padding, ...rest } = o;
-    return this.add({ op: "conv2d", name, input, ...rest, stride: stride ?? 1, padding: padding ?? 0, ...(bias === undefined ? {} : { bias }) });
-  }
-  dense(name: string, o: { inFeatures: number; outFeatures: number; weights: Float32Array; bias?: Float32Array }, input = this.last): string {
-    const { bias, ...rest } = o;
-    return this.add({ op: "dense", name, input, ...rest, ...(bias === undefined ? {} : { bias }) });
-  }
-  batchNorm(name: string, scale: Float32Array, shift: Float32Array, input = this.last): string {
-    return this.add({ op: "batchNorm", name, input, scale, shift });
-  }
-  relu(name: string, input = this.last): string {
-    return this.add({ op: "relu", name, input });
-  }
-  addResidual(name: string, a: string, b: string): string {
-    return this.add({ op: "add", name, inputs: [a, b] });
-  }
-  maxPool(name: string, kernel: number, stride = kernel, input = this.last): string {
-    return this.add({ op: "maxPool", name, input, kernel, stride });
-  }
-  avgPool(name: string, kernel: number, stride = kernel, input = this.last, padding = 0, countIncludePad = false): string {
-    return this.add({ op: "avgPool", name, input, kernel, stride, padding, ...(countIncludePad ? { countIncludePad } : {}) });
-  }
-  flatten(name: string, input = this.last): string {
-    return this.add({ op: "flatten", name, input });
-  }
-  /** Output shape of a node added so far (checks the network built so far). */
-  shapeOf(name = this.last): Shape {
-    const s = inferShapes({ name: this.name, inputShape: this.inputShape, nodes: this.nodes }).get(name);
-    if (s === undefined) throw new ArgumentError("name", `"${INPUT}" or the name of a node added so far`, name);
-    return s;
-  }
-  /** The network, after `inferShapes` has checked it. */
-  build(): Network {
-    const net: Network = { name: this.name, inputShape: [...this.inputShape], nodes: [...this.nodes] };
-    inferShapes(net);
-    return net;
-  }
-}
-
-// ---- ResNet-9 --------------------------------------------------------------------------
-
-/** The paper's ResNet-9 conv widths (Methods; issue 7). */
-export const RESNET9_WIDTHS: readonly number[] = Object.freeze([56, 112, 112, 112, 224, 224, 224, 224]);
-export const RESNET9_WEIGHTS = 1_866_536;
-export const RESNET9_BIASES = 10;
-
-export interface Resnet9Options {
-  seed?: Seed;
-  classes?: number;
-  /** [C, H, W], CIFAR-10 [3, 32, 32] by default (the four pools 2, 2, 2, 4 take 32 × 32 to 1 × 1; larger inputs give a wider dense layer). */
-  inputShape?: Shape;
-  widths?: readonly number[];
-}
-
-/**
- * The paper's ResNet-9 (see the header) with random weights from `seed`: He-normal conv and
- * dense weights (std √(2 / fan-in)), batch norm scale 1 + 0.1·N(0,1) and shift 0.1·N(0,1),
- * dense bias 0.1·N(0,1). Draws come from the Philox stream (core CHIP_CORE, purpose
- * WEIGHTS, trial = node index + 1, step = 1: disjoint from the per-core workload streams).
- */
-export function resnet9(options: Resnet9Options = {}): Network {
-  if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);
-  const seed = seedToBigInt(options.seed ?? 0);
-  const classes = posInt(options.classes ?? 10, "classes");
-  const inputShape = options.inputShape ?? [3, 32, 32];
-  const widths = options.widths ?? RESNET9_WIDTHS;
-  if (!Array.isArray(widths) || widths.length !== 8) throw new ArgumentError("widths", "8 conv channel counts", widths);
-  widths.forEach((w, i) => posInt(w, `widths[${i}]`));
-  if (widths[1] !== widths[2] || widths[2] !== widths[3]) throw new ArgumentError("widths", "equal widths[1..3] (residual Conv1 → Conv3)", describe(widths));
-  if (widths[5] !== widths[6] || widths[6] !== widths[7]) throw new ArgumentError("widths", "equal widths[5..7] (residual Conv5 → Conv7)", describe(widths));
-  let draws = 0;
-  const draw = (n: number, std: number, mean = 0): Float32Array => {
-    draws++;
-    const z = normals(seed, streamId({ core: CHIP_CORE, purpose: Purpose.WEIGHTS, trial: draws, step: 1 }), n);
-    for (let i = 0; i < n; i++) z[i] = mean + std * z[i]!;
-    return z;
-  };
-  const b = new GraphBuilder("resnet9", inputShape);
-  let ch = inputShape[0]!;
-  const convBnRelu = (i: number): string => {
-    const co = widths[i]!;
-    const fanIn = 9 * ch;
-    b.conv2d(`conv${i}`, { inChannels: ch, outChannels: co, kernel: 3, stride: 1, padding: 1, weights: draw(co * fanIn, Math.sqrt(2 / fanIn)) });
-    b.batchNorm(`bn${i}`, draw(co, 0.1, 1), draw(co, 0.1));
-    ch = co;
-    return b.relu(`relu${i}`);
-  };
-  convBnRelu(0);
-  convBnRelu(1);
-  const r1 = b.maxPool("pool1", 2);
-  convBnRelu(2);
-  const c3 = convBnRelu(3);
-  b.addResidual("add3", c3, r1);
-  convBnRelu(4);
-  b.maxPool("pool4", 2);
-  convBnRelu(5);
-  const r5 = b.maxPool("pool5", 2);
-  convBnRelu(6);
-  const c7 = convBnRelu(7);
-  b.addResidual("add7", c7, r5);
-  b.maxPool("pool8", 4);
-  b.flatten("flatten");
-  const features = b.shapeOf()[0]!; // 224 for 32 × 32 inputs
-  b.dense("dense", { inFeatures: features, outFeatures: classes, weights: draw(classes * features, Math.sqrt(2 / features)), bias: draw(classes, 0.1) });
-  return b.build();
 }

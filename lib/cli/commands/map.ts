@@ -1,6 +1,6 @@
 // `hermes-sim map`: place a network's layers on the 8 × 8 cores and show where they land.
 
-import { resnet9 } from "../../network/graph.ts";
+import { resnet9 } from "../../network/builders.ts";
 import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/lstm-map.ts";
 import { floorplan } from "../../network/floorplan-text.ts";
 import { mapNetwork, type Mapping } from "../../network/mapper.ts";

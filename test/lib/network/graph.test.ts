@@ -1,16 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  countParameters,
-  GraphBuilder,
-  inferShapes,
-  matrixShape,
-  outputShape,
-  RESNET9_BIASES,
-  RESNET9_WEIGHTS,
-  RESNET9_WIDTHS,
-  resnet9,
-} from "../../../lib/network/graph.ts";
+import { countParameters, inferShapes, matrixShape, outputShape } from "../../../lib/network/graph.ts";
+import { GraphBuilder, RESNET9_BIASES, RESNET9_WEIGHTS, RESNET9_WIDTHS, resnet9 } from "../../../lib/network/builders.ts";
 import type { Network, WeightNode } from "../../../lib/network/graph.ts";
 
 const zeros = (n: number): Float32Array => new Float32Array(n);

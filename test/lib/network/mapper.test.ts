@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { GraphBuilder, resnet9 } from "../../../lib/network/graph.ts";
+import { GraphBuilder, resnet9 } from "../../../lib/network/builders.ts";
 import type { WeightNode } from "../../../lib/network/graph.ts";
 import { hasLink, OFFCHIP } from "../../../lib/chip/links.ts";
 import { floorplan } from "../../../lib/network/floorplan-text.ts";

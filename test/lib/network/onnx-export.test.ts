@@ -2,7 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import ort from "onnxruntime-node";
-import { resnet9 } from "../../../lib/network/graph.ts";
+import { resnet9 } from "../../../lib/network/builders.ts";
 import { evaluate } from "../../../lib/network/graph-eval.ts";
 import { exportOnnx } from "../../../lib/network/onnx-export.ts";
 import { loadOnnx } from "../../../lib/network/onnx.ts";

@@ -12,7 +12,7 @@ import onnxProto from "onnx-proto";
 import { Chip } from "../../../lib/chip/chip.ts";
 import { loadFit } from "../../../lib/chip/functional-fit.ts";
 import { avgPool, evaluate } from "../../../lib/network/graph-eval.ts";
-import { GraphBuilder } from "../../../lib/network/graph.ts";
+import { GraphBuilder } from "../../../lib/network/builders.ts";
 import { exportOnnx } from "../../../lib/network/onnx-export.ts";
 import { applyHead, importOnnx, loadOnnx, OnnxError } from "../../../lib/network/onnx.ts";
 import { argmax, runOnChip } from "../../../lib/network/run.ts";

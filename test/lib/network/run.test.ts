@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Chip } from "../../../lib/chip/chip.ts";
 import { loadFit } from "../../../lib/chip/functional-fit.ts";
-import { resnet9 } from "../../../lib/network/graph.ts";
+import { resnet9 } from "../../../lib/network/builders.ts";
 import { mapNetwork } from "../../../lib/network/mapper.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
 import { programNetwork, runNetwork, runOnChip } from "../../../lib/network/run.ts";

@@ -1,0 +1,85 @@
+// The result of mapping a network onto the chip (lib/network/mapper.ts): tiles, cores,
+// partial-sum routes, the receiving cores' LDPU work, and the error for what does not fit.
+
+/** The network needs more than the chip has, or a partial sum cannot reach its receiver. */
+export class MappingError extends RangeError {
+  constructor(
+    message: string,
+    readonly needs: { cores: number; weights: number },
+  ) {
+    super(message);
+    this.name = "MappingError";
+  }
+}
+
+export type Range = readonly [start: number, end: number];
+
+export interface RouteInfo {
+  readonly path: readonly number[];
+  readonly hops: number;
+  /** Sum of link lengths, core pitches. */
+  readonly length: number;
+}
+
+export interface Tile {
+  readonly core: number;
+  /** Outputs held on crossbar rows 0..(end − start − 1). */
+  readonly rowRange: Range;
+  /** Inputs (unrolled patch indices) on crossbar columns 0..(end − start − 1). */
+  readonly colRange: Range;
+  readonly outputBlock: number;
+  readonly inputBlock: number;
+  /** Route of this tile's partial sums to its receiver (hops 0 on the receiver itself). */
+  readonly route: RouteInfo;
+  /** Link clock cycles to move the partial sums (1 byte per output, preamble included). */
+  readonly cycles: number;
+}
+
+export type LdpuOp =
+  | { readonly op: "affine"; readonly folds: readonly string[] }
+  | { readonly op: "relu"; readonly node: string }
+  | { readonly op: "add"; readonly node: string; readonly residual: string; readonly routes: readonly RouteInfo[] };
+
+export interface LayerPlacement {
+  readonly layer: string;
+  readonly op: "conv2d" | "dense";
+  readonly matrix: { readonly rows: number; readonly cols: number };
+  /** Blocks along rows (outputs) and columns (inputs): tiles = outputBlocks · inputBlocks. */
+  readonly blocks: { readonly outputs: number; readonly inputs: number };
+  /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
+  readonly tileShape: { readonly rows: number; readonly cols: number };
+  readonly tiles: readonly Tile[];
+  /** Receiving core of each output block. */
+  readonly receivers: readonly number[];
+  /** receivers[0]. */
+  readonly receiver: number;
+  /** Hop count of every tile's route, in tile order. */
+  readonly routeHops: readonly number[];
+  readonly weights: number;
+  readonly biases: number;
+  /** The receiver's LDPU work after the RX add, in order. */
+  readonly ldpu: readonly LdpuOp[];
+  /** LDPU affine y = scale · acc + shift per output (bias and folded batch norms). */
+  readonly affine: { readonly scale: Float32Array; readonly shift: Float32Array };
+  /** Name of the node whose value leaves the receiver (the last epilogue node). */
+  readonly output: string;
+}
+
+export interface Mapping {
+  readonly network: string;
+  /** Number of cores used. */
+  readonly cores: number;
+  readonly coreIds: readonly number[];
+  readonly weights: number;
+  readonly biases: number;
+  readonly layers: readonly LayerPlacement[];
+  /** Host-side nodes (max / average pools, flatten), in order. */
+  readonly host: readonly string[];
+}
+
+export interface MapOptions {
+  /** Longest accepted partial-sum / residual route, in links (default: any). */
+  maxHops?: number;
+  /** Cores not to use (e.g. faulty ones). */
+  exclude?: Iterable<number>;
+}
