@@ -165,7 +165,7 @@ test("a network that does not fit gets one clear error with what it needs", () =
 test("no link route within maxHops is a clear error; excluded cores are avoided", () => {
   assert.throws(
     () => mapNetwork(net, { maxHops: 2 }),
-    /cannot be mapped: the partial sums of layer conv5 \(output block 0\) on cores 16, 17, 18, 19, 20, 21, 22, 23 need link routes to one receiving core within 2 hops, and lib\/links\.ts has none \(the best receiver needs 4 hops\)/,
+    /cannot be mapped: the partial sums of layer conv5 \(output block 0\) on cores 16, 17, 18, 19, 20, 21, 22, 23 need link routes to one receiving core within 2 hops, and lib\/chip\/links\.ts has none \(the best receiver needs 4 hops\)/,
   );
   assert.is(mapNetwork(net, { maxHops: 4 }).cores, 40);
   const ex = mapNetwork(net, { exclude: [0, 19, 33] });
