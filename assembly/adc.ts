@@ -30,7 +30,7 @@ export const A_TRIM_A: i32 = 5;
 export const ADC_FIELDS: i32 = 6;
 export const ADC_STRIDE: usize = <usize>ADC_FIELDS << 3;
 
-// Model parameters, an f64 block (layout shared with lib/adc.ts).
+// Model parameters, an f64 block (layout shared with lib/chip/adc.ts).
 export const Q_SEED_LO: i32 = 0;
 export const Q_SEED_HI: i32 = 1;
 export const Q_CORE: i32 = 2;
@@ -47,7 +47,7 @@ export const Q_BITS_A: i32 = 12;
 export const Q_CAL_NOISE: i32 = 13; // σ of the calibration measurement, counts
 export const Q_COUNT: i32 = 14;
 
-// Stream purposes; must match lib/rng.ts `Purpose` (ADC_MISMATCH, ADC_CALIBRATION).
+// Stream purposes; must match lib/chip/rng.ts `Purpose` (ADC_MISMATCH, ADC_CALIBRATION).
 const PURPOSE_ADC: u32 = 10;
 const PURPOSE_ADC_CAL: u32 = 15;
 

@@ -1,9 +1,9 @@
 // Convolution helpers in wasm. conv2dF64: the float64 reference's convolution
-// (lib/graph-eval.ts): for every weight, in the order bias, then input channel, ky, kx, add w·x to every output position it reaches —
+// (lib/network/graph-eval.ts): for every weight, in the order bias, then input channel, ky, kx, add w·x to every output position it reaches —
 // the same sum in the same order as the TypeScript loop, hence the same bits (an f64 multiply
 // and an f64 add per term, never fused), two positions at a time with f64x2 when the stride
 // is 1. Weights and bias are f32 (the IR's), promoted exactly. gatherPatches: the chip
-// path's unrolled patches (lib/run-exec.ts), one tile's columns.
+// path's unrolled patches (lib/network/run-exec.ts), one tile's columns.
 
 /**
  * y[o][oy][ox] = bias[o] + Σ_{c, ky, kx} w[o][c][ky][kx] · x[c][oy·s − p + ky][ox·s − p + kx]
@@ -62,7 +62,7 @@ function ceilDiv(a: i32, b: i32): i32 {
 }
 
 /**
- * Columns of unrolled conv patches (lib/run-exec.ts): for images i < n, output positions
+ * Columns of unrolled conv patches (lib/network/run-exec.ts): for images i < n, output positions
  * (oy, ox) in order, vector v = (i·Ho + oy)·Wo + ox gets out[v·256 + j] =
  * padded[i·plane + oy·s·Wp + ox·s + offs[j]] for j < w (INT8; `padded` holds each image
  * zero-padded, `offs` the tile's column offsets as i32).

@@ -1,5 +1,5 @@
 // The crossbar as read at time t after programming: drift, accumulated 1/f noise and
-// the variance of one read (aihwkit's HermesNoiseModel fit; lib/config.ts DRIFT).
+// the variance of one read (aihwkit's HermesNoiseModel fit; lib/chip/config.ts DRIFT).
 //
 // Per device d with programmed conductance g_p (counts) and g_rel = clamp(g_p/g_ref, ·):
 //   ν_d = |ν_mean(g_rel) + ν_std(g_rel)·z_d|                z_d: purpose DRIFT_NU, block d
@@ -30,7 +30,7 @@ export const D_NU_STD: i32 = 16;
 export const D_NOISE_Q: i32 = 25;
 export const D_COUNT: i32 = 34;
 
-// Must match lib/rng.ts `Purpose.DRIFT_NU` and `Purpose.DRIFT_NOISE`.
+// Must match lib/chip/rng.ts `Purpose.DRIFT_NU` and `Purpose.DRIFT_NOISE`.
 const PURPOSE_DRIFT_NU: u32 = 8;
 const PURPOSE_DRIFT_NOISE: u32 = 13;
 const CELLS: i32 = 65536;

@@ -7,7 +7,7 @@ import { ldpuValueFast } from "./ldpu";
 import { paddedCols } from "./mvm";
 import { lane, normalFromU32, philoxX4, v0 } from "./philox";
 
-const PURPOSE_FUNCTIONAL_NOISE: u32 = 11; // lib/rng.ts Purpose.FUNCTIONAL_NOISE
+const PURPOSE_FUNCTIONAL_NOISE: u32 = 11; // lib/chip/rng.ts Purpose.FUNCTIONAL_NOISE
 const FS: f64 = 4095.0;
 
 /**

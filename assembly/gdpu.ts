@@ -28,7 +28,7 @@
 // fma(s, −x, −c) = −fma(s, x, c) under round-to-nearest-even, so tanh(−x) = −tanh(x) bit
 // for bit (−0 → −0). ±Inf saturates to ±1 (the outer bins bypass the multiplier, an
 // assumption); NaN gives the canonical NaN 0x7E00.
-// Derivation (lib/gdpu.ts documents it and holds the same table as data): breakpoints
+// Derivation (lib/chip/gdpu.ts documents it and holds the same table as data): breakpoints
 // equalising the minimax error of the 8 positive segments and of the saturation
 // 1 − tanh(b8) (float64: 2.617e-3), the first segment through the origin, then rounded to
 // FP16 and refined by a coordinate search over FP16 neighbours of every entry against
@@ -46,7 +46,7 @@ export const GDPU_CLOCKS_PER_INPUT: i32 = 1;
 export const GDPU_CLOCKS_PER_OUTPUT: i32 = 4;
 export const GDPU_LUT_SEGMENTS: i32 = 8; // positive interpolated bins (16 signed + 2 saturated)
 
-// Per-unit parameter block: 10 u16 (FP16 bit patterns), layout shared with lib/gdpu.ts:
+// Per-unit parameter block: 10 u16 (FP16 bit patterns), layout shared with lib/chip/gdpu.ts:
 // S_I, S_A, S_F, S_O, B_I, B_A, B_F, B_O, S_out, B_out.
 export const GDPU_UNIT_PARAMS: i32 = 10;
 export const GDPU_UNIT_PARAM_BYTES: usize = 20;

@@ -1,6 +1,6 @@
 // Memory layout below the host's arena: static data ends at __heap_base; then a reserved
 // region for tables the kernels fill themselves (not in the binary: a static data segment
-// would ship its zeros); the host-side arena (lib/wasm.ts) allocates above heapBase().
+// would ship its zeros); the host-side arena (lib/runtime/wasm.ts) allocates above heapBase().
 
 /** The normal table of assembly/normal-table.ts: 65,536 f32. */
 export const NORMAL_TABLE_BYTES: usize = 65536 * 4;

@@ -3,7 +3,7 @@
 // Every device's static properties (SET conductance, programming curve, defects) are a
 // pure function of (seed, core, device index) through Philox: nothing per device is
 // stored but its conductance. Parameters come in a f64 block whose layout is shared
-// with lib/pcm-params.ts (the P_* indices below); values and sources are in lib/config.ts.
+// with lib/chip/pcm-params.ts (the P_* indices below); values and sources are in lib/chip/config.ts.
 //
 // Units: conductance in ADC counts (verify-read counts), current in µA.
 //
@@ -45,7 +45,7 @@ export const P_SCHEME: i32 = 24; // 0 ODP, 1 TDP, 2 TDP max-fill
 export const P_GMAX_ODP: i32 = 25; // per-device iteration ceiling for max-fill
 export const P_COUNT: i32 = 26;
 
-// Stream purposes (the high byte of the stream id's low word); keep in sync with lib/rng.ts.
+// Stream purposes (the high byte of the stream id's low word); keep in sync with lib/chip/rng.ts.
 export const PURPOSE_DEVICE: u32 = 1; // static device properties
 export const PURPOSE_DEFECT: u32 = 2;
 export const PURPOSE_PROGRAM: u32 = 3; // pulse jitter and verify read noise, per iteration

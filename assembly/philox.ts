@@ -8,7 +8,7 @@
 // Counter layout used by the simulator's kernels:
 //   c0 = block index inside the stream (e.g. a cell or device index)
 //   c1 = step (e.g. the program-and-verify iteration), or 0
-//   c2, c3 = the 64-bit stream id (lo, hi) — see lib/rng.ts `streamId`.
+//   c2, c3 = the 64-bit stream id (lo, hi) — see lib/chip/rng.ts `streamId`.
 // In rng.ts's terms (counter = 64-bit block, stream) this is block c0 + step·2^32 of the
 // stream: the two layouts coincide as long as block indices stay below 2^32.
 // One block gives four u32 words, hence four uniforms or four normals.

@@ -6,7 +6,7 @@
 // dot products over the quantised planes of the core at time t (assembly/drift.ts):
 //   dG = Σ_j Ĝ_rj·x_bj,   d2 = Σ_j Ŝ_rj·|x_bj|  (4-phase)  or  Σ_j Ĝ_rj·x⁻_bj  (1-phase),
 //   dV = Σ_j V̂_rj·x_bj²
-// with Ĝ = round(G·qG), Ŝ = round(S·qG), V̂ = round(V·qV) (int16; lib/readout.ts picks the
+// with Ĝ = round(G·qG), Ŝ = round(S·qG), V̂ = round(V·qV) (int16; lib/chip/readout.ts picks the
 // scales so nothing clips) and x the 8-bit signed input = PWM duration in ns (1 ns/LSB).
 // Charges, in count·ns (conductance counts × ns):
 //   4-phase (all reads with V−; the four sign combinations accumulate into the counter of
@@ -36,7 +36,7 @@ import { CONSTANTS_X2, kc, ldpuX2, okx2, writeConstantsX2 } from "./ldpu-x2";
 import { normal16, normalTable } from "./normal-table";
 import { lane, philoxMultipliers, philoxX4M, v0, v1, v2, v3 } from "./philox";
 
-// Parameter block (f64), layout shared with lib/readout.ts.
+// Parameter block (f64), layout shared with lib/chip/readout.ts.
 export const R_SEED_LO: i32 = 0;
 export const R_SEED_HI: i32 = 1;
 export const R_CORE: i32 = 2;
@@ -52,7 +52,7 @@ export const R_NOISE: i32 = 11; // 1 = read noise on
 export const R_DRAW: i32 = 12; // independent repetition (the stream id's trial field, 0..65535)
 export const R_COUNT: i32 = 13;
 
-const PURPOSE_READ_NOISE: u32 = 9; // lib/rng.ts Purpose.READ_NOISE
+const PURPOSE_READ_NOISE: u32 = 9; // lib/chip/rng.ts Purpose.READ_NOISE
 const FS: f64 = 4095.0;
 
 // @ts-ignore: decorator
@@ -71,7 +71,7 @@ const F_AFF: i32 = 7, F_C: i32 = 8, F_R: i32 = 9, F_Q: i32 = 10, F_IDENT: i32 = 
 // Per-input scratch, one f64 per row: normals, phases, counts.
 const F_ZP: i32 = 13, F_ZN: i32 = 14, F_UP: i32 = 15, F_UN: i32 = 16, F_CP: i32 = 17, F_CN: i32 = 18;
 export const ROW_CACHE_FIELDS: i32 = 19;
-/** Bytes of the row cache and scratch (lib/readout.ts READOUT_BYTES.rowCache): the fields,
+/** Bytes of the row cache and scratch (lib/chip/readout.ts READOUT_BYTES.rowCache): the fields,
  * 16 vector constants, 8 f64 for decoding. */
 export const ROW_CACHE_BYTES: i32 = ROW_CACHE_FIELDS * 256 * 8 + 64 + 16 * 16;
 // Vector constants after the scratch (ldpu-x2.ts kc): its own, then these.

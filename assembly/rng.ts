@@ -1,12 +1,12 @@
 // Counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror, Shaw, "Parallel
 // random numbers: as easy as 1, 2, 3", SC'11; constants and round structure of the
 // Random123 library) and bulk fills of u32 words, uniforms and standard normals.
-// lib/rng-twin.ts holds a pure-TypeScript twin that gives the same bits.
+// lib/chip/rng-twin.ts holds a pure-TypeScript twin that gives the same bits.
 //
 // Keying and counter layout
 //   key     = the 64-bit seed:                (k0, k1) = (seed lo32, seed hi32)
 //   counter = (block lo32, block hi32, stream lo32, stream hi32)
-// A stream is named by a 64-bit stream id (lib/rng.ts `streamId` packs core, purpose,
+// A stream is named by a 64-bit stream id (lib/chip/rng.ts `streamId` packs core, purpose,
 // trial and step into it) and holds 2^64 blocks of four u32 words. Word i of a stream
 // is word (i mod 4) of block (i div 4). Every fill below starts at word 0 of block
 // `firstBlock` (64-bit: firstBlockLo, firstBlockHi), so a fill of words [0, n) equals a
@@ -201,7 +201,7 @@ export function fillUniformF64(
 
 // ---------------------------------------------------------------------------------
 // Box–Muller, two pairs at a time. The constants are fdlibm's (musl log.c, __sin.c,
-// __cos.c), given by their bits; lib/rng.ts uses the same bits.
+// __cos.c), given by their bits; lib/chip/rng.ts uses the same bits.
 
 const LN2_HI = reinterpret<f64>(0x3fe62e42fee00000);
 const LN2_LO = reinterpret<f64>(0x3dea39ef35793c76);

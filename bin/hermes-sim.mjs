@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `hermes-sim` command. The library is TypeScript run through tsx's
-// loader (registered here, so the command works from any directory); see lib/cli.ts.
+// loader (registered here, so the command works from any directory); see lib/cli/main.ts.
 import { register } from "tsx/esm/api";
 
 // A closed pipe (`hermes-sim run --help | head`) ends the command quietly, as for any

@@ -4,7 +4,7 @@
 //                bit-line charge, read noise, leakage, CCO ADC counters, FP16 LDPU
 //                (assembly/readout.ts), global drift compensation in the LDPU gain;
 //   functional — the paper's Methods model: weights with the fitted per-core Gaussian
-//                noise at t (lib/functional-fit.ts), exact dot products, 12-bit ADC
+//                noise at t (lib/chip/functional-fit.ts), exact dot products, 12-bit ADC
 //                counts, the same LDPU.
 // Inputs are INT8 (the PWM's 8-bit signed durations, 1 ns/LSB); outputs are the LDPU's
 // INT8 values. With the default output scale, INT8 127 stands for 4 × the rms of W·x for
@@ -37,7 +37,7 @@ export interface AtOptions {
   compensation?: boolean;
   /** Read noise (default true). Physical fidelity only. */
   noise?: boolean;
-  /** Functional fidelity: the fit (default lib/functional-fit.json). */
+  /** Functional fidelity: the fit (default lib/chip/functional-fit.json). */
   fit?: FunctionalFit;
   /** Independent repetition 0..65535 (default 0): its own read noise (physical) or weight
    * noise (functional) — the paper's repeated inference runs. */
@@ -246,7 +246,7 @@ export class ChipAtTime {
   }
 
   /** What `mvm` would read for `core` with `options`, without inputs: the read description
-   * for executors that call readTaskInto on their own buffers (lib/run-exec.ts), in this
+   * for executors that call readTaskInto on their own buffers (lib/network/run-exec.ts), in this
    * thread or a worker. Valid while this view is not disposed. */
   readTemplate(core: number, options: Omit<MvmOptions, "rx" | "residual" | "counts" | "firstInput"> = {}): ReadTemplate {
     return this.prepare(core, new Int8Array(N), options).task;

@@ -178,7 +178,7 @@ export const MVM = {
   driftCalibrationInputs: p(32, "inputs", "Assumed: global drift compensation measures Σ|y| over 32 fixed random inputs (aihwkit GlobalDriftCompensation style, paper refs. 31, 34)"),
 } as const;
 
-/** The link network's model (lib/links.ts); the topology itself is constructed there. */
+/** The link network's model (lib/chip/links.ts); the topology itself is constructed there. */
 export const LINKS = {
   preambleBytes: p(1, "bytes", "Assumed: the paper gives no preamble length; one byte is one clock of 8 channels and names 256 routes"),
   delayFixedNs: p(0.5, "ns", "Assumed: link delay at zero length (the paper characterises no bit errors); errors appear when the clock period is below the delay"),

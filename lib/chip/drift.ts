@@ -1,6 +1,6 @@
 // The crossbar as read at time t after programming: drifted unit-cell conductances, their
 // sums over the four devices and per-cell read-noise variances (assembly/drift.ts, the
-// HERMES fit of lib/config.ts DRIFT).
+// HERMES fit of lib/chip/config.ts DRIFT).
 
 import { DRIFT, type PiecewiseFit } from "./config.ts";
 import { ArgumentError } from "../runtime/validate.ts";

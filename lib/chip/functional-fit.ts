@@ -2,7 +2,7 @@
 // data points as a function of target weight with a polynomial function for each core"),
 // fitted from this simulator's own physical level: per scheme, per core and per read time,
 // σ(W − Ŵ)/Wmax = c0 + c1·u + c2·u² (u = |W|/Wmax) and the global drift compensation
-// factor α. `hermes-sim characterize --fit-out FILE` writes one; lib/functional-fit.json is
+// factor α. `hermes-sim characterize --fit-out FILE` writes one; lib/chip/functional-fit.json is
 // the default chip's (seed 1), used by `--fidelity functional`.
 
 import { readFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// chip.at(t).mvm at functional fidelity without link inputs (lib/analog.ts): the fused
+// chip.at(t).mvm at functional fidelity without link inputs (lib/chip/analog.ts): the fused
 // kernels of assembly/functional.ts (packed MVM → 12-bit count → LDPU by formula or table →
 // INT8) with the LDPU table cached in wasm scratch memory, bit-identical to readTaskInto.
 

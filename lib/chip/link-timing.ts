@@ -1,4 +1,4 @@
-// Link timing and bit errors (lib/links.ts re-exports this): data rate, transfer cycles of a
+// Link timing and bit errors (lib/chip/links.ts re-exports this): data rate, transfer cycles of a
 // payload with its preamble, and the bit-error model by link length and clock.
 
 import { ARCH, LINKS as LINK_MODEL } from "./config.ts";

@@ -88,7 +88,7 @@ export interface ReadOptions {
   core: number;
   /** The core's ADC table (assembly/adc.ts layout). */
   adcTable: number;
-  /** The read time's noise key (lib/drift.ts timeKey). */
+  /** The read time's noise key (lib/chip/drift.ts timeKey). */
   timeKey: number;
   phases: Phases;
   /** Read noise on (default) or off. */

@@ -4,7 +4,7 @@
 // Box–Muller normals). This module holds
 //   - stream ids: `streamId({ core, purpose, trial, step })` and the `Purpose` codes;
 //   - (the pure-TypeScript twin of the kernels, bit for bit the same values, is in
-//     lib/rng-twin.ts);
+//     lib/chip/rng-twin.ts);
 //   - a thin facade over the wasm kernels (`u32Words`, `uniforms`, `uniformsF64`,
 //     `normals`, `normalsF64`) that copies results out. Hot paths call the kernels on
 //     their own buffers with `kernelArgs(seed, stream, firstBlock)`.
@@ -16,7 +16,7 @@
 //   bits 40..63  step      0..2^24 − 1 (time step, iteration, read number, ...)
 // so lo = core | purpose << 8 | (trial & 0xffff) << 16, hi = trial >>> 16 | step << 8.
 // With trial = step = 0 this is the (core | purpose << 8, 0) stream the existing kernels
-// use (assembly/pcm.ts `stream`, lib/workload.ts).
+// use (assembly/pcm.ts `stream`, lib/chip/workload.ts).
 
 import { ArgumentError, intInRange, seedToBigInt } from "../runtime/validate.ts";
 import { withScratch } from "../runtime/wasm.ts";
@@ -46,13 +46,13 @@ export const Purpose = {
   DEFECTS: 2,
   /** Pulse jitter and verify-read noise of program-and-verify (assembly/pcm.ts PURPOSE_PROGRAM). */
   PROGRAM_NOISE: 3,
-  /** Per-core device statistics (lib/pcm-params.ts). */
+  /** Per-core device statistics (lib/chip/pcm-params.ts). */
   CORE_STATS: 4,
-  /** Choice of the outlier core(s) (lib/pcm-params.ts). */
+  /** Choice of the outlier core(s) (lib/chip/pcm-params.ts). */
   OUTLIER_CORES: 5,
-  /** Workload weights (lib/workload.ts PURPOSE_WEIGHTS). */
+  /** Workload weights (lib/chip/workload.ts PURPOSE_WEIGHTS). */
   WEIGHTS: 6,
-  /** Workload inputs (lib/workload.ts PURPOSE_INPUTS). */
+  /** Workload inputs (lib/chip/workload.ts PURPOSE_INPUTS). */
   INPUTS: 7,
   /** Per-device drift exponents ν. */
   DRIFT_NU: 8,
@@ -70,13 +70,13 @@ export const Purpose = {
   DAC_MISMATCH: 14,
   /** The ADC calibration run's measurement dither and noise (assembly/adc.ts). */
   ADC_CALIBRATION: 15,
-  /** The inputs of the global drift compensation's calibration read (lib/readout.ts). */
+  /** The inputs of the global drift compensation's calibration read (lib/chip/readout.ts). */
   DRIFT_CALIBRATION: 16,
 } as const;
 export type PurposeName = keyof typeof Purpose;
 export type PurposeCode = (typeof Purpose)[PurposeName];
 
-/** The core byte of chip-wide streams (lib/pcm-params.ts uses it). */
+/** The core byte of chip-wide streams (lib/chip/pcm-params.ts uses it). */
 export const CHIP_CORE = 255;
 export const MAX_CORE = 63;
 export const MAX_PURPOSE = 255;

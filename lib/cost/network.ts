@@ -1,5 +1,5 @@
 // Per-layer and per-inference latency, energy and utilisation of a mapped network, from
-// the Table I model's building blocks (lib/cost.ts layerStepCost). A conv layer runs one
+// the Table I model's building blocks (lib/cost/index.ts layerStepCost). A conv layer runs one
 // MVM step per output position (the unrolled patch is one input vector); a dense layer one.
 // Layers run one after another (the paper moves activations between layers through the
 // host: no inter-layer pipelining is assumed); within a layer the output blocks are
@@ -65,7 +65,7 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
 }
 
 /**
- * One LSTM timestep (lib/lstm-map.ts placement): the gate layer as 8 column cascades into
+ * One LSTM timestep (lib/network/lstm-map.ts placement): the gate layer as 8 column cascades into
  * the GDPU slices (Table I's LSTM use case for the captioning network), then the output
  * layer's cascades; per sequence, T timesteps one after another.
  */

@@ -1,7 +1,7 @@
 // The cost model's parameters (COST_PARAMETERS) and, kept apart, the paper's Table I
 // (PAPER_TABLE1) that the free parameters were fitted to and the rest is compared with.
 //
-// Paper facts that lib/config.ts already holds (PWM 1 ns/LSB, 8-bit inputs, 400 MHz
+// Paper facts that lib/chip/config.ts already holds (PWM 1 ns/LSB, 8-bit inputs, 400 MHz
 // digital clock, two convert-and-scale blocks, 8 link channels, one GDPU output per four
 // clocks, MVM area per core, ...) are read from ARCH there, not repeated here.
 //
@@ -12,7 +12,7 @@
 //               lib/cost/fit.ts re-derives every fitted value from PAPER_TABLE1 and the
 //               test suite checks the stored (rounded) values agree with that fit.
 
-// The parameters themselves live in lib/config.ts (COST), with every other chip constant.
+// The parameters themselves live in lib/chip/config.ts (COST), with every other chip constant.
 export { COST as COST_PARAMETERS, type CostParam } from "../chip/config.ts";
 import { COST as COST_PARAMETERS } from "../chip/config.ts";
 

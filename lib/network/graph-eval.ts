@@ -1,4 +1,4 @@
-// The float64 reference of a network (lib/graph.ts): every node's output for a batch of
+// The float64 reference of a network (lib/network/graph.ts): every node's output for a batch of
 // inputs, in the layouts the chip uses ([C, H, W] per image, row-major).
 
 import { inferShapes, INPUT, type Conv2dNode, type Network, type Node } from "./graph.ts";

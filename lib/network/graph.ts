@@ -72,7 +72,7 @@ export interface MaxPoolNode extends Base {
 /** Host-side average pool (square window; a global pool has kernel = H = W). Symmetric zero
  * padding < kernel; the divisor is k·k with countIncludePad, else the window's in-bounds
  * count (ONNX AveragePool's count_include_pad 1 / 0). On INT8 tensors the mean is rounded to
- * nearest, ties to even (lib/graph-eval.ts avgPool). */
+ * nearest, ties to even (lib/network/graph-eval.ts avgPool). */
 export interface AvgPoolNode extends Base {
   readonly op: "avgPool";
   readonly input: string;

@@ -2,9 +2,9 @@
 // [W_ih | W_hh]·[x; h] are MVMs on cores in grid rows 1–4 (0-based 0–3), summed vertically
 // over the links into the LDPUs of row 4 (0-based 3), which feed the GDPU slices below;
 // the output dense layer sits on other cores. Gate outputs are tiled with the Methods'
-// rule (lib/mapper.ts tiling): for hidden size H the 4H gate outputs split into 8 blocks,
+// rule (lib/network/mapper.ts tiling): for hidden size H the 4H gate outputs split into 8 blocks,
 // one per grid column and GDPU slice (so H ≤ 8 · 64 = 512: 63 hidden units per slice for
-// H = 504, I/A/F/O interleaved as lib/gdpu.ts expects), and the inputs into blocks of ≤ 256.
+// H = 504, I/A/F/O interleaved as lib/chip/gdpu.ts expects), and the inputs into blocks of ≤ 256.
 // Each column stacks its input-gate tiles above its hidden-gate tiles and aggregates down.
 
 import { ARCH } from "../chip/config.ts";

@@ -1,7 +1,7 @@
 // An LSTM on the simulated chip, timestep by timestep (paper §V, Figs. 4–5): per column,
 // the input-gate and hidden-gate tiles' INT8 partial sums travel down the links into the
 // row-4 LDPU (bias added there), whose INT8 gate pre-activations feed that column's GDPU
-// slice (lib/gdpu.ts: FP16 sigmoid/tanh LUTs, cell state, INT8 hidden output); the hidden
+// slice (lib/chip/gdpu.ts: FP16 sigmoid/tanh LUTs, cell state, INT8 hidden output); the hidden
 // vector goes back to the hidden-gate tiles at the next timestep and to the output layer.
 // Gate rows are I, A, F, O interleaved per hidden unit (row 4u + g), as the GDPU reads them.
 

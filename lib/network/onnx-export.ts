@@ -1,4 +1,4 @@
-// The network IR (lib/graph.ts) written as an ONNX model (opset 13), so the same network
+// The network IR (lib/network/graph.ts) written as an ONNX model (opset 13), so the same network
 // can run on onnxruntime: the float reference and speed baseline for networks built here
 // (e.g. the random-weight ResNet-9). Batch norm becomes BatchNormalization with mean 0,
 // var 1 − ε-compensated so that scale·x + shift is reproduced exactly in float32.

@@ -1,6 +1,6 @@
 // ONNX character/word LSTMs in: an LSTM op (forward, default activations), an optional
 // Gather embedding (host side, as on the chip) and a MatMul/Gemm output layer, converted to
-// lib/lstm-run.ts weights. ONNX orders the gates i, o, f, c in W [1, 4H, I], R [1, 4H, H]
+// lib/network/lstm-run.ts weights. ONNX orders the gates i, o, f, c in W [1, 4H, I], R [1, 4H, H]
 // and B [1, 8H] (Wb then Rb); the GDPU reads them interleaved per unit as I, A (= c), F, O,
 // row 4u + g — this loader reorders them.
 

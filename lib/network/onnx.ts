@@ -1,5 +1,5 @@
 // ONNX models in (opset 7 and later), decoded with onnx-proto (protobufjs), converted to the
-// network IR of lib/graph.ts. Supported: Conv (pads, strides, auto_pad NOTSET / SAME_UPPER /
+// network IR of lib/network/graph.ts. Supported: Conv (pads, strides, auto_pad NOTSET / SAME_UPPER /
 // SAME_LOWER / VALID when the padding comes out symmetric, group 1, square kernels), Gemm
 // (transB 0/1, alpha, beta), MatMul with a constant [K, N] B (+ Add of a bias constant), Add
 // (bias or residual), Relu, BatchNormalization (folded into the LDPU affine), MaxPool and
@@ -107,7 +107,7 @@ export function readOnnx(source: string | Uint8Array): { model: InstanceType<typ
   return { model: decodeOnnx(bytes, what), what };
 }
 
-/** Load an ONNX model (path or bytes) as a network of lib/graph.ts (final activations dropped). */
+/** Load an ONNX model (path or bytes) as a network of lib/network/graph.ts (final activations dropped). */
 export function loadOnnx(source: string | Uint8Array, name?: string): Network {
   return importOnnx(source, name).net;
 }
@@ -147,7 +147,7 @@ function windowPadding(n: NodeProto, where: string, k: number, s: number, hw: ()
   return pads[0]!;
 }
 
-/** Load an ONNX model (path or bytes) as a network of lib/graph.ts plus the dropped final activations. */
+/** Load an ONNX model (path or bytes) as a network of lib/network/graph.ts plus the dropped final activations. */
 export function importOnnx(source: string | Uint8Array, name?: string): { net: Network; head: HeadOp[] } {
   const { model: m, what } = readOnnx(source);
   const g = m.graph!;

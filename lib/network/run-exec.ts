@@ -1,4 +1,4 @@
-// Executing a network plan (lib/run-plan.ts) on a chunk of inputs, over wasm buffers: the
+// Executing a network plan (lib/network/run-plan.ts) on a chunk of inputs, over wasm buffers: the
 // same function runs inline or in a worker thread (a "runChunk" pool task), so a whole
 // chunk — patches, every tile's read, the partial-sum chains, host pooling — is one unit
 // of parallel work and the main thread only hands out chunks. Everything between layers is

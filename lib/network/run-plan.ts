@@ -2,7 +2,7 @@
 // step, the host op or, for a weight layer, its output blocks, each a chain of tiles in
 // link order (farthest first, the receiver last) with the read description of every tile
 // (ChipAtTime.readTemplate: core state pointers, LDPU settings, rows). Plain data, so it can
-// be sent to worker threads (lib/run-exec.ts executes it).
+// be sent to worker threads (lib/network/run-exec.ts executes it).
 //
 // Number formats (the mapper's LDPU settings): a layer reading an INT8 tensor of scale s_in
 // (INT8 per unit) runs its MVMs with the LDPU gain that makes the FP16 value W·x in float

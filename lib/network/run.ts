@@ -9,8 +9,8 @@
 // This file: the INT8 scales (calibrateScales: s = 127 / max |value| of the float64
 // reference over the calibration inputs, over each layer's pre-activation and output, so
 // nothing clips there), and runNetwork, which turns the network into a weight-free plan
-// (lib/run-plan.ts, where the number formats are written out) and runs it chunk by chunk,
-// each chunk one task inline or on a worker thread (lib/run-exec.ts).
+// (lib/network/run-plan.ts, where the number formats are written out) and runs it chunk by chunk,
+// each chunk one task inline or on a worker thread (lib/network/run-exec.ts).
 
 import type { ChipAtTime } from "../chip/analog.ts";
 import type { Chip } from "../chip/chip.ts";
@@ -33,7 +33,7 @@ export interface RunOptions {
   compensation?: boolean;
   /** Inputs whose float64 activations set the INT8 scales (default: the first 16 inputs). */
   calibration?: readonly ArrayLike<number>[];
-  /** Functional fidelity: the weight-noise fit (default lib/functional-fit.json). */
+  /** Functional fidelity: the weight-noise fit (default lib/chip/functional-fit.json). */
   fit?: FunctionalFit;
   /** Compare with the float64 reference on every input (default true). With false only
    * the calibration inputs are evaluated in float64 (for the scales) and `error` and

@@ -1,7 +1,7 @@
 // The 8 × 8 floorplan of a mapped network as SVG: each core coloured by the layer it holds,
 // receivers marked, and the links the partial sums use.
 
-/** What the floorplan needs of a mapping (lib/mapper.ts Mapping, lib/lstm-map.ts LstmMapping). */
+/** What the floorplan needs of a mapping (lib/network/mapper.ts Mapping, lib/network/lstm-map.ts LstmMapping). */
 export interface FloorplanInput {
   network: string;
   cores: number;

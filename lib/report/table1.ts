@@ -1,4 +1,4 @@
-// Table I of the paper against the cost model (lib/cost.ts): each entry's relative error,
+// Table I of the paper against the cost model (lib/cost/index.ts): each entry's relative error,
 // fitted entries in grey, predicted ones in blue.
 
 import { compareTable1 } from "../cost/index.ts";

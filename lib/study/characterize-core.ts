@@ -1,5 +1,5 @@
 // Fig. 2b–d for one programmed core, as one task (inline or on a worker): read the core at
-// every time through the physical MVM path (lib/readout.ts), with and without global drift
+// every time through the physical MVM path (lib/chip/readout.ts), with and without global drift
 // compensation, and reduce the outputs to the paper's metrics (Eqs. 2–4) without keeping
 // them: Ŵ = (XᵀX)⁻¹XᵀY per row, and every norm from XᵀX, XᵀY and W (see `errorsAt`).
 

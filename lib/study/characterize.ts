@@ -41,7 +41,7 @@ export interface CharacterizeOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
   /** 'physical' (default) or 'functional' (the Methods model with `fit`'s weight noise). */
   fidelity?: Fidelity;
-  /** The functional model's fit; default lib/functional-fit.json. */
+  /** The functional model's fit; default lib/chip/functional-fit.json. */
   fit?: FunctionalFit;
   /** Receives the Fig. 2a device measurement (for reports). */
   onDevices?: (dev: DeviceMeasurement) => void;

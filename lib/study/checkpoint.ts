@@ -1,4 +1,4 @@
-// A JSONL checkpoint for Monte Carlo studies (lib/montecarlo.ts).
+// A JSONL checkpoint for Monte Carlo studies (lib/study/montecarlo.ts).
 //
 // Line 1, the header: {"kind":"hermes-sim-checkpoint","study":{...},"studyHash":"<hex>","version":1}
 //   where study = { seed (decimal string), trials, times, options } and studyHash is the

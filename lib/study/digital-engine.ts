@@ -1,6 +1,6 @@
 // The paper's reference for equivalent bits (Fig. 2d dashed lines): an ideal digital
 // engine with 8-bit inputs and outputs and N-bit weights on the same W and x. Outputs are
-// quantised symmetrically to 8 bits over the core's max |y| (lib/metrics.ts
+// quantised symmetrically to 8 bits over the core's max |y| (lib/study/metrics.ts
 // quantiseWeight/quantiseOutputs define the grids); the error is ‖ŷ − y_fp‖/‖y_fp‖.
 // Integer weights × INT8 inputs run on the exact int16 kernel, y_fp on the f32 kernel.
 

@@ -1,9 +1,9 @@
 // Monte Carlo drift studies over a model (`hermes-sim drift --model`): N simulated chips,
-// each with its own seed (lib/montecarlo.ts trialSeed), each mapped and programmed with an
+// each with its own seed (lib/study/montecarlo.ts trialSeed), each mapped and programmed with an
 // ONNX classifier (programNetwork), then read at every time on a fixed subset of a test set
 // (runNetwork, no float64 reference); per time, the distribution over chips of the top-1
 // accuracy. The study machinery (trial seeds, concurrency, JSONL checkpoint, resume,
-// signals, statistics) is lib/montecarlo.ts's runStudy, as for the characterisation study.
+// signals, statistics) is lib/study/montecarlo.ts's runStudy, as for the characterisation study.
 //
 // INT8 scales: computed once per study from the float64 activations of the first 16 images
 // (run.ts calibrateScales) and used by every chip at every time: they depend on the model
@@ -167,7 +167,7 @@ export async function modelDriftStudy(o: ModelDriftStudyOptions): Promise<StudyR
     trials: o.trials,
     times: o.times,
     options: modelDriftOptions(o),
-    // Trials in flight = threads, as for the characterisation study (lib/drift-study.ts).
+    // Trials in flight = threads, as for the characterisation study (lib/study/drift-study.ts).
     concurrency: o.threads,
     ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
     onProgress: (done) => {

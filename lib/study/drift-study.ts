@@ -1,5 +1,5 @@
 // Monte Carlo drift studies (`hermes-sim drift`): N simulated chips, each with its own
-// seed (lib/montecarlo.ts trialSeed), run the characterisation workload for one scheme
+// seed (lib/study/montecarlo.ts trialSeed), run the characterisation workload for one scheme
 // at a list of read times; per time, the distribution over chips of the normalised MVM
 // errors with and without global drift compensation. `threads` trials are in flight at
 // once, each sharding its cores over the shared pool; results depend only on each trial's

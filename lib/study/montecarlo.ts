@@ -9,14 +9,14 @@
 // as 0 and metric names are sorted, so a value read back from the checkpoint equals the
 // freshly computed one (JSON round-trips finite doubles exactly).
 //
-// Checkpoint (lib/checkpoint.ts): each finished (trial, time) is appended as it comes;
+// Checkpoint (lib/study/checkpoint.ts): each finished (trial, time) is appended as it comes;
 // with `resume`, trials whose every time is recorded are skipped, and recorded values are
 // used as they are.
 
 import { canonicalJson, checkStudy, normalizeMetrics, openCheckpoint, sha256Hex, studyHash, type Checkpoint, type JsonValue, type Metrics, type Study } from "./checkpoint.ts";
 import { ArgumentError, intInRange, seedToBigInt } from "../runtime/validate.ts";
 
-/** Same bound as the trial field of RNG stream ids (lib/rng.ts MAX_TRIAL). */
+/** Same bound as the trial field of RNG stream ids (lib/chip/rng.ts MAX_TRIAL). */
 export const MAX_TRIALS = 0x1000000;
 
 /** One trial: one metrics object per entry of `times`, in that order. */

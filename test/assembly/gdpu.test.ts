@@ -1,6 +1,6 @@
 // The GDPU kernel (assembly/gdpu.ts): the tanh and sigmoid LUTs over all 65,536 FP16
 // inputs against Math.tanh, and the LSTM step bit for bit against a restatement of its
-// pipeline with the FP16 helpers (lib/fp16.ts).
+// pipeline with the FP16 helpers (lib/chip/fp16.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { fmaHalf, fromHalf, halfToInt8, mulHalf, toHalf } from "../../lib/chip/fp16.ts";
@@ -17,7 +17,7 @@ const ascending: number[] = [];
 for (let h = 0xfbff; h >= 0x8000; h--) ascending.push(h);
 for (let h = 0; h <= 0x7bff; h++) ascending.push(h);
 
-test("the wasm LUT is the documented one (lib/gdpu.ts)", () => {
+test("the wasm LUT is the documented one (lib/chip/gdpu.ts)", () => {
   const t = Array.from(rt.u16(k.gdpuLut(), 24));
   assert.equal(t, [...GDPU_TANH_LUT.breakpoints, ...GDPU_TANH_LUT.slopes, ...GDPU_TANH_LUT.intercepts]);
   const b = GDPU_TANH_LUT.breakpoints.map(fromHalf);

@@ -4,7 +4,7 @@ fine-tuning, ONNX export to data/resnet9-fmnist.onnx.
 
   /usr/bin/python3 tools/train/resnet9_fmnist.py --epochs 2 --hwa-epochs 1
 
-Layout (node order matches lib/graph.ts `resnet9`, input 1x28x28):
+Layout (node order matches lib/network/graph.ts `resnet9`, input 1x28x28):
   conv0 1->56 (28x28) bn relu | conv1 56->112 bn relu maxpool2 -> r1 (14x14)
   conv2 bn relu | conv3 bn relu | add(relu3, r1)
   conv4 112->224 bn relu maxpool2 (7x7)

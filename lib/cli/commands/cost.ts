@@ -1,4 +1,4 @@
-// `hermes-sim cost --table1`: the latency, energy and throughput model (lib/cost.ts) against
+// `hermes-sim cost --table1`: the latency, energy and throughput model (lib/cost/index.ts) against
 // the paper's Table I; which entries fitted the model's free parameters and which it predicts.
 
 import { COST_PARAMETERS, FREE_PARAMETER_COUNT, PAPER_TABLE1, compareTable1, table1Rows } from "../../cost/index.ts";

@@ -1,5 +1,5 @@
 // `hermes-sim drift --model M.onnx --images X --labels Y`: accuracy against time over N
-// simulated chips (lib/drift-model.ts), with the float accuracy of the same file on
+// simulated chips (lib/study/drift-model.ts), with the float accuracy of the same file on
 // onnxruntime as the reference. Arguments are parsed and checked in ./drift.ts.
 
 import type { Fidelity } from "../../chip/config.ts";

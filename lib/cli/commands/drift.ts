@@ -1,6 +1,6 @@
 // `hermes-sim drift`: a Monte Carlo drift study over simulated chips: the characterisation
-// workload (lib/drift-study.ts), or with --model an ONNX classifier on a test set
-// (lib/drift-model.ts, the command's output in ./drift-model.ts).
+// workload (lib/study/drift-study.ts), or with --model an ONNX classifier on a test set
+// (lib/study/drift-model.ts, the command's output in ./drift-model.ts).
 
 import { join } from "node:path";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
@@ -30,7 +30,7 @@ export interface DriftCommandOptions {
   cores?: string;
   inputs?: string;
   phases?: string;
-  /** A model study instead (lib/drift-model.ts): ONNX model and IDX test set. */
+  /** A model study instead (lib/study/drift-model.ts): ONNX model and IDX test set. */
   model?: string;
   images?: string;
   labels?: string;
@@ -44,7 +44,7 @@ export interface DriftCommandOptions {
   resume?: boolean;
   json?: boolean;
   out?: string;
-  /** redis://HOST:PORT: run the trials on `hermes-sim worker`s (lib/queue.ts). */
+  /** redis://HOST:PORT: run the trials on `hermes-sim worker`s (lib/study/queue/index.ts). */
   queue?: string;
 }
 

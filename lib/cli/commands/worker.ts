@@ -1,5 +1,5 @@
 // `hermes-sim worker --queue redis://HOST:PORT`: run drift-study trials from a BullMQ queue
-// until stopped (lib/queue.ts). Status lines go to stderr.
+// until stopped (lib/study/queue/index.ts). Status lines go to stderr.
 
 import { defaultThreads } from "../../runtime/pool.ts";
 import { runWorker } from "../../study/queue/index.ts";

@@ -1,4 +1,4 @@
-// Redis connections for the queue: URLs (redacted in messages), timings, fail-fast connect (see lib/queue.ts).
+// Redis connections for the queue: URLs (redacted in messages), timings, fail-fast connect (see lib/study/queue/index.ts).
 
 import { hostname } from "node:os";
 import { Redis } from "ioredis";

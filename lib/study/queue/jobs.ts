@@ -1,4 +1,4 @@
-// Drift-study jobs on the queue: names, protocol version, job data, ids (see lib/queue.ts).
+// Drift-study jobs on the queue: names, protocol version, job data, ids (see lib/study/queue/index.ts).
 
 import { readFileSync } from "node:fs";
 import { UnrecoverableError } from "bullmq";

@@ -1,4 +1,4 @@
-// Submitting a drift study to the queue and collecting its results (see lib/queue.ts).
+// Submitting a drift study to the queue and collecting its results (see lib/study/queue/index.ts).
 
 import { existsSync } from "node:fs";
 import { Queue, type Job } from "bullmq";

@@ -1,4 +1,4 @@
-// A queue worker: runs drift-trial jobs with the local per-trial function (see lib/queue.ts).
+// A queue worker: runs drift-trial jobs with the local per-trial function (see lib/study/queue/index.ts).
 
 import { hostname } from "node:os";
 import { Worker, type Job } from "bullmq";

@@ -1,4 +1,4 @@
-// GdpuSlice (lib/gdpu.ts) against a float64 LSTM cell: one step within the LUT bounds
+// GdpuSlice (lib/chip/gdpu.ts) against a float64 LSTM cell: one step within the LUT bounds
 // plus FP16 and INT8 rounding; 1,000 timesteps with the hidden state fed back stay
 // bounded; parameter packing; clear errors.
 import { test } from "uvu";

@@ -1,4 +1,4 @@
-// lib/rng.ts: the TypeScript Philox4x32-10 twin (known answers, a BigInt reference),
+// lib/chip/rng.ts: the TypeScript Philox4x32-10 twin (known answers, a BigInt reference),
 // its uniforms and Box–Muller normals, stream ids, seed checks and the wasm facade.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -188,7 +188,7 @@ test("Purpose codes are distinct bytes and agree with the kernels' constants", (
   for (const name of ["SET_DISTRIBUTION", "DEFECTS", "PROGRAM_NOISE", "DRIFT_NU", "READ_NOISE", "ADC_MISMATCH", "WEIGHTS", "INPUTS", "FUNCTIONAL_NOISE", "MONTE_CARLO"]) {
     assert.ok(name in Purpose, name);
   }
-  // assembly/pcm.ts PURPOSE_DEVICE/DEFECT/PROGRAM = 1/2/3; lib/workload.ts exports its own
+  // assembly/pcm.ts PURPOSE_DEVICE/DEFECT/PROGRAM = 1/2/3; lib/chip/workload.ts exports its own
   assert.is(Purpose.SET_DISTRIBUTION, 1);
   assert.is(Purpose.DEFECTS, 2);
   assert.is(Purpose.PROGRAM_NOISE, 3);

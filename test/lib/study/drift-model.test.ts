@@ -1,4 +1,4 @@
-// Model drift studies (lib/drift-model.ts) on a tiny CNN: loading and checks, the study hash,
+// Model drift studies (lib/study/drift-model.ts) on a tiny CNN: loading and checks, the study hash,
 // and each chip's accuracies against an independent recomputation on the same chip seed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";

@@ -1,4 +1,4 @@
-// Drift studies through a BullMQ queue on a real Redis (lib/queue.ts): two worker processes,
+// Drift studies through a BullMQ queue on a real Redis (lib/study/queue/index.ts): two worker processes,
 // one killed with SIGKILL in the middle of a trial, must give the very series and digest of a
 // local run; a missing server, an unknown host or a malformed URL fail fast with one line and
 // no credentials; losing Redis mid-run stops submitter and worker with a clear error.
