@@ -1,3 +1,6 @@
+// lib/cli — the face: the `hermes-sim` command line (this file) and one file per command
+// (commands/). May import every other part; nothing in lib/ imports it.
+//
 // The `hermes-sim` command line. Exit codes: 0 ok, 1 failure, 2 bad usage.
 // With --json exactly one JSON document goes to stdout; human text otherwise.
 

@@ -1,3 +1,6 @@
+// lib/cost — latency / energy / throughput (Table I) and the cost of a mapped network
+// (network.ts). May import: lib/runtime, lib/chip, lib/network.
+//
 // Latency, energy and throughput model of the HERMES chip (issue 9): building blocks a
 // network mapper can call, and Table I recomputed from the paper's timing and power facts.
 //

@@ -1,0 +1,21 @@
+// lib/chip — the chip and its cores: every modelled constant with its source (config.ts),
+// PCM device statistics (pcm-params.ts, devices.ts), program-and-verify (program.ts,
+// targets.ts), the CCO ADCs (adc.ts), drift and read noise (drift.ts), the physical and
+// functional reads `chip.at(t)` (analog.ts, readout.ts, functional-*.ts), FP16 (fp16.ts),
+// the counter-based RNG (rng.ts, rng-twin.ts), the GDPU (gdpu.ts), the links and their
+// timing (links.ts, link-timing.ts), the MVM kernels' TypeScript side (mvm-kernels.ts),
+// the characterisation workload (workload.ts) and the chip's task kinds (tasks.ts).
+// May import: lib/runtime.
+
+export { Chip, DEFAULT_SEED, type ChipOptions, type ChipProgramResult, type ProgramOptions } from "./chip.ts";
+export { ChipAtTime, defaultOutputScale, type AtOptions, type MvmOptions, type MvmResult } from "./analog.ts";
+export { Core } from "./core.ts";
+export { ARCH, PROGRAMMING, PCM, ADC, DRIFT, MVM, LINKS, COST, FIDELITIES, CONFIG_GROUPS, type Fidelity, type Param } from "./config.ts";
+export { SCHEMES, type Scheme } from "./targets.ts";
+export type { CoreProgramResult, ProgrammedCore } from "./program.ts";
+export type { DeviceMeasurement, CoreDeviceMeasurement } from "./devices.ts";
+export { loadFit, type FunctionalFit } from "./functional-fit.ts";
+export { GdpuSlice, gdpuTanh, gdpuSigmoid } from "./gdpu.ts";
+export { toHalf, fromHalf } from "./fp16.ts";
+export { route, type Link, type Route } from "./links.ts";
+export { characterisationWeights } from "./workload.ts";

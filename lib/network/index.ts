@@ -1,0 +1,21 @@
+// lib/network — networks on the chip: the IR (graph.ts) and its builders (builders.ts), ONNX
+// in (onnx.ts, onnx-lstm.ts) and out (onnx-export.ts), the float references (graph-eval.ts
+// in float64, onnx-float.ts with onnxruntime), the mapper (mapper.ts: tiling.ts,
+// placement.ts, epilogue.ts, mapping.ts) and its text floorplan, LSTM mapping and execution
+// (lstm-map.ts, lstm-run.ts), network execution (run.ts → run-plan.ts → run-exec.ts, its
+// task kind in tasks.ts) and test-set readers (idx.ts, text.ts).
+// May import: lib/runtime, lib/chip.
+
+export { INPUT, inferShapes, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
+export { GraphBuilder, resnet9, RESNET9_WIDTHS, RESNET9_WEIGHTS, type Resnet9Options } from "./builders.ts";
+export { OnnxError, loadOnnx, importOnnx, readOnnx } from "./onnx.ts";
+export { loadOnnxLstm, type OnnxLstm } from "./onnx-lstm.ts";
+export { exportOnnx } from "./onnx-export.ts";
+export { evaluate } from "./graph-eval.ts";
+export { mapNetwork, MappingError, tileMatrix, type Mapping, type LayerPlacement, type Tile, type MapOptions } from "./mapper.ts";
+export { floorplan } from "./floorplan-text.ts";
+export { runOnChip, runNetwork, programNetwork, calibrateScales, argmax, type RunOptions, type RunResult } from "./run.ts";
+export { mapLstm, LSTM_PTB, LSTM_CAPTION, type LstmSpec, type LstmMapping } from "./lstm-map.ts";
+export { runLstmOnChip, runLstm, programLstm, randomLstm, lstmReference, type LstmWeights, type LstmRunResult } from "./lstm-run.ts";
+export { readIdx, parseIdx, idxImages, type Idx } from "./idx.ts";
+export { readVocabulary, encodeText, bitsPerCharacter, type Vocabulary } from "./text.ts";

@@ -1,0 +1,15 @@
+// lib/study — what users run many times: the Fig. 2 characterisation (characterize.ts,
+// characterize-core.ts and its task kind in tasks.ts), the paper's metrics (metrics.ts) and
+// ideal digital engine (digital-engine.ts), the Monte Carlo engine with JSONL checkpoints
+// (montecarlo.ts, checkpoint.ts), drift studies of the characterisation workload
+// (drift-study.ts) and of a model over a test set (drift-model.ts), and the BullMQ queue
+// that spreads a study over machines (queue/).
+// May import: lib/runtime, lib/chip, lib/network, lib/cost.
+
+export { characterize, DEFAULT_TIMES, type CharacterizeOptions, type CharacterizeResult, type SchemeResult } from "./characterize.ts";
+export { mvmErrors, equivalentBits, type MvmErrors } from "./metrics.ts";
+export { runStudy, summarize, StudyAbortedError, TrialError, type StudyOptions, type StudyResult, type SeriesPoint, type RunTrial } from "./montecarlo.ts";
+export { openCheckpoint, CheckpointError, studyHash } from "./checkpoint.ts";
+export { driftStudy, DRIFT_METRICS, type DriftStudyOptions } from "./drift-study.ts";
+export { modelDriftStudy, loadModelData, type ModelDriftStudyOptions } from "./drift-model.ts";
+export { driftStudyOnQueue, runWorker as runQueueWorker, parseQueueUrl, QueueError, type QueueStudyOptions, type WorkerRunOptions } from "./queue/index.ts";
