@@ -42,12 +42,14 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
     const steps = p.op === "conv2d" ? out[1]! * out[2]! : 1;
     const step = layerStepCost({
       chains: p.blocks.outputs,
-      chainLength: p.blocks.inputs,
+      // The longest partial-sum chain: a grouped conv's blocks hold only the tiles with weights.
+      chainLength: Math.max(...Array.from({ length: p.blocks.outputs }, (_, ob) => p.tiles.filter((t) => t.outputBlock === ob).length)),
       inputs: p.tileShape.cols,
       outputs: p.tileShape.rows,
       mode,
     });
-    const cells = p.tiles.reduce((s, t) => s + (t.rowRange[1] - t.rowRange[0]) * (t.colRange[1] - t.colRange[0]), 0);
+    // Cells holding weights: the tiles' areas, or a grouped conv's own weights (its tiles are block-diagonal).
+    const cells = p.groups ? p.weights : p.tiles.reduce((s, t) => s + (t.rowRange[1] - t.rowRange[0]) * (t.colRange[1] - t.colRange[0]), 0);
     return {
       layer: p.layer,
       cores: p.tiles.length,

@@ -44,8 +44,12 @@ export interface LayerPlacement {
   readonly layer: string;
   readonly op: "conv2d" | "dense";
   readonly matrix: { readonly rows: number; readonly cols: number };
-  /** Blocks along rows (outputs) and columns (inputs): tiles = outputBlocks · inputBlocks. */
+  /** Blocks along rows (outputs) and columns (inputs): tiles = outputBlocks · inputBlocks,
+   * less those of a grouped conv that hold no weight. */
   readonly blocks: { readonly outputs: number; readonly inputs: number };
+  /** A grouped (or depthwise) conv's groups: its block-diagonal matrix is tiled like any
+   * other, and each tile packs the groups that fall on it; tiles with no group are left out. */
+  readonly groups?: number;
   /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
   readonly tileShape: { readonly rows: number; readonly cols: number };
   readonly tiles: readonly Tile[];
@@ -73,7 +77,7 @@ export interface Mapping {
   readonly weights: number;
   readonly biases: number;
   readonly layers: readonly LayerPlacement[];
-  /** Host-side nodes (max / average pools, flatten), in order. */
+  /** Host-side nodes (pools, flatten, pad, concat, affines that follow no weight layer), in order. */
   readonly host: readonly string[];
 }
 

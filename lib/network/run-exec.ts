@@ -5,7 +5,7 @@
 // INT8, as on the chip. Noise is keyed by each vector's index in the whole input set
 // (firstImage), so results do not depend on chunking or threads.
 
-import { avgPool, maxPool } from "./graph-eval.ts";
+import { avgPool, concat, maxPool, pad } from "./graph-eval.ts";
 import { READOUT_BYTES, readTaskInto, type ReadoutBuffers } from "../chip/readout.ts";
 import type { BlockPlan, RunPlan, StepPlan } from "./run-plan.ts";
 import type { WasmRuntime } from "../runtime/wasm.ts";
@@ -34,11 +34,20 @@ function runStep(rt: WasmRuntime, s: StepPlan, t: Map<string, Int8Array[]>, firs
   const x = t.get(s.input)!;
   switch (s.op) {
     case "maxPool":
-      return x.map((v) => maxPool(v, s.inShape as [number, number, number], s.kernel, s.stride));
+      return x.map((v) => maxPool(v, s.inShape as [number, number, number], s.kernel, s.stride, s.pads, s.ceil));
     case "avgPool":
-      return x.map((v) => avgPool(v, s.inShape as [number, number, number], s.kernel, s.stride, s.padding, s.countIncludePad));
+      return x.map((v) => avgPool(v, s.inShape as [number, number, number], s.kernel, s.stride, s.pads, s.countIncludePad, s.ceil));
     case "flatten":
       return x;
+    case "pad":
+      return x.map((v) => pad(v, s.inShape as [number, number, number], s.pads));
+    case "concat":
+      return x.map((_, i) => concat(s.inputs.map((name) => t.get(name)![i]!)));
+    case "affine":
+      return x.map((v) => Int8Array.from(v, (q, j) => {
+        const c = Math.floor(j / s.per);
+        return Math.max(-128, Math.min(127, Math.round(s.sOut * ((s.scale[c]! * q) / s.sIn + s.shift[c]!))));
+      }));
     case "weights":
       return runWeights(rt, s, x, t, firstImage, mem);
   }

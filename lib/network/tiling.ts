@@ -4,7 +4,7 @@
 
 import { ARCH } from "../chip/config.ts";
 import { ArgumentError } from "../runtime/validate.ts";
-import { matrixShape, type WeightNode } from "./graph.ts";
+import { convGroups, denseConvWeights, matrixShape, type WeightNode } from "./graph.ts";
 import type { Range, Tile } from "./mapping.ts";
 
 export const XBAR_ROWS = ARCH.crossbarRows.value;
@@ -32,9 +32,35 @@ export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "col
   const [r0, r1] = tile.rowRange;
   const [c0, c1] = tile.colRange;
   if (r1 - r0 > XBAR_ROWS || c1 - c0 > XBAR_COLS) throw new ArgumentError("tile", `at most ${XBAR_ROWS} × ${XBAR_COLS}`, `${r1 - r0} × ${c1 - c0}`);
+  const w = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
   const m = new Float32Array(XBAR_ROWS * XBAR_COLS);
-  for (let r = r0; r < r1; r++) m.set(layer.weights.subarray(r * inputs + c0, r * inputs + c1), (r - r0) * XBAR_COLS);
+  for (let r = r0; r < r1; r++) m.set(w.subarray(r * inputs + c0, r * inputs + c1), (r - r0) * XBAR_COLS);
   return m;
+}
+
+/** Whether a tile of the layer's MVM matrix holds any weight: always for a dense layer or an
+ * ungrouped conv; for a grouped conv (block-diagonal matrix: output channel o reads only its
+ * group's inputs) only when the rows' groups reach into the tile's columns. Tiles without a
+ * weight are not placed: each tile packs the groups that meet on it, block-diagonally. */
+export function tileHoldsWeights(layer: WeightNode, rowRange: Range, colRange: Range): boolean {
+  if (layer.op !== "conv2d" || convGroups(layer) === 1) return true;
+  const g = convGroups(layer);
+  const cout = layer.outChannels / g;
+  const colsPerGroup = (layer.inChannels / g) * layer.kernel * layer.kernel;
+  const g0 = Math.floor(rowRange[0] / cout);
+  const g1 = Math.floor((rowRange[1] - 1) / cout);
+  return g0 * colsPerGroup < colRange[1] && (g1 + 1) * colsPerGroup > colRange[0];
+}
+
+/** The tiles a layer occupies: (output block, input block) pairs of its tiling that hold weights. */
+export function layerTiles(layer: WeightNode): { rowBlocks: Range[]; colBlocks: Range[]; tiles: { ob: number; ib: number }[] } {
+  const { outputs, inputs } = matrixShape(layer);
+  const t = tiling(outputs, inputs);
+  const tiles: { ob: number; ib: number }[] = [];
+  t.rowBlocks.forEach((rr, ob) => t.colBlocks.forEach((cr, ib) => {
+    if (tileHoldsWeights(layer, rr, cr)) tiles.push({ ob, ib });
+  }));
+  return { rowBlocks: t.rowBlocks, colBlocks: t.colBlocks, tiles };
 }
 
 
