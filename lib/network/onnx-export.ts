@@ -4,7 +4,7 @@
 // var 1 − ε-compensated so that scale·x + shift is reproduced exactly in float32.
 
 import onnxProto from "onnx-proto";
-import { inferShapes, INPUT, type Network } from "./graph.ts";
+import { convGroups, inferShapes, INPUT, poolPads, type Network } from "./graph.ts";
 
 const { onnx } = onnxProto;
 
@@ -23,11 +23,14 @@ export function exportOnnx(net: Network): Uint8Array {
     const out = tensor(n.name);
     switch (n.op) {
       case "conv2d":
-        inits.push(f32(`${n.name}.w`, [n.outChannels, n.inChannels, n.kernel, n.kernel], n.weights));
+        inits.push(f32(`${n.name}.w`, [n.outChannels, n.inChannels / convGroups(n), n.kernel, n.kernel], n.weights));
         if (n.bias) inits.push(f32(`${n.name}.b`, [n.outChannels], n.bias));
         nodes.push({
           opType: "Conv", name: n.name, input: [tensor(n.input), `${n.name}.w`, ...(n.bias ? [`${n.name}.b`] : [])], output: [out],
-          attribute: [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [n.padding, n.padding, n.padding, n.padding])],
+          attribute: [
+            ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [n.padding, n.padding, n.padding, n.padding]),
+            { name: "group", type: 2, i: convGroups(n) },
+          ],
         });
         break;
       case "dense":
@@ -43,20 +46,34 @@ export function exportOnnx(net: Network): Uint8Array {
         break;
       }
       case "relu":
-        nodes.push({ opType: "Relu", name: n.name, input: [tensor(n.input)], output: [out] });
+        if (n.max === undefined) nodes.push({ opType: "Relu", name: n.name, input: [tensor(n.input)], output: [out] });
+        else {
+          inits.push(f32(`${n.name}.lo`, [], [0]), f32(`${n.name}.hi`, [], [n.max]));
+          nodes.push({ opType: "Clip", name: n.name, input: [tensor(n.input), `${n.name}.lo`, `${n.name}.hi`], output: [out] });
+        }
         break;
       case "add":
         nodes.push({ opType: "Add", name: n.name, input: n.inputs.map(tensor), output: [out] });
         break;
       case "maxPool":
-        nodes.push({ opType: "MaxPool", name: n.name, input: [tensor(n.input)], output: [out], attribute: [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride])] });
-        break;
       case "avgPool": {
-        const p = n.padding;
-        const attribute = [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [p, p, p, p]), { name: "count_include_pad", type: 2, i: n.countIncludePad ? 1 : 0 }];
-        nodes.push({ opType: "AveragePool", name: n.name, input: [tensor(n.input)], output: [out], attribute });
+        const [t, l, b, r] = poolPads(n);
+        const attribute = [
+          ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [t, l, b, r]), { name: "ceil_mode", type: 2, i: n.ceilMode ? 1 : 0 },
+          ...(n.op === "avgPool" ? [{ name: "count_include_pad", type: 2, i: n.countIncludePad ? 1 : 0 }] : []),
+        ];
+        nodes.push({ opType: n.op === "maxPool" ? "MaxPool" : "AveragePool", name: n.name, input: [tensor(n.input)], output: [out], attribute });
         break;
       }
+      case "pad": {
+        const [t, l, b, r] = n.pads;
+        inits.push({ name: `${n.name}.pads`, dims: [8], dataType: 7, rawData: new Uint8Array(BigInt64Array.from([0, 0, t, l, 0, 0, b, r].map(BigInt)).buffer) });
+        nodes.push({ opType: "Pad", name: n.name, input: [tensor(n.input), `${n.name}.pads`], output: [out] });
+        break;
+      }
+      case "concat":
+        nodes.push({ opType: "Concat", name: n.name, input: n.inputs.map(tensor), output: [out], attribute: [{ name: "axis", type: 2, i: 1 }] });
+        break;
       case "flatten":
         nodes.push({ opType: "Flatten", name: n.name, input: [tensor(n.input)], output: [out], attribute: [{ name: "axis", type: 2, i: 1 }] });
         break;
