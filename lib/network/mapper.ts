@@ -55,7 +55,7 @@ import type { Network } from "./graph.ts";
 import { CORES, transferCycles } from "../chip/links.ts";
 import { ArgumentError, knownKeys } from "../runtime/validate.ts";
 import { MappingError, type LayerPlacement, type MapOptions, type Mapping, type Tile } from "./mapping.ts";
-import { CHIP_WEIGHTS, layerTiles, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
+import { CHIP_WEIGHTS, groupPacking, layerTiles, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
 import { Placer, routeInfo } from "./placement.ts";
 import { epilogues, ldpuProgram, type OutputSite } from "./epilogue.ts";
 
@@ -143,6 +143,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
       matrix: { rows, cols },
       blocks: { outputs: t.rowBlocks.length, inputs: t.colBlocks.length },
       ...(l.op === "conv2d" && convGroups(l) > 1 ? { groups: convGroups(l) } : {}),
+      ...(groupPacking(l) ? { groupsPerTile: groupPacking(l)!.perTile } : {}),
       tileShape: {
         rows: Math.max(...t.rowBlocks.map(([a, b]) => b - a)),
         cols: Math.max(...t.colBlocks.map(([a, b]) => b - a)),

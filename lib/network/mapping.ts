@@ -47,9 +47,11 @@ export interface LayerPlacement {
   /** Blocks along rows (outputs) and columns (inputs): tiles = outputBlocks · inputBlocks,
    * less those of a grouped conv that hold no weight. */
   readonly blocks: { readonly outputs: number; readonly inputs: number };
-  /** A grouped (or depthwise) conv's groups: its block-diagonal matrix is tiled like any
-   * other, and each tile packs the groups that fall on it; tiles with no group are left out. */
+  /** A grouped (or depthwise) conv's groups (lib/network/tiling.ts groupPacking). */
   readonly groups?: number;
+  /** Groups packed on each tile's diagonal, each read with only its inputs driven: the
+   * MVM reads per step (1 without packing). */
+  readonly groupsPerTile?: number;
   /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
   readonly tileShape: { readonly rows: number; readonly cols: number };
   readonly tiles: readonly Tile[];

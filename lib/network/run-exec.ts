@@ -65,6 +65,12 @@ function runWeights(
   const out = x.map(() => new Int8Array(s.outChannels * positions));
   for (const b of s.blocks) {
     if (b.residual) gatherRows(t.get(b.residual)!, b.r0, b.rows, positions, rt.i8(mem.res, P * N));
+    if (b.groups) {
+      readGroups(rt, b, patches, x, P, firstImage * positions, mem);
+      scatterRows(rt.i8(mem.yb, P * N), b, positions, out);
+      width = N; // xt was overwritten
+      continue;
+    }
     let from = 0; // the upstream partial sums (0: none)
     let to = mem.ya;
     for (const [k, tile] of b.tiles.entries()) {
@@ -84,6 +90,29 @@ function runWeights(
     scatterRows(rt.i8(from, P * N), b, positions, out);
   }
   return out;
+}
+
+/** A packed grouped conv's tile (one tile, no partial sums): one read per group with only
+ * that group's columns driven, its rows kept; the tile's outputs end in mem.yb. */
+function readGroups(rt: WasmRuntime, b: BlockPlan, patches: Patches | undefined, x: Int8Array[], P: number, firstInput: number, mem: ExecBuffers): void {
+  const g = b.groups!;
+  const tile = b.tiles[0]!;
+  const [c0, c1] = tile.cols;
+  const xt = rt.i8(mem.xt, P * N);
+  xt.fill(0);
+  if (patches) patches.into(c0, c1);
+  else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
+  const all = xt.slice(); // every group's inputs
+  const acc = rt.i8(mem.yb, P * N);
+  for (let j = 0; j < g.count; j++) {
+    const a = j * g.cols;
+    xt.fill(0);
+    for (let v = 0; v < P; v++) xt.set(all.subarray(v * N + a, v * N + a + g.cols), v * N + a);
+    readTaskInto(rt, { ...tile.task, xPtr: mem.xt, n: P, firstInput, outPtr: mem.ya, countsPtr: 0, rxPtr: 0, resPtr: b.residual ? mem.res : 0, buf: mem });
+    const y = rt.i8(mem.ya, P * N);
+    const r = j * g.rows;
+    for (let v = 0; v < P; v++) acc.set(y.subarray(v * N + r, v * N + r + g.rows), v * N + r);
+  }
 }
 
 /** The receiver's INT8 outputs (vector (img, pos), row r) into channel r0 + r of the tensors. */

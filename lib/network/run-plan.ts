@@ -15,6 +15,7 @@ import type { ChipAtTime } from "../chip/analog.ts";
 import type { ReadTemplate } from "../chip/readout.ts";
 import { INPUT, nodeInputs, poolPads, type BatchNormNode, type Network, type Pads } from "./graph.ts";
 import type { Mapping } from "./mapper.ts";
+import { groupPacking } from "./tiling.ts";
 
 const N = 256;
 
@@ -33,6 +34,9 @@ export interface BlockPlan {
   tiles: TilePlan[];
   /** The tensor added by the receiver's LDPU (residual), if any. */
   residual?: string;
+  /** A packed grouped conv's tile: `count` groups on the diagonal, each `rows` outputs ×
+   * `cols` inputs, read one group at a time with only its inputs driven. */
+  groups?: { count: number; rows: number; cols: number };
 }
 
 export type StepPlan =
@@ -100,6 +104,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
       const residual = p.ldpu.find((l) => l.op === "add");
       const resScale = residual && residual.op === "add" ? scales[residual.residual]! : 1;
       const relu = p.ldpu.some((l) => l.op === "relu");
+      const pack = groupPacking(n);
       const blocks: BlockPlan[] = [];
       for (let ob = 0; ob < p.blocks.outputs; ob++) {
         const tiles = p.tiles.filter((t) => t.outputBlock === ob).sort((a, b) => b.route.hops - a.route.hops || a.core - b.core);
@@ -114,6 +119,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
         blocks.push({
           r0, rows,
           ...(residual && residual.op === "add" ? { residual: residual.residual } : {}),
+          ...(pack ? { groups: { count: rows / pack.rows, rows: pack.rows, cols: pack.cols } } : {}),
           tiles: tiles.map((t, k) => {
             const receiver = k === tiles.length - 1;
             return {

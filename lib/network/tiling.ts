@@ -38,10 +38,27 @@ export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "col
   return m;
 }
 
+/**
+ * How a grouped (or depthwise) conv's groups are packed: when one group's block of the
+ * block-diagonal matrix (out/groups rows × in/groups·k·k columns) fits a crossbar, each tile
+ * holds `perTile` consecutive groups on its diagonal, and is read once per group with only
+ * that group's inputs driven (the other columns at 0): zero-weight cells of the other groups
+ * would otherwise add their leakage and noise times the other groups' inputs to every row.
+ * Undefined for a dense layer, an ungrouped conv, or groups too large for a crossbar (then
+ * the ordinary tiling applies, tiles without a weight left out).
+ */
+export function groupPacking(layer: WeightNode): { groups: number; rows: number; cols: number; perTile: number } | undefined {
+  if (layer.op !== "conv2d" || convGroups(layer) === 1) return undefined;
+  const groups = convGroups(layer);
+  const rows = layer.outChannels / groups;
+  const cols = (layer.inChannels / groups) * layer.kernel * layer.kernel;
+  if (rows > XBAR_ROWS || cols > XBAR_COLS) return undefined;
+  return { groups, rows, cols, perTile: Math.min(Math.floor(XBAR_ROWS / rows), Math.floor(XBAR_COLS / cols), groups) };
+}
+
 /** Whether a tile of the layer's MVM matrix holds any weight: always for a dense layer or an
  * ungrouped conv; for a grouped conv (block-diagonal matrix: output channel o reads only its
- * group's inputs) only when the rows' groups reach into the tile's columns. Tiles without a
- * weight are not placed: each tile packs the groups that meet on it, block-diagonally. */
+ * group's inputs) only when the rows' groups reach into the tile's columns. */
 export function tileHoldsWeights(layer: WeightNode, rowRange: Range, colRange: Range): boolean {
   if (layer.op !== "conv2d" || convGroups(layer) === 1) return true;
   const g = convGroups(layer);
@@ -52,8 +69,17 @@ export function tileHoldsWeights(layer: WeightNode, rowRange: Range, colRange: R
   return g0 * colsPerGroup < colRange[1] && (g1 + 1) * colsPerGroup > colRange[0];
 }
 
-/** The tiles a layer occupies: (output block, input block) pairs of its tiling that hold weights. */
+/** The tiles a layer occupies: (output block, input block) pairs that hold weights — the
+ * Methods' tiling, or for a packed grouped conv one tile per `perTile` groups (block t =
+ * rows and columns of groups t·perTile …, no partial sums between tiles). */
 export function layerTiles(layer: WeightNode): { rowBlocks: Range[]; colBlocks: Range[]; tiles: { ob: number; ib: number }[] } {
+  const pack = groupPacking(layer);
+  if (pack) {
+    const n = Math.ceil(pack.groups / pack.perTile);
+    const block = (i: number, per: number): Range => [i * pack.perTile * per, Math.min(pack.groups, (i + 1) * pack.perTile) * per];
+    const idx = Array.from({ length: n }, (_, i) => i);
+    return { rowBlocks: idx.map((i) => block(i, pack.rows)), colBlocks: idx.map((i) => block(i, pack.cols)), tiles: idx.map((i) => ({ ob: i, ib: i })) };
+  }
   const { outputs, inputs } = matrixShape(layer);
   const t = tiling(outputs, inputs);
   const tiles: { ob: number; ib: number }[] = [];
@@ -62,5 +88,3 @@ export function layerTiles(layer: WeightNode): { rowBlocks: Range[]; colBlocks: 
   }));
   return { rowBlocks: t.rowBlocks, colBlocks: t.colBlocks, tiles };
 }
-
-
