@@ -94,6 +94,28 @@ test("grouped and depthwise convs with BN and ReLU6 (Clip 0..6): block-diagonal 
   assert.is(r.cores, 3);
 });
 
+test("a depthwise conv's groups share a tile but not their inputs: one read per group, no crosstalk through zero-weight cells", async () => {
+  const { mapNetwork } = await import("../../../lib/network/mapper.ts");
+  const m = model([40, 5, 5], [node("Conv", ["x", "w"], ["y"], [...k3, pads1, int("group", 40)])], [f32("w", [40, 1, 3, 3], rand(360, 1))]);
+  const { net } = await readModel(m);
+  const mp = mapNetwork(net);
+  // 28 groups of 1 row × 9 columns fit a 256 × 256 tile: 2 tiles (28 + 12 groups), read 28 times per step.
+  assert.equal(mp.layers[0]!.tiles.map((t) => [t.rowRange, t.colRange]), [[[0, 28], [0, 252]], [[28, 40], [252, 360]]]);
+  assert.is(mp.layers[0]!.groupsPerTile, 28);
+  // Only channel 0 driven: on the default (noisy) functional chip every other channel reads exactly 0.
+  const x = new Float32Array(40 * 25);
+  for (let i = 0; i < 25; i++) x[i] = (i % 7) / 7 + 0.1;
+  const chip = Chip.create({ seed: 3, fidelity: "functional" });
+  try {
+    const r = await runOnChip(chip, net, [x, x], { calibration: [x, Float32Array.from(x, (v, i) => (i < 25 ? v : 0.5))] });
+    const y = r.outputs[0]!;
+    assert.ok(y.subarray(0, 25).some((v) => v !== 0), "channel 0 responds");
+    assert.ok(y.subarray(25).every((v) => v === 0), "channels 1..39 read only their own (zero) inputs");
+  } finally {
+    chip.dispose();
+  }
+});
+
 test("a grouped conv wider than a core leaves out the tiles without weights", async () => {
   const { mapNetwork } = await import("../../../lib/network/mapper.ts");
   const m = model([64, 4, 4], [node("Conv", ["x", "w"], ["y"], [...k3, pads1, int("group", 2)])], [f32("w", [512, 32, 3, 3], rand(512 * 288, 0.1))]);
