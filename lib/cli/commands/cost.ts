@@ -8,6 +8,7 @@ import { lstmCost, networkCost } from "../../cost/network.ts";
 import { parsePhases } from "../../chip/readout.ts";
 import { ArgumentError, parseSeedArg } from "../../runtime/validate.ts";
 import { networkOf } from "./map.ts";
+import { assertFits } from "../../network/needs.ts";
 
 export interface CostCommandOptions {
   table1?: boolean;
@@ -61,6 +62,7 @@ function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void):
   const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;
   const c = lstm ? lstmCost(mapLstm(lstm), mode) : (() => {
     const net = networkOf(opts);
+    assertFits(net, opts.model ?? net.name);
     return networkCost(net, mapNetwork(net), mode);
   })();
   if (opts.json) {
