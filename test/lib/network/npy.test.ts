@@ -63,7 +63,7 @@ test("every dtype in format versions 1.0, 2.0 and 3.0, plain and gzip: shape and
   // One dimension "(6,)", a scalar "()", and '<u1' (the same as '|u1').
   assert.equal(parseNpy(handNpy("<f4", [6], CASES[4]![2])).shape, [6]);
   assert.equal(parseNpy(handNpy("<u1", [], [42], 1, "False", 1)).shape, []);
-  assert.equal(Array.from(parseNpy(handNpy("<u1", [], [42], 1, "False", 1)).data), [42]);
+  assert.equal(Array.from(parseNpy(handNpy("<u1", [], [42], 1, "False", 1)).data as Uint8Array), [42]);
   // A buffer at an odd offset (typed arrays need aligned data): still read.
   const shifted = new Uint8Array(1 + 200);
   const f8 = handNpy("<f8", [6], CASES[5]![2]);
