@@ -40,6 +40,8 @@ export interface TestSetOptions extends InputTransform {
   labels: string;
   /** The first `limit` images (default all). */
   limit?: number;
+  /** The model's number of classes (outputs): labels must be below it (not checked when 1 or absent). */
+  classes?: number;
 }
 
 export interface TestSet {
@@ -181,6 +183,10 @@ export function loadTestSet(o: TestSetOptions, expectedShape: readonly number[])
   if (n < 1) throw new ArgumentError("--images", "at least one image", `${o.images} of shape ${fmt(img.shape)}`);
   const count = Math.min(n, limit);
   const labels = readLabels(o.labels, count, o.images, n);
+  if (o.classes !== undefined && o.classes > 1) {
+    const i = labels.findIndex((v) => v >= o.classes!);
+    if (i >= 0) throw new ArgumentError("--labels", `class labels 0..${o.classes - 1} (the model has ${o.classes} outputs)`, `${o.labels} with ${labels[i]} at index ${i}`);
+  }
 
   const inputScale = o.inputScale ?? (img.dtype === "uint8" ? 1 / 255 : 1);
   const size = expectedShape.reduce((a, b) => a * b, 1);

@@ -20,7 +20,7 @@ import { Chip } from "../chip/chip.ts";
 import { canonicalJson, sha256Hex, type JsonValue, type Metrics } from "./checkpoint.ts";
 import type { Fidelity } from "../chip/config.ts";
 import type { FunctionalFit } from "../chip/functional-fit.ts";
-import type { Network } from "../network/graph.ts";
+import { outputShape, type Network } from "../network/graph.ts";
 import { loadTestSet, type InputTransform, type Layout } from "../network/test-set.ts";
 import { assertFits } from "../network/needs.ts";
 import { mapNetwork, type Mapping } from "../network/mapper.ts";
@@ -86,7 +86,8 @@ export function loadModelData(files: { model: string; images: string; labels: st
   const sha256 = { model: fileSha256(files.model, "--model"), images: fileSha256(files.images, "--images"), labels: fileSha256(files.labels, "--labels") };
   const net = loadOnnx(files.model);
   assertFits(net, files.model);
-  const set = loadTestSet({ images: files.images, labels: files.labels, limit, ...transform }, net.inputShape);
+  const classes = outputShape(net).reduce((a, b) => a * b, 1);
+  const set = loadTestSet({ images: files.images, labels: files.labels, limit, classes, ...transform }, net.inputShape);
   return {
     net, mapping: mapNetwork(net), images: set.images, labels: set.labels, files, sha256, limit, inputScale: set.info.inputScale,
     ...(transform.mean ? { mean: set.info.mean } : {}), ...(transform.std ? { std: set.info.std } : {}), ...(transform.layout ? { layout: set.info.layout } : {}),

@@ -5,7 +5,7 @@
 import { Chip } from "../../chip/chip.ts";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
-import { inferShapes, INPUT } from "../../network/graph.ts";
+import { inferShapes, INPUT, outputShape } from "../../network/graph.ts";
 import { mapNetwork } from "../../network/mapper.ts";
 import { applyHead, importOnnx } from "../../network/onnx.ts";
 import { loadTestSet, parseTransformFlags } from "../../network/test-set.ts";
@@ -162,7 +162,8 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
   const { net, head } = importOnnx(opts.model!);
   assertFits(net, opts.model!);
-  const set = loadTestSet({ images: opts.images, labels: opts.labels, limit, ...transform }, net.inputShape);
+  const classes = outputShape(net).reduce((a, b) => a * b, 1);
+  const set = loadTestSet({ images: opts.images, labels: opts.labels, limit, classes, ...transform }, net.inputShape);
   const { images, labels } = set;
   const t0 = performance.now();
   // The float reference first: a model onnxruntime cannot run fails before the chip's work.

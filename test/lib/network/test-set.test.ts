@@ -119,6 +119,9 @@ test("bad input: one error naming the flag and file, with both shapes where they
   // Non-integer or negative labels; labels of the wrong shape.
   assert.match(e({ labels: npy("yf.npy", "float32", [N], [1, 2, 2.5, 3, 4]) }), /--labels must be integer class labels ≥ 0 \(an integer \.npy or an IDX\), got ".*yf\.npy \(float32\) with 2\.5 at index 2"/);
   assert.match(e({ labels: npy("yn.npy", "int32", [N], [1, -2, 2, 3, 4]) }), /with -2 at index 1/);
+  // Labels beyond the model's classes (e.g. counted from 1 for a 10-class model where 9 is the last).
+  assert.match(e({ classes: 9 }), /--labels must be class labels 0\.\.8 \(the model has 9 outputs\), got ".*y\.npy with 9 at index 2"/);
+  assert.is(loadTestSet({ images: nchw, labels, classes: 10 }, [C, H, W]).labels.length, N);
   assert.match(e({ labels: npy("y2.npy", "int32", [N, 2], new Array(2 * N).fill(0)) }), /--labels must be one label per image: shape \[N\] or \[N, 1\], got ".*y2\.npy of shape \[5, 2\]"/);
   // Unknown dtype; Fortran order; not a test-set file at all; a missing file.
   const c8 = encodeNpy("float64", [N], [1, 2, 3, 4, 5]);

@@ -121,6 +121,7 @@ test("bad input: exit 2, one line naming the flag and file, nothing written", as
     [["--images", npyImages, "--labels", npyLabels, "--mean", "0.5,0.5,0.5"], /--mean must be 1 value \(one per channel of the model's input \[1, 8, 8\]\), got "3 values/],
     [["--images", npyImages, "--labels", put("yf.npy", encodeNpy("float64", [N], y.map((v, i) => (i === 7 ? v + 0.5 : v))))], /--labels must be integer class labels .* with [\d.]+5 at index 7/],
     [["--images", put("xc.npy", withDescr(encodeNpy("uint8", [N, 8, 8], px), "|u2")), "--labels", npyLabels], /--images .*xc\.npy must be an array of uint8 .* got "dtype '\|u2'"/],
+    [["--images", npyImages, "--labels", put("y10.npy", encodeNpy("int64", [N], y.map((v, i) => (i === 3 ? 10 : v))))], /--labels must be class labels 0\.\.9 \(the model has 10 outputs\), got ".*y10\.npy with 10 at index 3"/],
     [["--images", npyImages, "--labels", npyLabels, "--layout", "hwc"], /--layout must be one of nchw, nhwc/],
     [["--images", npyImages, "--labels", npyLabels, "--std", "0"], /--std must be numbers > 0/],
     [["--images", npyImages], /--labels must be given with --model/],
