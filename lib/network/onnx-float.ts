@@ -60,7 +60,9 @@ export async function onnxruntimeOutputs(path: string, shape: readonly number[],
   // The model's own per-image dims when they are all fixed and hold `size` values.
   const rest = info?.dims.slice(1);
   const own = rest && rest.every((d) => d !== undefined) && rest.reduce((a: number, b) => a * b!, 1) === size ? (rest as number[]) : [...shape];
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(bytes).catch((e: Error) => {
+    throw new Error(`${path}: onnxruntime (${backend}) could not load the model for the float reference: ${e.message}`);
+  });
   const inputName = info && session.inputNames.includes(info.name) ? info.name : session.inputNames[0]!;
   const outputs: Float32Array[] = [];
   try {
@@ -69,7 +71,12 @@ export async function onnxruntimeOutputs(path: string, shape: readonly number[],
       const b = fixedBatch ? batch : n;
       const x = new Float32Array(b * size);
       for (let i = 0; i < n; i++) x.set(images[i0 + i]!, i * size);
-      const res = await session.run({ [inputName]: new ort.Tensor("float32", x, [b, ...own]) });
+      let res: Awaited<ReturnType<typeof session.run>>;
+      try {
+        res = await session.run({ [inputName]: new ort.Tensor("float32", x, [b, ...own]) });
+      } catch (e) {
+        throw new Error(`${path}: the float reference (${backend}) failed on input ${inputName} [${[b, ...own].join(", ")}]: ${(e as Error).message}`);
+      }
       const y = Float32Array.from(res[session.outputNames[0]!]!.data as ArrayLike<number>);
       const k = y.length / b;
       for (let i = 0; i < n; i++) outputs.push(y.slice(i * k, (i + 1) * k));
