@@ -1,10 +1,13 @@
 // The network IR (lib/network/graph.ts) written as an ONNX model (opset 13), so the same network
 // can run on onnxruntime: the float reference and speed baseline for networks built here
 // (e.g. the random-weight ResNet-9). Batch norm becomes BatchNormalization with mean 0,
-// var 1 − ε-compensated so that scale·x + shift is reproduced exactly in float32.
+// var 1 − ε-compensated so that scale·x + shift is reproduced exactly in float32. The batch
+// axis is free ("N") unless `batch` fixes it (e.g. 1, as some exporters and the ONNX model
+// zoo write models).
 
 import onnxProto from "onnx-proto";
 import { convGroups, inferShapes, INPUT, poolPads, type Network } from "./graph.ts";
+import { ArgumentError } from "../runtime/validate.ts";
 
 const { onnx } = onnxProto;
 
@@ -14,8 +17,15 @@ const f32 = (name: string, dims: number[], data: ArrayLike<number>) => ({
 const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
 const float = (name: string, v: number) => ({ name, type: 1, f: v });
 
-export function exportOnnx(net: Network): Uint8Array {
+export interface ExportOptions {
+  /** A fixed batch size (default: a free batch axis "N"). */
+  batch?: number;
+}
+
+export function exportOnnx(net: Network, options: ExportOptions = {}): Uint8Array {
   const shapes = inferShapes(net);
+  const batch = options.batch;
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) throw new ArgumentError("batch", "a positive integer (a fixed batch size)", batch);
   const nodes: object[] = [];
   const inits: object[] = [];
   const tensor = (name: string) => (name === INPUT ? "input" : name);
@@ -80,7 +90,7 @@ export function exportOnnx(net: Network): Uint8Array {
     }
   }
   const last = net.nodes[net.nodes.length - 1]!;
-  const dims = (s: readonly number[]) => ({ dim: [{ dimParam: "N" }, ...s.map((d) => ({ dimValue: d }))] });
+  const dims = (s: readonly number[]) => ({ dim: [batch === undefined ? { dimParam: "N" } : { dimValue: batch }, ...s.map((d) => ({ dimValue: d }))] });
   const model = {
     irVersion: 7,
     opsetImport: [{ domain: "", version: 13 }],
