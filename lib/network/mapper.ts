@@ -55,7 +55,7 @@ import type { Network } from "./graph.ts";
 import { CORES, transferCycles } from "../chip/links.ts";
 import { ArgumentError, knownKeys } from "../runtime/validate.ts";
 import { MappingError, type LayerPlacement, type MapOptions, type Mapping, type Tile } from "./mapping.ts";
-import { CHIP_WEIGHTS, groupPacking, layerTiles, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
+import { CHIP_WEIGHTS, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
 import { Placer, routeInfo } from "./placement.ts";
 import { epilogues, ldpuProgram, type OutputSite } from "./epilogue.ts";
 
@@ -75,7 +75,9 @@ const HOST_OPS = new Set(["maxPool", "avgPool", "flatten", "pad", "concat"]);
 export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   inferShapes(net);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);
-  knownKeys(options, ["maxHops", "exclude"], "options");
+  knownKeys(options, ["maxHops", "exclude", "rowScaling"], "options");
+  const rowScaling = options.rowScaling ?? true;
+  if (typeof rowScaling !== "boolean") throw new ArgumentError("rowScaling", "true or false", options.rowScaling);
   const maxHops = options.maxHops ?? Infinity;
   if (maxHops !== Infinity && (!Number.isInteger(maxHops) || maxHops < 0)) throw new ArgumentError("maxHops", "a non-negative integer", options.maxHops);
   const excluded = new Set<number>();
@@ -155,6 +157,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
       weights: weightCount(l),
       biases: l.bias?.length ?? 0,
       ldpu,
+      ...(rowScaling ? { rowScale: rowScales(l) } : {}),
       affine,
       output: e.output,
     });

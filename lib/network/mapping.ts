@@ -65,6 +65,9 @@ export interface LayerPlacement {
   readonly biases: number;
   /** The receiver's LDPU work after the RX add, in order. */
   readonly ldpu: readonly LdpuOp[];
+  /** Row r is programmed as W[r] / rowScale[r] (its largest |weight| becomes the core's
+   * Wmax) and the LDPU multiplies rowScale[r] back; absent with `rowScaling: false`. */
+  readonly rowScale?: Float32Array;
   /** LDPU affine y = scale · acc + shift per output (bias and folded batch norms). */
   readonly affine: { readonly scale: Float32Array; readonly shift: Float32Array };
   /** Name of the node whose value leaves the receiver (the last epilogue node). */
@@ -88,4 +91,9 @@ export interface MapOptions {
   maxHops?: number;
   /** Cores not to use (e.g. faulty ones). */
   exclude?: Iterable<number>;
+  /** Program each output row at full conductance range (row r as W[r] / max|W[r]|, the
+   * factor restored by the receiver's LDPU affine). Default true: a row of small weights
+   * (e.g. a channel whose batch norm an exporter folded into the conv) otherwise uses a
+   * fraction of the range and suffers the programming error of the core's largest weight. */
+  rowScaling?: boolean;
 }

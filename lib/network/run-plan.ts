@@ -113,7 +113,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
         const A = new Float64Array(N);
         const C = new Float64Array(N);
         for (let r = 0; r < rows; r++) {
-          A[r] = sOut * p.affine.scale[r0 + r]!;
+          A[r] = sOut * p.affine.scale[r0 + r]! * (p.rowScale ? p.rowScale[r0 + r]! : 1);
           C[r] = sOut * p.affine.shift[r0 + r]!;
         }
         blocks.push({

@@ -26,16 +26,38 @@ export function tiling(rows: number, cols: number): { outputs: number; inputs: n
   return { outputs, inputs, rowBlocks: splitRange(rows, outputs), colBlocks: splitRange(cols, inputs) };
 }
 
-/** A tile's weights as a 256 × 256 row-major crossbar matrix, zero-filled (rows = outputs, cols = inputs). */
-export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">): Float32Array {
+/** A tile's weights as a 256 × 256 row-major crossbar matrix, zero-filled (rows = outputs,
+ * cols = inputs); with `rowScale`, row r divided by rowScale[r] (the LDPU multiplies it back). */
+export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale?: Float32Array): Float32Array {
   const { inputs } = matrixShape(layer);
   const [r0, r1] = tile.rowRange;
   const [c0, c1] = tile.colRange;
   if (r1 - r0 > XBAR_ROWS || c1 - c0 > XBAR_COLS) throw new ArgumentError("tile", `at most ${XBAR_ROWS} × ${XBAR_COLS}`, `${r1 - r0} × ${c1 - c0}`);
   const w = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
   const m = new Float32Array(XBAR_ROWS * XBAR_COLS);
-  for (let r = r0; r < r1; r++) m.set(w.subarray(r * inputs + c0, r * inputs + c1), (r - r0) * XBAR_COLS);
+  for (let r = r0; r < r1; r++) {
+    const row = w.subarray(r * inputs + c0, r * inputs + c1);
+    const k = rowScale ? 1 / rowScale[r]! : 1;
+    if (k === 1) m.set(row, (r - r0) * XBAR_COLS);
+    else for (let j = 0; j < row.length; j++) m[(r - r0) * XBAR_COLS + j] = row[j]! * k;
+  }
   return m;
+}
+
+/** Per-row weight scales of a layer: each output's largest |weight| over the whole row (1
+ * for an all-zero row). Programming row r as W[r] / scale[r] lets every output use the full
+ * conductance range whatever its magnitude (e.g. batch norm folded into the weights by an
+ * exporter), and the receiver's LDPU affine multiplies scale[r] back. */
+export function rowScales(layer: WeightNode): Float32Array {
+  const { outputs, inputs } = matrixShape(layer);
+  const w = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
+  const s = new Float32Array(outputs);
+  for (let r = 0; r < outputs; r++) {
+    let m = 0;
+    for (let j = 0; j < inputs; j++) m = Math.max(m, Math.abs(w[r * inputs + j]!));
+    s[r] = m > 0 ? m : 1;
+  }
+  return s;
 }
 
 /**

@@ -32,7 +32,7 @@ export function mappingJson(m: Mapping, needs?: MappingNeeds): object {
   return {
     ...m,
     fits: true,
-    layers: m.layers.map(({ affine, ...rest }, i) => ({
+    layers: m.layers.map(({ affine, rowScale, ...rest }, i) => ({
       name: rest.layer, cores: rest.tiles.map((t) => t.core), coresNeeded: needs?.layers[i]?.cores ?? rest.tiles.length, ...rest, affine: { outputs: affine.scale.length },
     })),
   };
