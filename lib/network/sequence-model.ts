@@ -6,6 +6,8 @@
 // reference (the same arithmetic as onnxruntime's LSTM, in float64).
 
 import type { HeadOp } from "./onnx-decode.ts";
+import { conv2dTs, conv2dWasm } from "./graph-eval.ts";
+import type { Conv2dNode } from "./graph.ts";
 
 /** One LSTM layer in the GDPU's gate order: rows 4u + g (g = I, A, F, O). */
 export interface SequenceLstmLayer {
@@ -88,53 +90,92 @@ export function emptyRanges(m: SequenceModel): SequenceRanges {
   return { input: 0, gates: m.layers.map((l) => new Float64Array(4 * l.hidden)), dense: m.dense.map(() => 0) };
 }
 
-/** Dense head on one hidden vector (float64), recording ranges. */
-export function denseForward(m: SequenceModel, h: Float64Array, ranges?: SequenceRanges): Float64Array {
-  let v = h;
-  m.dense.forEach((d, k) => {
-    const y = new Float64Array(d.outputs);
-    for (let r = 0; r < d.outputs; r++) {
-      let s = d.b[r]!;
-      for (let j = 0; j < d.inputs; j++) s += d.w[r * d.inputs + j]! * v[j]!;
-      y[r] = d.relu ? Math.max(0, s) : s;
-      if (ranges) ranges.dense[k] = Math.max(ranges.dense[k]!, Math.abs(y[r]!));
-    }
-    v = y;
-  });
-  return v;
+/** y (O × S) = b + W·x for S column vectors x (K × S, column s = one sequence): a 1×1
+ * convolution over S positions on the wasm kernel (assembly/conv-f64.ts; the TypeScript
+ * twin where wasm memory cannot be allocated): bias, then the terms in input order, the
+ * same bits either way. */
+function matmul(w: Float32Array, b: Float32Array, O: number, K: number, x: Float64Array, S: number): Float64Array {
+  const n: Conv2dNode = { op: "conv2d", name: "lstm", input: "x", inChannels: K, outChannels: O, kernel: 1, stride: 1, padding: 0, weights: w, bias: b };
+  return conv2dWasm(n, x, [K, 1, S], [1, S]) ?? conv2dTs(n, x, [K, 1, S], [1, S]);
 }
 
-/** The float64 reference of one sequence: the head's outputs (before the final activations). */
-export function sequenceForward(m: SequenceModel, seq: ArrayLike<number>, ranges?: SequenceRanges): Float64Array[] {
-  const xs = sequenceVectors(m, seq);
-  if (ranges) for (const x of xs) for (const v of x) ranges.input = Math.max(ranges.input, Math.abs(v));
-  const h = m.layers.map((l) => new Float64Array(l.hidden));
-  const c = m.layers.map((l) => new Float64Array(l.hidden));
-  const out: Float64Array[] = [];
-  xs.forEach((x, t) => {
-    let v = x;
-    m.layers.forEach((l, k) => {
-      const H = l.hidden;
-      const hp = h[k]!;
-      const g = new Float64Array(4 * H);
-      for (let r = 0; r < 4 * H; r++) {
-        let s = l.bias[r]!;
-        for (let j = 0; j < l.inputs; j++) s += l.wih[r * l.inputs + j]! * v[j]!;
-        for (let j = 0; j < H; j++) s += l.whh[r * H + j]! * hp[j]!;
-        g[r] = s;
-        if (ranges) ranges.gates[k]![r] = Math.max(ranges.gates[k]![r]!, Math.abs(s));
+/** Per layer [W_ih | W_hh] as one matrix (4H × (I + H)), cached per model. */
+const joined = new WeakMap<SequenceModel, Float32Array[]>();
+function joinedWeights(m: SequenceModel): Float32Array[] {
+  let w = joined.get(m);
+  if (!w) {
+    w = m.layers.map((l) => {
+      const K = l.inputs + l.hidden;
+      const out = new Float32Array(4 * l.hidden * K);
+      for (let r = 0; r < 4 * l.hidden; r++) {
+        out.set(l.wih.subarray(r * l.inputs, (r + 1) * l.inputs), r * K);
+        out.set(l.whh.subarray(r * l.hidden, (r + 1) * l.hidden), r * K + l.inputs);
       }
-      const hn = new Float64Array(H);
-      const ck = c[k]!;
-      for (let u = 0; u < H; u++) {
-        const i = sigmoid(g[4 * u]!), a = Math.tanh(g[4 * u + 1]!), f = sigmoid(g[4 * u + 2]!), o = sigmoid(g[4 * u + 3]!);
-        ck[u] = f * ck[u]! + i * a;
-        hn[u] = o * Math.tanh(ck[u]!);
-      }
-      h[k] = hn;
-      v = hn;
+      return out;
     });
-    if (m.outputs === "all" || t === xs.length - 1) out.push(denseForward(m, v, ranges));
-  });
+    joined.set(m, w);
+  }
+  return w;
+}
+
+/** The float64 reference of sequences in lockstep: per sequence the head's outputs (before
+ * the final activations), one or one per step; `ranges` records what it saw. */
+export function sequenceForwardBatch(m: SequenceModel, seqs: readonly ArrayLike<number>[], ranges?: SequenceRanges): Float64Array[][] {
+  const S = seqs.length;
+  if (S === 0) return [];
+  const xs = seqs.map((q) => sequenceVectors(m, q));
+  const W = joinedWeights(m);
+  const h = m.layers.map((l) => new Float64Array(l.hidden * S)); // [H][S]
+  const c = m.layers.map((l) => new Float64Array(l.hidden * S));
+  const out: Float64Array[][] = seqs.map(() => []);
+  for (let t = 0; t < m.steps; t++) {
+    const I0 = m.layers[0]!.inputs;
+    let v: Float64Array = new Float64Array(I0 * S);
+    for (let s = 0; s < S; s++) {
+      const x = xs[s]![t]!;
+      for (let j = 0; j < I0; j++) {
+        v[j * S + s] = x[j]!;
+        if (ranges) ranges.input = Math.max(ranges.input, Math.abs(x[j]!));
+      }
+    }
+    for (let k = 0; k < m.layers.length; k++) {
+      const l = m.layers[k]!;
+      const H = l.hidden;
+      const z = new Float64Array((l.inputs + H) * S);
+      z.set(v);
+      z.set(h[k]!, l.inputs * S);
+      const g = matmul(W[k]!, l.bias, 4 * H, l.inputs + H, z, S);
+      if (ranges) {
+        const gr = ranges.gates[k]!;
+        for (let r = 0; r < 4 * H; r++) for (let s = 0; s < S; s++) gr[r] = Math.max(gr[r]!, Math.abs(g[r * S + s]!));
+      }
+      const ck = c[k]!;
+      const hk = h[k]!;
+      for (let u = 0; u < H; u++) {
+        for (let s = 0; s < S; s++) {
+          const at = (g0: number) => g[(4 * u + g0) * S + s]!;
+          const i = sigmoid(at(0)), a = Math.tanh(at(1)), f = sigmoid(at(2)), o = sigmoid(at(3));
+          const q = u * S + s;
+          ck[q] = f * ck[q]! + i * a;
+          hk[q] = o * Math.tanh(ck[q]!);
+        }
+      }
+      v = hk.slice();
+    }
+    if (m.outputs === "all" || t === m.steps - 1) {
+      m.dense.forEach((d, k) => {
+        v = matmul(d.w, d.b, d.outputs, d.inputs, v, S);
+        if (d.relu) for (let q = 0; q < v.length; q++) v[q] = Math.max(0, v[q]!);
+        if (ranges) for (const y of v) ranges.dense[k] = Math.max(ranges.dense[k]!, Math.abs(y));
+      });
+      const O = m.dense[m.dense.length - 1]!.outputs;
+      for (let s = 0; s < S; s++) out[s]!.push(Float64Array.from({ length: O }, (_, r) => v[r * S + s]!));
+    }
+  }
   return out;
+}
+
+/** The float64 reference of one sequence (sequenceForwardBatch of one). */
+export function sequenceForward(m: SequenceModel, seq: ArrayLike<number>, ranges?: SequenceRanges): Float64Array[] {
+  return sequenceForwardBatch(m, [seq], ranges)[0]!;
 }
