@@ -90,12 +90,19 @@ export interface ReadSequenceOptions {
   /** The sequence length to read the model for (a test set's); needed when the model's
    * sequence axis is free, checked against it when not. */
   steps?: number;
+  /** The model's name in messages (default: the path, or "model"). */
+  name?: string;
+}
+
+/** The data input of an ONNX model's bytes: name, ONNX element type and dims (undefined: free). */
+export function sequenceModelInput(bytes: Uint8Array, what = "model"): { name: string; elemType: number; dims: (number | undefined)[] } {
+  return dataInput(decodeOnnx(bytes, what), what);
 }
 
 /** Read an ONNX sequence model (path or bytes): see the header. OnnxError for what the chip
  * cannot run (naming the node), ArgumentError for an unreadable file or a bad `steps`. */
 export async function loadSequenceModel(source: string | Uint8Array, options: ReadSequenceOptions = {}): Promise<SequenceModel> {
-  const what = typeof source === "string" ? source : "model";
+  const what = options.name ?? (typeof source === "string" ? source : "model");
   let bytes: Uint8Array;
   if (typeof source === "string") {
     try {
