@@ -23,6 +23,7 @@ const cases: [string, SeqModelOptions, { layers: number; outputs: "last" | "all"
   ["seq-first, 2 layers, h_n[−1] (Concat of Y_h, Gather)", { layers: 2, outputs: "hn" }, { layers: 2, outputs: "last", seqAxis: 0, head: [] }],
   ["embedding (int64 ids), seq-first, all steps (MatMul + Add)", { vocab: 11, outputs: "all" }, { layers: 1, outputs: "all", seqAxis: 0, head: [] }],
   ["embedding, batch_first, 2 layers, all steps, no initial state", { vocab: 11, batchFirst: true, layers: 2, outputs: "all", shapeState: false }, { layers: 2, outputs: "all", seqAxis: 1, head: [] }],
+  ["batch_first, last step by Slice + Squeeze, hidden dense layer with ReLU", { batchFirst: true, slice: true, mlp: 6 }, { layers: 1, outputs: "last", seqAxis: 1, head: [] }],
   ["static sequence length (no steps given)", { batchFirst: true, steps: T }, { layers: 1, outputs: "last", seqAxis: 1, head: [] }],
 ];
 

@@ -25,6 +25,7 @@ const cases: [string, SeqModelOptions, number][] = [
   ["batch_first, 2 layers, last step, Softmax", { batchFirst: true, layers: 2, softmax: true }, 5],
   ["embedding, batch_first, 2 layers, all steps", { vocab: 13, batchFirst: true, layers: 2, outputs: "all" }, 5],
   ["seq-first, 2 layers, h_n[−1]", { layers: 2, outputs: "hn" }, 5],
+  ["seq-first, Slice of the last step, dense + ReLU + dense head", { slice: true, mlp: 10 }, 4],
 ];
 
 for (const [label, o, cores] of cases) {
