@@ -1,53 +1,14 @@
 // Test sets and the onnxruntime float reference for sequence models (lib/network/sequence-run.ts):
-// sequences N × T × F (float vectors) or N × T (token ids) in a NumPy .npy file (gzip or
-// plain), labels N (one class per sequence: the head reads the last step) or N × T (one per
-// step) in an integer .npy. The .npy reader is the small one this file needs (C order,
-// little-endian u1 i1 i4 i8 f4 f8); anything else is one ArgumentError naming the flag.
+// sequences N × T × F (float vectors) or N × T (token ids) and labels N (one class per
+// sequence: the head reads the last step) or N × T (one per step), each a NumPy .npy or an
+// IDX file (gzip or plain), read by lib/network/test-set.ts's readArray. Float vectors take
+// the torchvision-order transform of test-set.ts: x · inputScale (default 1/255 for uint8,
+// else 1), then (v − mean) / std per feature; token ids are taken as they are.
 
-import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import { ArgumentError } from "../runtime/validate.ts";
 import { loadOrt } from "./ort.ts";
 import type { SequenceModel, SequenceOutputs } from "./sequence-model.ts";
-
-const DTYPES: Record<string, [bytes: number, get: (v: DataView, o: number) => number]> = {
-  u1: [1, (v, o) => v.getUint8(o)],
-  i1: [1, (v, o) => v.getInt8(o)],
-  i4: [4, (v, o) => v.getInt32(o, true)],
-  i8: [8, (v, o) => Number(v.getBigInt64(o, true))],
-  f4: [4, (v, o) => v.getFloat32(o, true)],
-  f8: [8, (v, o) => v.getFloat64(o, true)],
-};
-
-/** A .npy array (values as float64) with its shape and dtype ("u1", "f4", …). */
-export function readNpyArray(path: string, flag: string): { shape: number[]; dtype: string; data: Float64Array } {
-  let b: Uint8Array;
-  try {
-    b = readFileSync(path);
-    if (b[0] === 0x1f && b[1] === 0x8b) b = gunzipSync(b);
-  } catch (e) {
-    throw new ArgumentError(flag, `a readable .npy file (${(e as Error).message})`, path);
-  }
-  const bad = (why: string): never => {
-    throw new ArgumentError(flag, `a NumPy .npy file (C order, little-endian u1 i1 i4 i8 f4 f8): ${why}`, path);
-  };
-  if (!(b[0] === 0x93 && String.fromCharCode(...b.subarray(1, 6)) === "NUMPY")) bad("no .npy magic");
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const long = b[6]! >= 2;
-  const hlen = long ? v.getUint32(8, true) : v.getUint16(8, true);
-  const start = (long ? 12 : 10) + hlen;
-  const header = new TextDecoder().decode(b.subarray(long ? 12 : 10, start));
-  const descr = /'descr':\s*'([<>|=])([a-z]\d+)'/.exec(header);
-  if (!descr || (descr[1] === ">" && descr[2] !== "u1" && descr[2] !== "i1") || !DTYPES[descr[2]!]) bad(`dtype ${descr?.[1]}${descr?.[2]}`);
-  if (/'fortran_order':\s*True/.test(header)) bad("Fortran order");
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? bad("no shape")).split(",").map((s) => s.trim()).filter((s) => s).map(Number);
-  const [size, get] = DTYPES[descr![2]!]!;
-  const n = shape.reduce((p, q) => p * q, 1);
-  if (b.length < start + n * size) bad(`${b.length - start} data bytes for shape (${shape.join(", ")})`);
-  const data = new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = get(v, start + i * size);
-  return { shape, dtype: descr![2]!, data };
-}
+import { readArray, type InputTransform } from "./test-set.ts";
 
 export interface SequenceSet {
   /** One flat array per sequence: T × F floats, or T token ids. */
@@ -57,27 +18,50 @@ export interface SequenceSet {
   steps: number;
 }
 
-/** Read sequences (N × T × F, or N × T token ids) and labels; `limit` first ones;
- * x · inputScale (default 1/255 for uint8 vectors, else 1; never for token ids). */
-export function readSequenceSet(o: { images: string; labels: string; limit?: number; inputScale?: number; ids: boolean }): SequenceSet {
-  const x = readNpyArray(o.images, "--images");
+const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
+
+/** Read sequences and labels (see the header); the first `limit`; `classes`: labels must be below it. */
+export function readSequenceSet(o: InputTransform & { images: string; labels: string; limit?: number; ids: boolean; classes?: number }): SequenceSet {
+  const x = readArray(o.images, "--images");
   const want = o.ids ? "N × T token ids" : "N × T × F sequences";
   if (x.shape.length !== (o.ids ? 2 : 3) && !(o.ids && x.shape.length === 3 && x.shape[2] === 1)) {
-    throw new ArgumentError("--images", `${want} for this model`, `${o.images} of shape [${x.shape.join(", ")}]`);
+    throw new ArgumentError("--images", `${want} for this model`, `${o.images} of shape ${fmt(x.shape)}`);
   }
+  if (o.layout !== undefined && o.layout !== "nchw") throw new ArgumentError("--layout", "nchw (the default) for a sequence model: sequences are N × T × F", o.layout);
   const [N, T] = x.shape as [number, number];
   const count = Math.min(N, o.limit ?? N);
-  if (count < 1) throw new ArgumentError("--images", "at least one sequence", o.images);
-  const per = x.data.length / N;
-  const scale = o.ids ? 1 : (o.inputScale ?? (x.dtype === "u1" ? 1 / 255 : 1));
-  if (o.ids && x.data.some((v) => !Number.isInteger(v) || v < 0)) throw new ArgumentError("--images", "token ids: integers ≥ 0", o.images);
-  const sequences = Array.from({ length: count }, (_, i) => Float32Array.from(x.data.subarray(i * per, (i + 1) * per), (v) => v * scale));
-  const y = readNpyArray(o.labels, "--labels");
+  if (count < 1) throw new ArgumentError("--images", "at least one sequence", `${o.images} of shape ${fmt(x.shape)}`);
+  const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const F = o.ids ? 1 : x.shape[2]!;
+  if (o.ids && (o.inputScale !== undefined || o.mean !== undefined || o.std !== undefined)) throw new ArgumentError("--input-scale, --mean and --std", "absent for token ids", o.images);
+  const scale = o.ids ? 1 : (o.inputScale ?? (x.dtype === "uint8" ? 1 / 255 : 1));
+  const perFeature = (v: readonly number[] | undefined, d: number, flag: string) => {
+    if (v === undefined) return new Array<number>(F).fill(d);
+    if (v.length !== 1 && v.length !== F) throw new ArgumentError(flag, `1 or ${F} values (one per feature)`, v.join(","));
+    return v.length === 1 ? new Array<number>(F).fill(v[0]!) : [...v];
+  };
+  const mean = perFeature(o.mean, 0, "--mean");
+  const std = perFeature(o.std, 1, "--std");
+  const sequences = Array.from({ length: count }, (_, i) => {
+    const q = new Float32Array(per);
+    for (let k = 0; k < per; k++) {
+      const raw = Number(x.data[i * per + k]!);
+      if (o.ids && (!Number.isInteger(raw) || raw < 0)) throw new ArgumentError("--images", "token ids: integers ≥ 0", `${o.images}: ${raw} in sequence ${i}`);
+      q[k] = o.ids ? raw : (raw * scale - mean[k % F]!) / std[k % F]!;
+    }
+    return q;
+  });
+  const y = readArray(o.labels, "--labels");
   const perLabel = y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1) ? 1 : y.shape.length === 2 && y.shape[1] === T ? T : 0;
-  if (!perLabel) throw new ArgumentError("--labels", `one label per sequence [N] or one per step [N, ${T}]`, `${o.labels} of shape [${y.shape.join(", ")}]`);
+  if (!perLabel) throw new ArgumentError("--labels", `one label per sequence [N] or one per step [N, ${T}]`, `${o.labels} of shape ${fmt(y.shape)}`);
   if (y.shape[0]! < count) throw new ArgumentError("--labels", `at least ${count} labels (one per sequence used)`, `${o.labels} with ${y.shape[0]}`);
-  if (y.data.some((v) => !Number.isInteger(v) || v < 0)) throw new ArgumentError("--labels", "integer class labels ≥ 0", o.labels);
-  const labels = Array.from({ length: count }, (_, i) => Int32Array.from(y.data.subarray(i * perLabel, (i + 1) * perLabel)));
+  const labels = Array.from({ length: count }, (_, i) => Int32Array.from({ length: perLabel }, (_, k) => {
+    const v = Number(y.data[i * perLabel + k]!);
+    if (!Number.isInteger(v) || v < 0 || (o.classes !== undefined && o.classes > 1 && v >= o.classes)) {
+      throw new ArgumentError("--labels", `integer class labels 0..${o.classes !== undefined ? o.classes - 1 : "N"}${o.classes ? ` (the model has ${o.classes} outputs)` : ""}`, `${o.labels} with ${v} at sequence ${i}`);
+    }
+    return v;
+  }));
   return { sequences, labels, steps: T };
 }
 

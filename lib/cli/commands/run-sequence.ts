@@ -1,6 +1,7 @@
 // `hermes-sim run --model M.onnx --images X.npy --labels Y.npy` for a sequence model (an ONNX
-// model with an LSTM: lib/network/onnx-sequence.ts): sequences N × T × F (float) or N × T
-// (token ids), labels N (the head reads the last step) or N × T (every step); accuracy on
+// model with an LSTM: lib/network/onnx-sequence.ts): sequences N × T × F (float; --input-scale,
+// --mean, --std per feature as for images) or N × T (token ids), labels N (the head reads
+// the last step) or N × T (every step), .npy or IDX (lib/network/sequence-data.ts); accuracy on
 // the chip and in float (onnxruntime on the same file), top-1 agreement and output error of
 // the chip against onnxruntime, cores, cost per sequence.
 
@@ -18,6 +19,7 @@ import type { LstmMapping } from "../../network/lstm-map.ts";
 import { MappingError } from "../../network/mapping.ts";
 import { hasLstmNode, loadSequenceModel, sequenceModelInput } from "../../network/onnx-sequence.ts";
 import { readSequenceSet, sequenceAccuracy, sequenceFloatOutputs } from "../../network/sequence-data.ts";
+import { parseTransformFlags } from "../../network/test-set.ts";
 import type { SequenceOutputs } from "../../network/sequence-model.ts";
 import { compareSequenceOutputs, mapSequenceModel, programSequenceModel, runSequences, type SequenceScales } from "../../network/sequence-run.ts";
 
@@ -27,6 +29,9 @@ export interface SequenceCommandOptions {
   labels?: string;
   limit?: string;
   inputScale?: string;
+  mean?: string;
+  std?: string;
+  layout?: string;
   runs?: string;
   scheme: string;
   fidelity: string;
@@ -50,8 +55,7 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
   if (!opts.images || !opts.labels) throw new ArgumentError("--images and --labels", ".npy files with a sequence --model (N × T × F or N × T token ids; labels N or N × T)", opts.images ?? opts.labels);
   const limit = opts.limit === undefined ? 100 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (sequences to run)", opts.limit);
-  const inputScale = opts.inputScale === undefined ? undefined : Number(opts.inputScale);
-  if (inputScale !== undefined && (!(inputScale > 0) || !Number.isFinite(inputScale))) throw new ArgumentError("--input-scale", "a number > 0 (input = stored value × scale)", opts.inputScale);
+  const transform = parseTransformFlags(opts);
   const runs = opts.runs === undefined ? 1 : Number(opts.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
   const scheme = parseScheme(opts.scheme, "--scheme");
@@ -63,7 +67,7 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
   const bytes = readFileSync(path);
   const input = sequenceModelInput(bytes, path);
   const ids = input.elemType === 6 || input.elemType === 7;
-  const set = readSequenceSet({ images: opts.images, labels: opts.labels, limit, ids, ...(inputScale !== undefined ? { inputScale } : {}) });
+  const set = readSequenceSet({ images: opts.images, labels: opts.labels, limit, ids, ...transform });
   const model = await loadSequenceModel(bytes, { steps: set.steps, name: path });
   if (!ids && set.sequences[0]!.length !== model.steps * model.features) {
     throw new ArgumentError("--images", `sequences of ${model.steps} × ${model.features} (the model's input [${model.input.dims.join(", ")}])`, `${opts.images}: ${set.sequences[0]!.length / set.steps} features per step`);
@@ -74,6 +78,10 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
       if (id >= V) throw new ArgumentError("--images", `token ids below the embedding's vocabulary of ${V}`, `${opts.images}: ${id} in sequence ${i}`);
     }));
   }
+  const classes = model.dense[model.dense.length - 1]!.outputs;
+  set.labels.forEach((l, i) => l.forEach((v) => {
+    if (classes > 1 && v >= classes) throw new ArgumentError("--labels", `class labels 0..${classes - 1} (the model has ${classes} outputs)`, `${opts.labels} with ${v} at sequence ${i}`);
+  }));
   const perLabel = model.outputs === "all" ? model.steps : 1;
   if (set.labels[0]!.length !== perLabel) {
     throw new ArgumentError("--labels", model.outputs === "all" ? `one label per step [N, ${model.steps}] (the model predicts at every step)` : "one label per sequence [N] (the model predicts at the last step)", `${opts.labels} with ${set.labels[0]!.length} per sequence`);
