@@ -106,4 +106,21 @@ test("bad input: exit 2 naming the flag; a model the chip cannot hold: exit 1 wi
   assert.ok(!existsSync(join(dir, "no-report")));
 });
 
+// The trained fixtures (tools/fixtures/make_onnx_fixtures.py: real torch.onnx.export graphs).
+const FIXTURES = join(new URL("../../../../", import.meta.url).pathname, "test/fixtures/models");
+test("the trained 2-layer batch_first row LSTM (Fashion-MNIST rows, last step) on 20 images", async () => {
+  const model = join(FIXTURES, "lstm-rows.onnx");
+  if (!existsSync(model)) {
+    console.log("skipped: test/fixtures/models/lstm-rows.onnx not generated");
+    return;
+  }
+  const { code, out } = await run(["run", "--model", model, "--images", join(FIXTURES, "fmnist-500-u8.npy"), "--labels", join(FIXTURES, "fmnist-500-labels.npy"), "--limit", "20", "--fidelity", "functional", "--json"]);
+  assert.is(code, 0, out);
+  const d = JSON.parse(out) as Record<string, number | string | number[]>;
+  assert.equal([d["n"], d["steps"], d["outputs"], d["cores"], d["gdpuSlices"]], [20, 28, "last", 5, 2]);
+  assert.equal(d["layers"], [64, 64]);
+  assert.ok((d["floatAccuracy"] as number) >= 0.6, out);
+  assert.ok(Math.abs((d["accuracy"] as number) - (d["floatAccuracy"] as number)) <= 0.15 && (d["agreement"] as number) >= 0.8, out);
+});
+
 test.run();
