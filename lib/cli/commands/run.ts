@@ -27,6 +27,7 @@ import { writeReport } from "../../report/html.ts";
 import { modelRunReport, networkFigures } from "../../report/model-run.ts";
 import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../../network/lstm-map.ts";
 import { randomLstm, runLstmOnChip } from "../../network/lstm-run.ts";
+import { isSequenceModelFile, runSequenceCommand } from "./run-sequence.ts";
 
 export interface RunCommandOptions {
   network: string;
@@ -54,6 +55,7 @@ export interface RunCommandOptions {
 export async function runCommand(opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
   const seed = parseSeedArg(opts.seed, "--seed");
   if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
+  if (opts.model !== undefined && isSequenceModelFile(opts.model)) return runSequenceCommand(seed, opts, out);
   if (opts.model !== undefined) return runModelCommand(seed, opts, out);
   const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network];
   if (lstm) return runLstmCommand(lstm, seed, opts, out);
