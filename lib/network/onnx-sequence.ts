@@ -10,8 +10,7 @@
 //     Concat / Unsqueeze — fold into initializers.
 //  3. The canonical graph read into a SequenceModel (lib/network/onnx-sequence-graph.ts).
 
-import { readFileSync } from "node:fs";
-import { attr, decodeOnnx, OnnxError, tensorOf, type ModelProto, type NodeProto } from "./onnx-decode.ts";
+import { attr, decodeOnnx, modelBytes, OnnxError, tensorOf, type ModelProto, type NodeProto } from "./onnx-decode.ts";
 import { normalizeOnnx } from "./onnx-normalize.ts";
 import { importSequenceGraph, lstmUnsupported } from "./onnx-sequence-graph.ts";
 import type { SequenceModel } from "./sequence-model.ts";
@@ -103,14 +102,7 @@ export function sequenceModelInput(bytes: Uint8Array, what = "model"): { name: s
  * cannot run (naming the node), ArgumentError for an unreadable file or a bad `steps`. */
 export async function loadSequenceModel(source: string | Uint8Array, options: ReadSequenceOptions = {}): Promise<SequenceModel> {
   const what = options.name ?? (typeof source === "string" ? source : "model");
-  let bytes: Uint8Array;
-  if (typeof source === "string") {
-    try {
-      bytes = readFileSync(source);
-    } catch (e) {
-      throw new ArgumentError("model", `a readable ONNX file (${(e as Error).message})`, source);
-    }
-  } else bytes = source;
+  const bytes = modelBytes(source);
   const m = decodeOnnx(bytes, what);
   if (!(m.graph!.node ?? []).some((n) => n.opType === "LSTM")) throw new OnnxError(`${what}: no LSTM node (not a sequence model)`);
   for (const n of (m.graph!.node ?? []) as NodeProto[]) {
