@@ -9,8 +9,11 @@ import { Piscina } from "piscina";
 import { runTask, taskName, type Task } from "./tasks.ts";
 import { ArgumentError } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
+import { COMPILED } from "./files.ts";
 
-const WORKER = new URL("../../workers/kernels.worker.mjs", import.meta.url).href;
+// The worker entry: compiled JavaScript in the package (dist/workers/kernels.js), the
+// TypeScript sources through tsx in a checkout.
+const WORKER = new URL(COMPILED ? "../../workers/kernels.js" : "../../workers/kernels.worker.mjs", import.meta.url).href;
 
 export function defaultThreads(): number {
   return availableParallelism();
