@@ -15,6 +15,7 @@ import { COMPILED } from "./files.ts";
 // TypeScript sources through tsx in a checkout.
 const WORKER = new URL(COMPILED ? "../../workers/kernels.js" : "../../workers/kernels.worker.mjs", import.meta.url).href;
 
+/** Worker threads used when none is given: `os.availableParallelism()` (the machine's cores). */
 export function defaultThreads(): number {
   return availableParallelism();
 }
@@ -27,6 +28,7 @@ export function checkThreads(threads: unknown, argument = "threads"): number {
   return threads;
 }
 
+/** A task that failed inline or on a worker thread: `task` names it (as its kind describes it), `cause` is the original error. */
 export class TaskError extends Error {
   constructor(
     readonly task: string,
