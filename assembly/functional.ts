@@ -3,8 +3,9 @@
 // polynomial of the target weight, then the chip's quantisations only: 8-bit inputs
 // (the caller's INT8), the ADC's 12-bit counters, the LDPU's FP16 pipeline and INT8 out.
 
+import { FORMULA, formulaClamp, ldpu4, TABLE, UNCLAMPED } from "./fused-readout";
 import { ldpuValueFast } from "./ldpu";
-import { paddedCols } from "./mvm";
+import { packedProduct } from "./mvm-packed";
 import { lane, normalFromU32, philoxX4, v0 } from "./philox";
 
 const PURPOSE_FUNCTIONAL_NOISE: u32 = 11; // lib/chip/rng.ts Purpose.FUNCTIONAL_NOISE
@@ -88,102 +89,11 @@ export function widenInputs(x: usize, batch: i32, out: usize): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Fused readout: mvmI16Packed's tiles (4 row groups × 2 inputs, row blocks of 32, the same
-// column loop) turned into INT8 outputs while the int32 accumulators are in registers; no
-// dot product is written to memory and read back. Same bits as mvmI16Packed followed by
-// functionalReadoutTable:
-// - count = nearest-even(fl64(dot · k)), clamped to ±4095. Here: y = fl64(dot · k) plus
-//   1.5 · 2^52, whose low 32 bits are y rounded to nearest-even as an int32 when |y| < 2^31
-//   (hence |k| < 1: |dot| ≤ 2^30); the clamp happens after (gather) or inside F (formula).
-// - functionalPackedTable looks the counts up in the LDPU table (ldpuTable), lane by lane.
-// - functionalPackedLdpu computes the table's values instead, 16 outputs per v128:
-//   F(c) = relu?(nearest-even(round16(clamp(fl32(c) · K, ±X)))), saturated to INT8 by the
-//   narrowing i32 → i16 → i8, with K the LDPU gain (an FP16 value, so c · K is exact in f32),
-//   X = min(4095·|K|, 256) (the count's clamp, and beyond 256 every output saturates), and
-//   round16 (to FP16's 11 significant bits, ties to even) done by adding and subtracting
-//   1.5 · 2^(e + 13) for x's exponent e. That is the LDPU of one count with B = 0, A = 1,
-//   C = 0 and no link inputs (assembly/ldpu.ts); rather than trust the derivation, the
-//   caller runs functionalLdpuFormula, which compares F with the table at all 8,191 counts,
-//   and uses this kernel only when they agree (otherwise functionalPackedTable).
-// The clamp is dropped (UNCLAMPED) where F saturates at both ends anyway.
-// Why this shape: the column loop keeps the 4 vector pipes busy (8 vpmaddwd + 8 vpaddd per
-// 64 MACs, ~88 % of that bound), so the readout costs what it adds in vector instructions:
-// the count 8 per 4 outputs (f64, 2 lanes per op), F 8 (10 clamped), the narrowing 0.75;
-// the lane-by-lane lookup adds 4 extracts, 4 loads and 4 byte stores per 4 outputs.
-// Measured (CPU time, one thread, 256 × 256, batch 1,024, this 2-core machine, 2026-11-25,
-// min of 40 × 5 calls): mvmI16Packed 1.13-1.16 ms (57-59 GMAC/s), + functionalReadoutTable
-// 1.45-1.51, functionalPackedTable 1.27-1.30, functionalPackedLdpu 1.245-1.26 (53-54).
-// Tried and no faster: reading lanes out through memory or as i16 indices (the scalar
-// loads and byte stores cost ~2 cycles per output on their own); the readout in a separate
-// function per tile, or spread over the next tile's column loop (V8 then spills in the
-// loop); F without round16 or with a fitted gain (neither reproduces the table); tiles of
-// 4 groups × 3 inputs and a column loop unrolled by 2 (spills: 34 and 19 GMAC/s).
-
-const MAGIC: f64 = 6755399441055744.0; // 1.5 · 2^52
-const MAGIC32: f32 = 12582912.0;        // 1.5 · 2^23
-const GROUP_BLOCK: i32 = 8;             // as mvmI16Packed: 32 rows, 16 KiB of packed weights
-
-/** nearest-even(fl64(dot · k)) of 4 int32 dots, as int32 (|k| < 1). */
-// @ts-ignore: decorator
-@inline
-function counts4(v: v128, k: f64): v128 {
-  const kk = f64x2.splat(k), m = f64x2.splat(MAGIC);
-  const a = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(v), kk), m);
-  const b = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(i32x4.shuffle(v, v, 2, 3, 2, 3)), kk), m);
-  return i32x4.shuffle(a, b, 0, 2, 4, 6);
-}
-
-/** X of F: min(4095·|K|, 256) in f32 (exact: K has 11 significant bits). */
-// @ts-ignore: decorator
-@inline
-function formulaClamp(K: f64): f32 {
-  return min(<f32>4095.0 * Mathf.abs(<f32>K), <f32>256.0);
-}
-
-// Readout modes of fusedRows (compile-time constants).
-const TABLE: i32 = 0;       // the LDPU table, lane by lane
-const FORMULA: i32 = 1;     // F, x clamped to [lo, X] (lo = −X, or 0 for the ReLU)
-const UNCLAMPED: i32 = 2;   // F without the clamp, where it cannot matter (see functionalPackedLdpu)
-
-/** F of 4 counts (see above), as int32; the caller saturates to INT8. */
-// @ts-ignore: decorator
-@inline
-function ldpu4(c: v128, K: f32, lo: f32, X: f32, clamp: bool): v128 {
-  let x = f32x4.mul(f32x4.convert_i32x4_s(c), f32x4.splat(K));
-  if (clamp) x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(X)), f32x4.splat(lo));
-  const m = i32x4.add(v128.and(x, i32x4.splat(0x7f800000)), i32x4.splat(0x06c00000)); // 1.5 · 2^(e + 13)
-  const h = f32x4.sub(f32x4.add(x, m), m);
-  return i32x4.sub(f32x4.add(h, f32x4.splat(MAGIC32)), i32x4.splat(0x4b400000));
-}
-
-/** 16 INT8 outputs (4 row groups) of one input by F. */
-// @ts-ignore: decorator
-@inline
-function ldpu16(a: v128, b: v128, c: v128, d: v128, k: f64, K: f32, lo: f32, X: f32, clamp: bool): v128 {
-  const p = i16x8.narrow_i32x4_s(ldpu4(counts4(a, k), K, lo, X, clamp), ldpu4(counts4(b, k), K, lo, X, clamp));
-  const q = i16x8.narrow_i32x4_s(ldpu4(counts4(c, k), K, lo, X, clamp), ldpu4(counts4(d, k), K, lo, X, clamp));
-  return i8x16.narrow_i16x8_s(p, q);
-}
-
-/** The first n (1..4) outputs of one row group at o, by F or by the table at off = table + 4095. */
-// @ts-ignore: decorator
-@inline
-function emit(v: v128, k: f64, mode: i32, off: usize, K: f32, lo: f32, X: f32, o: usize, n: i32): void {
-  let c = counts4(v, k);
-  if (mode != TABLE) {
-    c = i32x4.max_s(i32x4.min_s(ldpu4(c, K, lo, X, mode == FORMULA), i32x4.splat(127)), i32x4.splat(-128));
-    store<i8>(o, <i8>i32x4.extract_lane(c, 0));
-    if (n > 1) store<i8>(o, <i8>i32x4.extract_lane(c, 1), 1);
-    if (n > 2) store<i8>(o, <i8>i32x4.extract_lane(c, 2), 2);
-    if (n > 3) store<i8>(o, <i8>i32x4.extract_lane(c, 3), 3);
-  } else {
-    c = i32x4.max_s(i32x4.min_s(c, i32x4.splat(4095)), i32x4.splat(-4095));
-    store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(c, 0)));
-    if (n > 1) store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(c, 1)), 1);
-    if (n > 2) store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(c, 2)), 2);
-    if (n > 3) store<i8>(o, load<i8>(off + <usize>i32x4.extract_lane(c, 3)), 3);
-  }
-}
+// Fused readout: mvmI16Packed's tile loop (packedProduct, assembly/mvm-packed.ts) with an
+// epilogue that turns each tile's int32 accumulators into INT8 outputs while they are in
+// registers (assembly/fused-readout.ts: the count, the LDPU by table or by the formula F,
+// and why that is the same bits); no dot product is written to memory and read back.
+// The variants measured: docs/kernels.md.
 
 /**
  * functionalReadoutTable of mvmI16Packed's dots without the dots: packed weights
@@ -194,10 +104,7 @@ function emit(v: v128, k: f64, mode: i32, off: usize, K: f32, lo: f32, X: f32, o
  */
 export function functionalPackedTable(wp: usize, rows: i32, cols: i32, x: usize, batch: i32, countsPerUnit: f64, table: usize, out: usize, outStride: i32): i32 {
   if (!(Math.abs(countsPerUnit) < 1.0)) return 0;
-  const groups = (rows + 3) >> 2;
-  for (let g0 = 0; g0 < groups; g0 += GROUP_BLOCK) {
-    fusedRows(wp, rows, g0, min(g0 + GROUP_BLOCK, groups), cols, x, batch, countsPerUnit, TABLE, table + 4095, 0, 0, 0, out, outStride);
-  }
+  packedProduct(wp, rows, cols, x, batch, out, <usize>outStride, TABLE, countsPerUnit, table + 4095, 0, 0, 0);
   return 1;
 }
 
@@ -209,7 +116,6 @@ export function functionalPackedTable(wp: usize, rows: i32, cols: i32, x: usize,
  */
 export function functionalPackedLdpu(wp: usize, rows: i32, cols: i32, x: usize, batch: i32, countsPerUnit: f64, K: f64, flags: i32, out: usize, outStride: i32): i32 {
   if (!(Math.abs(countsPerUnit) < 1.0)) return 0;
-  const groups = (rows + 3) >> 2;
   const X = formulaClamp(K);
   const relu = (flags & 3) != 0;
   const lo = relu ? <f32>0 : -X;
@@ -217,12 +123,19 @@ export function functionalPackedLdpu(wp: usize, rows: i32, cols: i32, x: usize, 
   const top = i32x4.extract_lane(e, 0), bottom = i32x4.extract_lane(e, 1);
   const saturates = K > 0 ? top >= 127 && bottom <= -128 : K < 0 ? top <= -128 && bottom >= 127 : true;
   const unclamped = !relu && saturates && (1073741824.0 * Math.abs(countsPerUnit) + 1.0) * Math.abs(K) < 2097152.0;
-  for (let g0 = 0; g0 < groups; g0 += GROUP_BLOCK) {
-    const g1 = min(g0 + GROUP_BLOCK, groups);
-    if (unclamped) fusedRows(wp, rows, g0, g1, cols, x, batch, countsPerUnit, UNCLAMPED, 0, <f32>K, lo, X, out, outStride);
-    else fusedRows(wp, rows, g0, g1, cols, x, batch, countsPerUnit, FORMULA, 0, <f32>K, lo, X, out, outStride);
-  }
+  if (unclamped) packedUnclamped(wp, rows, cols, x, batch, countsPerUnit, <f32>K, lo, X, out, outStride);
+  else packedFormula(wp, rows, cols, x, batch, countsPerUnit, <f32>K, lo, X, out, outStride);
   return 1;
+}
+
+// One function per mode (not inlined by the compiler here): with both copies of the loop
+// in functionalPackedLdpu, Binaryen merged them into one loop testing the mode at run time.
+function packedFormula(wp: usize, rows: i32, cols: i32, x: usize, batch: i32, k: f64, K: f32, lo: f32, X: f32, out: usize, outStride: i32): void {
+  packedProduct(wp, rows, cols, x, batch, out, <usize>outStride, FORMULA, k, 0, K, lo, X);
+}
+
+function packedUnclamped(wp: usize, rows: i32, cols: i32, x: usize, batch: i32, k: f64, K: f32, lo: f32, X: f32, out: usize, outStride: i32): void {
+  packedProduct(wp, rows, cols, x, batch, out, <usize>outStride, UNCLAMPED, k, 0, K, lo, X);
 }
 
 /** 1 if F (gain K, ReLU if flags & 3) equals the LDPU table (ldpuTable) at every count −4095..4095. */
@@ -238,102 +151,4 @@ export function functionalLdpuFormula(table: usize, K: f64, flags: i32): i32 {
     }
   }
   return 1;
-}
-
-// @ts-ignore: decorator
-@inline
-function fusedRows(wp: usize, rows: i32, gStart: i32, gEnd: i32, cols: i32, xPtr: usize, batch: i32, k: f64, mode: i32, off: usize, K: f32, lo: f32, X: f32, out: usize, outStride: i32): void {
-  const stride = <usize>paddedCols(cols);
-  const rb = stride << 1;
-  const gb = stride << 3;
-  const xEnd = stride << 1;
-  const gFull = min(gEnd, rows >> 2);
-  let b = 0;
-  for (; b + 2 <= batch; b += 2) {
-    const x0 = xPtr + <usize>b * rb;
-    const x1 = x0 + rb;
-    const y0 = out + <usize>b * <usize>outStride;
-    const y1 = y0 + <usize>outStride;
-    let g = gStart;
-    for (; g + 4 <= gFull; g += 4) {
-      const w0 = wp + <usize>g * gb;
-      const w1 = w0 + gb, w2 = w1 + gb, w3 = w2 + gb;
-      let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a10 = i32x4.splat(0), a11 = i32x4.splat(0);
-      let a20 = i32x4.splat(0), a21 = i32x4.splat(0), a30 = i32x4.splat(0), a31 = i32x4.splat(0);
-      if (stride == 256) {
-        for (let c: usize = 0; c < 512; c += 4) {
-          const xk = x0 + c;
-          const wk = w0 + (c << 2);
-          const x0v = v128.load32_splat(xk);
-          const x1v = v128.load32_splat(xk, 512);
-          const wv0 = v128.load(wk);
-          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(wv0, x0v));
-          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(wv0, x1v));
-          const wv1 = v128.load(wk, 2048);
-          a10 = i32x4.add(a10, i32x4.dot_i16x8_s(wv1, x0v));
-          a11 = i32x4.add(a11, i32x4.dot_i16x8_s(wv1, x1v));
-          const wv2 = v128.load(wk, 4096);
-          a20 = i32x4.add(a20, i32x4.dot_i16x8_s(wv2, x0v));
-          a21 = i32x4.add(a21, i32x4.dot_i16x8_s(wv2, x1v));
-          const wv3 = v128.load(wk, 6144);
-          a30 = i32x4.add(a30, i32x4.dot_i16x8_s(wv3, x0v));
-          a31 = i32x4.add(a31, i32x4.dot_i16x8_s(wv3, x1v));
-        }
-      } else {
-        for (let c: usize = 0; c < xEnd; c += 4) {
-          const x0v = v128.load32_splat(x0 + c);
-          const x1v = v128.load32_splat(x1 + c);
-          const c4 = c << 2;
-          const wv0 = v128.load(w0 + c4);
-          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(wv0, x0v));
-          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(wv0, x1v));
-          const wv1 = v128.load(w1 + c4);
-          a10 = i32x4.add(a10, i32x4.dot_i16x8_s(wv1, x0v));
-          a11 = i32x4.add(a11, i32x4.dot_i16x8_s(wv1, x1v));
-          const wv2 = v128.load(w2 + c4);
-          a20 = i32x4.add(a20, i32x4.dot_i16x8_s(wv2, x0v));
-          a21 = i32x4.add(a21, i32x4.dot_i16x8_s(wv2, x1v));
-          const wv3 = v128.load(w3 + c4);
-          a30 = i32x4.add(a30, i32x4.dot_i16x8_s(wv3, x0v));
-          a31 = i32x4.add(a31, i32x4.dot_i16x8_s(wv3, x1v));
-        }
-      }
-      const o0 = y0 + (<usize>g << 2), o1 = y1 + (<usize>g << 2);
-      if (mode != TABLE) {
-        v128.store(o0, ldpu16(a00, a10, a20, a30, k, K, lo, X, mode == FORMULA));
-        v128.store(o1, ldpu16(a01, a11, a21, a31, k, K, lo, X, mode == FORMULA));
-      } else {
-        emit(a00, k, TABLE, off, K, lo, X, o0, 4);
-        emit(a10, k, TABLE, off, K, lo, X, o0 + 4, 4);
-        emit(a20, k, TABLE, off, K, lo, X, o0 + 8, 4);
-        emit(a30, k, TABLE, off, K, lo, X, o0 + 12, 4);
-        emit(a01, k, TABLE, off, K, lo, X, o1, 4);
-        emit(a11, k, TABLE, off, K, lo, X, o1 + 4, 4);
-        emit(a21, k, TABLE, off, K, lo, X, o1 + 8, 4);
-        emit(a31, k, TABLE, off, K, lo, X, o1 + 12, 4);
-      }
-    }
-    for (; g < gEnd; g++) {
-      const w0 = wp + <usize>g * gb;
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-      for (let c: usize = 0; c < xEnd; c += 4) {
-        const wv = v128.load(w0 + (c << 2));
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(wv, v128.load32_splat(x0 + c)));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(wv, v128.load32_splat(x1 + c)));
-      }
-      const n = min(4, rows - (g << 2));
-      emit(a0, k, mode, off, K, lo, X, y0 + (<usize>g << 2), n);
-      emit(a1, k, mode, off, K, lo, X, y1 + (<usize>g << 2), n);
-    }
-  }
-  for (; b < batch; b++) {
-    const x0 = xPtr + <usize>b * rb;
-    const y0 = out + <usize>b * <usize>outStride;
-    for (let g = gStart; g < gEnd; g++) {
-      const w0 = wp + <usize>g * gb;
-      let a = i32x4.splat(0);
-      for (let c: usize = 0; c < xEnd; c += 4) a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load(w0 + (c << 2)), v128.load32_splat(x0 + c)));
-      emit(a, k, mode, off, K, lo, X, y0 + (<usize>g << 2), min(4, rows - (g << 2)));
-    }
-  }
 }

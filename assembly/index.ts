@@ -16,7 +16,7 @@ export { ldpuBatch, ldpuTable } from "./ldpu";
 export { functionalReadoutRows, readoutBatch } from "./readout";
 export { prepareInputs, quantisePlane } from "./read-inputs";
 export { functionalLdpuFormula, functionalPackedLdpu, functionalPackedTable, functionalReadout, functionalReadoutTable, functionalWeights, widenInputs } from "./functional";
-export { mvmI16Packed, packI16Quads, packedI16Bytes } from "./mvm";
+export { mvmI16Packed, packI16Quads, packedI16Bytes } from "./mvm-packed";
 export { gdpuLut, gdpuSigmoid, gdpuStep, gdpuTanh } from "./gdpu";
 export { normalTable } from "./normal-table";
 export { conv2dF64, gatherPatches } from "./conv-f64";

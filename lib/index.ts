@@ -12,7 +12,6 @@
 export * from "./runtime/index.ts";
 export * from "./chip/index.ts";
 export * from "./network/index.ts";
-export { onnxruntimeAccuracy } from "./network/onnx-float.ts"; // the float reference of an ONNX classifier
 export { OrtMissingError } from "./network/ort.ts";
 export * from "./cost/index.ts";
 export type { MvmOptions } from "./chip/index.ts"; // chip.at(t).mvm options; the cost model's are MvmCostOptions

@@ -192,7 +192,7 @@ export function driftCalibrationInputs(seed: bigint): Int8Array {
 export interface ReadTask {
   read: ReadOptions;
   /** Physical: G, S, V f32 planes at t (3 × 65,536); functional: int16 noisy weights, then
-   * their packed copy (assembly/mvm.ts packI16Quads). */
+   * their packed copy (assembly/mvm-packed.ts packI16Quads). */
   planes: number;
   scales: PlaneScales;
   /** Functional fidelity: ADC counts per unit of the int16 dot product. */

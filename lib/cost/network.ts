@@ -42,21 +42,25 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
     const steps = p.op === "conv2d" ? out[1]! * out[2]! : 1;
     const step = layerStepCost({
       chains: p.blocks.outputs,
-      chainLength: p.blocks.inputs,
+      // The longest partial-sum chain: a grouped conv's blocks hold only the tiles with weights.
+      chainLength: Math.max(...Array.from({ length: p.blocks.outputs }, (_, ob) => p.tiles.filter((t) => t.outputBlock === ob).length)),
       inputs: p.tileShape.cols,
       outputs: p.tileShape.rows,
       mode,
     });
-    const cells = p.tiles.reduce((s, t) => s + (t.rowRange[1] - t.rowRange[0]) * (t.colRange[1] - t.colRange[0]), 0);
+    // Cells holding weights: the tiles' areas, or a grouped conv's own weights (its tiles are block-diagonal).
+    const cells = p.groups ? p.weights : p.tiles.reduce((s, t) => s + (t.rowRange[1] - t.rowRange[0]) * (t.colRange[1] - t.colRange[0]), 0);
+    // A packed grouped conv reads each tile once per group (lib/network/tiling.ts groupPacking).
+    const reads = p.groupsPerTile ?? 1;
     return {
       layer: p.layer,
       cores: p.tiles.length,
       steps,
       utilisation: cells / (p.tiles.length * 256 * 256),
-      latencyNsPerStep: step.latencyNs,
-      energyNjPerStep: step.energyNj,
-      latencyUs: (steps * step.latencyNs) / 1000,
-      energyUj: (steps * step.energyNj) / 1000,
+      latencyNsPerStep: reads * step.latencyNs,
+      energyNjPerStep: reads * step.energyNj,
+      latencyUs: (steps * reads * step.latencyNs) / 1000,
+      energyUj: (steps * reads * step.energyNj) / 1000,
     };
   });
   const latencyUs = layers.reduce((s, l) => s + l.latencyUs, 0);

@@ -24,7 +24,7 @@
 import { CHIP_CORE, normals, Purpose, streamId } from "../chip/rng.ts";
 import type { Seed } from "../chip/rng.ts";
 import { ArgumentError, describe, seedToBigInt } from "../runtime/validate.ts";
-import { inferShapes, INPUT, posInt, type Network, type Node, type Shape } from "./graph.ts";
+import { inferShapes, INPUT, posInt, type Network, type Node, type Pads, type Shape } from "./graph.ts";
 
 // ---- builder ---------------------------------------------------------------------------
 
@@ -46,9 +46,9 @@ export class GraphBuilder {
   get current(): string {
     return this.last;
   }
-  conv2d(name: string, o: { inChannels: number; outChannels: number; kernel: number; stride?: number; padding?: number; weights: Float32Array; bias?: Float32Array }, input = this.last): string {
-    const { bias, stride, padding, ...rest } = o;
-    return this.add({ op: "conv2d", name, input, ...rest, stride: stride ?? 1, padding: padding ?? 0, ...(bias === undefined ? {} : { bias }) });
+  conv2d(name: string, o: { inChannels: number; outChannels: number; kernel: number; stride?: number; padding?: number; groups?: number; weights: Float32Array; bias?: Float32Array }, input = this.last): string {
+    const { bias, stride, padding, groups, ...rest } = o;
+    return this.add({ op: "conv2d", name, input, ...rest, stride: stride ?? 1, padding: padding ?? 0, ...(groups && groups !== 1 ? { groups } : {}), ...(bias === undefined ? {} : { bias }) });
   }
   dense(name: string, o: { inFeatures: number; outFeatures: number; weights: Float32Array; bias?: Float32Array }, input = this.last): string {
     const { bias, ...rest } = o;
@@ -57,14 +57,23 @@ export class GraphBuilder {
   batchNorm(name: string, scale: Float32Array, shift: Float32Array, input = this.last): string {
     return this.add({ op: "batchNorm", name, input, scale, shift });
   }
-  relu(name: string, input = this.last): string {
-    return this.add({ op: "relu", name, input });
+  /** ReLU; with `max`, the clipped ReLU min(max(x, 0), max). */
+  relu(name: string, input = this.last, max?: number): string {
+    return this.add({ op: "relu", name, input, ...(max === undefined ? {} : { max }) });
+  }
+  /** Zero padding [top, left, bottom, right] (host). */
+  pad(name: string, pads: Pads, input = this.last): string {
+    return this.add({ op: "pad", name, input, pads });
+  }
+  /** Channel concatenation of `inputs` (host). */
+  concat(name: string, inputs: readonly string[]): string {
+    return this.add({ op: "concat", name, inputs });
   }
   addResidual(name: string, a: string, b: string): string {
     return this.add({ op: "add", name, inputs: [a, b] });
   }
-  maxPool(name: string, kernel: number, stride = kernel, input = this.last): string {
-    return this.add({ op: "maxPool", name, input, kernel, stride });
+  maxPool(name: string, kernel: number, stride = kernel, input = this.last, pads?: Pads, ceilMode = false): string {
+    return this.add({ op: "maxPool", name, input, kernel, stride, ...(pads ? { pads } : {}), ...(ceilMode ? { ceilMode } : {}) });
   }
   avgPool(name: string, kernel: number, stride = kernel, input = this.last, padding = 0, countIncludePad = false): string {
     return this.add({ op: "avgPool", name, input, kernel, stride, padding, ...(countIncludePad ? { countIncludePad } : {}) });

@@ -33,7 +33,8 @@ function epilogue(layer: WeightNode, consumers: Map<string, Node[]>): Epilogue {
   return { ops, output: cur };
 }
 
-/** Every weight layer's epilogue; every batchNorm / relu / add must belong to one. */
+/** Every weight layer's epilogue; every relu / add must belong to one (a batchNorm that
+ * does not, e.g. an input normalisation, runs on the host). */
 export function epilogues(net: Network, layers: readonly WeightNode[]): Map<string, Epilogue> {
   const consumers = new Map<string, Node[]>();
   for (const n of net.nodes) for (const i of nodeInputs(n)) consumers.set(i, [...(consumers.get(i) ?? []), n]);
@@ -45,12 +46,10 @@ export function epilogues(net: Network, layers: readonly WeightNode[]): Map<stri
     for (const o of e.ops) claimed.add(o.node.name);
   }
   for (const n of net.nodes) {
-    if ((n.op === "batchNorm" || n.op === "relu" || n.op === "add") && !claimed.has(n.name)) {
+    if ((n.op === "relu" || n.op === "add") && !claimed.has(n.name)) {
       throw new ArgumentError(
         n.name,
-        n.op === "batchNorm"
-          ? "a batch norm directly after a conv2d / dense (or another batch norm), to be folded into the LDPU affine"
-          : `a ${n.op} in the epilogue of a conv2d / dense (the LDPU of the receiving core runs it; a value with several consumers leaves the chip)`,
+        `a ${n.op} in the epilogue of a conv2d / dense (the LDPU of the receiving core runs it; a value with several consumers leaves the chip)`,
         `${n.op} of ${nodeInputs(n).join(", ")}`,
       );
     }

@@ -1,7 +1,7 @@
 // The float64 reference of a network (lib/network/graph.ts): every node's output for a batch of
 // inputs, in the layouts the chip uses ([C, H, W] per image, row-major).
 
-import { inferShapes, INPUT, type Conv2dNode, type Network, type Node } from "./graph.ts";
+import { denseConvWeights, inferShapes, INPUT, poolOut, poolPads, type Conv2dNode, type Network, type Node, type Pads } from "./graph.ts";
 import { WasmRuntime } from "../runtime/wasm.ts";
 
 export type Activations = Map<string, Float64Array[]>;
@@ -15,7 +15,7 @@ export function evaluate(net: Network, inputs: readonly ArrayLike<number>[]): Ac
   return acts;
 }
 
-const inputOf = (n: Node): string => (n.op === "add" ? n.inputs[0] : n.input);
+const inputOf = (n: Node): string => (n.op === "add" || n.op === "concat" ? n.inputs[0]! : n.input);
 
 function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, readonly number[]>): Float64Array {
   const x = acts.get(inputOf(n))!.at(i)!;
@@ -38,18 +38,24 @@ function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, rea
       const per = x.length / n.scale.length;
       return x.map((v, j) => v * n.scale[Math.floor(j / per)]! + n.shift[Math.floor(j / per)]!);
     }
-    case "relu":
-      return x.map((v) => (v > 0 ? v : 0));
+    case "relu": {
+      const m = n.max ?? Infinity;
+      return x.map((v) => (v > 0 ? Math.min(v, m) : 0));
+    }
     case "add": {
       const b = acts.get(n.inputs[1])!.at(i)!;
       return x.map((v, j) => v + b[j]!);
     }
     case "maxPool":
-      return maxPool(x, inShape as [number, number, number], n.kernel, n.stride);
+      return maxPool(x, inShape as [number, number, number], n.kernel, n.stride, poolPads(n), n.ceilMode);
     case "avgPool":
-      return avgPool(x, inShape as [number, number, number], n.kernel, n.stride, n.padding, n.countIncludePad ?? false);
+      return avgPool(x, inShape as [number, number, number], n.kernel, n.stride, poolPads(n), n.countIncludePad ?? false, n.ceilMode);
     case "flatten":
       return Float64Array.from(x);
+    case "pad":
+      return pad(x, inShape as [number, number, number], n.pads);
+    case "concat":
+      return concat(n.inputs.map((t) => acts.get(t)!.at(i)!));
   }
 }
 
@@ -57,6 +63,7 @@ function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, rea
  * the output positions it reaches; positions outside the input contribute nothing. */
 export function conv2dTs(n: Conv2dNode, x: ArrayLike<number>, [C, H, W]: [number, number, number], [Ho, Wo]: [number, number]): Float64Array {
   const k = n.kernel;
+  const weights = denseConvWeights(n);
   const y = new Float64Array(n.outChannels * Ho * Wo);
   const s = n.stride;
   const p = n.padding;
@@ -68,7 +75,7 @@ export function conv2dTs(n: Conv2dNode, x: ArrayLike<number>, [C, H, W]: [number
         const oy0 = Math.max(0, Math.ceil((p - ky) / s));
         const oy1 = Math.min(Ho - 1, Math.floor((H - 1 + p - ky) / s));
         for (let kx = 0; kx < k; kx++) {
-          const w = n.weights[((o * C + c) * k + ky) * k + kx]!;
+          const w = weights[((o * C + c) * k + ky) * k + kx]!;
           const ox0 = Math.max(0, Math.ceil((p - kx) / s));
           const ox1 = Math.min(Wo - 1, Math.floor((W - 1 + p - kx) / s));
           for (let oy = oy0; oy <= oy1; oy++) {
@@ -89,13 +96,14 @@ export function conv2dWasm(n: Conv2dNode, x: ArrayLike<number>, [C, H, W]: [numb
   const rt = WasmRuntime.get();
   if (!rt.canAllocate) return undefined;
   const O = n.outChannels;
+  const weights = denseConvWeights(n);
   const xp = rt.alloc(x.length * 8);
-  const wp = rt.alloc(n.weights.length * 4);
+  const wp = rt.alloc(weights.length * 4);
   const bp = n.bias ? rt.alloc(O * 4) : 0;
   const yp = rt.alloc(O * Ho * Wo * 8);
   try {
     rt.f64(xp, x.length).set(x);
-    rt.f32(wp, n.weights.length).set(n.weights);
+    rt.f32(wp, weights.length).set(weights);
     if (n.bias) rt.f32(bp, O).set(n.bias);
     rt.kernels.conv2dF64(xp, C, H, W, wp, bp, O, n.kernel, n.stride, n.padding, Ho, Wo, yp);
     return rt.f64(yp, O * Ho * Wo).slice();
@@ -104,16 +112,23 @@ export function conv2dWasm(n: Conv2dNode, x: ArrayLike<number>, [C, H, W]: [numb
   }
 }
 
-/** Max-pool of a [C, H, W] tensor (no padding); works on any numeric array type. */
-export function maxPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], k: number, s: number): T {
-  const Ho = Math.floor((H - k) / s) + 1;
-  const Wo = Math.floor((W - k) / s) + 1;
+/** Max-pool of a [C, H, W] tensor; padded positions never win (ONNX MaxPool pads), and
+ * `ceil` rounds the output size up (windows may then end past the padding). Any numeric
+ * array type. */
+export function maxPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], k: number, s: number, pads: Pads = [0, 0, 0, 0], ceil = false): T {
+  const [pt, pl, pb, pr] = pads;
+  const Ho = poolOut(H, k, s, pt, pb, ceil);
+  const Wo = poolOut(W, k, s, pl, pr, ceil);
   const y = new (x.constructor as new (n: number) => T)(C * Ho * Wo);
   for (let c = 0; c < C; c++) {
     for (let oy = 0; oy < Ho; oy++) {
+      const y0 = Math.max(0, oy * s - pt);
+      const y1 = Math.min(H, oy * s - pt + k);
       for (let ox = 0; ox < Wo; ox++) {
+        const x0 = Math.max(0, ox * s - pl);
+        const x1 = Math.min(W, ox * s - pl + k);
         let m = -Infinity;
-        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) m = Math.max(m, x[(c * H + oy * s + ky) * W + ox * s + kx]!);
+        for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) m = Math.max(m, x[(c * H + iy) * W + ix]!);
         y[(c * Ho + oy) * Wo + ox] = m;
       }
     }
@@ -122,29 +137,56 @@ export function maxPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [nu
 }
 
 /**
- * Average pool of a [C, H, W] tensor with symmetric zero padding p (< k): the divisor is k·k
- * with `countIncludePad`, else the number of in-bounds values of the window (ONNX
- * count_include_pad 1 / 0). Float64: the exact mean. Int8 (the chip's host op between
- * layers): the mean rounded to nearest, ties to even (exact integer arithmetic).
+ * Average pool of a [C, H, W] tensor with zero pads [top, left, bottom, right] (each < k):
+ * the divisor is the window's positions inside the padded input with `countIncludePad`,
+ * else its in-bounds count (ONNX count_include_pad 1 / 0; with `ceil`, positions past the
+ * padding never count). Float64: the exact mean. Int8 (the chip's host op between layers):
+ * the mean rounded to nearest, ties to even (exact integer arithmetic). A number `pads` is
+ * the same padding on every side.
  */
-export function avgPool<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], k: number, s: number, p = 0, countIncludePad = false): T {
-  const Ho = Math.floor((H + 2 * p - k) / s) + 1;
-  const Wo = Math.floor((W + 2 * p - k) / s) + 1;
+export function avgPool<T extends Float64Array | Int8Array>(
+  x: T, [C, H, W]: [number, number, number], k: number, s: number, pads: Pads | number = 0, countIncludePad = false, ceil = false,
+): T {
+  const [pt, pl, pb, pr] = typeof pads === "number" ? [pads, pads, pads, pads] : pads;
+  const Ho = poolOut(H, k, s, pt, pb, ceil);
+  const Wo = poolOut(W, k, s, pl, pr, ceil);
   const y = new (x.constructor as new (n: number) => T)(C * Ho * Wo);
   const int = x instanceof Int8Array;
   for (let c = 0; c < C; c++) {
     for (let oy = 0; oy < Ho; oy++) {
-      const y0 = Math.max(0, oy * s - p);
-      const y1 = Math.min(H, oy * s - p + k);
+      const y0 = Math.max(0, oy * s - pt);
+      const y1 = Math.min(H, oy * s - pt + k);
+      const py = Math.min(H + pb, oy * s - pt + k) - Math.max(-pt, oy * s - pt);
       for (let ox = 0; ox < Wo; ox++) {
-        const x0 = Math.max(0, ox * s - p);
-        const x1 = Math.min(W, ox * s - p + k);
+        const x0 = Math.max(0, ox * s - pl);
+        const x1 = Math.min(W, ox * s - pl + k);
+        const px = Math.min(W + pr, ox * s - pl + k) - Math.max(-pl, ox * s - pl);
         let sum = 0;
         for (let iy = y0; iy < y1; iy++) for (let ix = x0; ix < x1; ix++) sum += x[(c * H + iy) * W + ix]!;
-        const d = countIncludePad ? k * k : (y1 - y0) * (x1 - x0);
+        const d = countIncludePad ? py * px : (y1 - y0) * (x1 - x0);
         y[(c * Ho + oy) * Wo + ox] = int ? roundHalfEven(sum, d) : sum / d;
       }
     }
+  }
+  return y;
+}
+
+/** Zero padding of a [C, H, W] tensor by [top, left, bottom, right]. */
+export function pad<T extends Float64Array | Int8Array>(x: T, [C, H, W]: [number, number, number], [pt, pl, pb, pr]: Pads): T {
+  const Hp = H + pt + pb;
+  const Wp = W + pl + pr;
+  const y = new (x.constructor as new (n: number) => T)(C * Hp * Wp);
+  for (let c = 0; c < C; c++) for (let iy = 0; iy < H; iy++) y.set(x.subarray((c * H + iy) * W, (c * H + iy + 1) * W), (c * Hp + iy + pt) * Wp + pl);
+  return y;
+}
+
+/** Channel concatenation ([C_i, H, W] tensors are C_i·H·W values each, channel-major). */
+export function concat<T extends Float64Array | Int8Array>(xs: readonly T[]): T {
+  const y = new (xs[0]!.constructor as new (n: number) => T)(xs.reduce((a, v) => a + v.length, 0));
+  let o = 0;
+  for (const v of xs) {
+    y.set(v, o);
+    o += v.length;
   }
   return y;
 }

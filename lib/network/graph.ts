@@ -33,7 +33,10 @@ export interface Conv2dNode extends Base {
   readonly kernel: number;
   readonly stride: number;
   readonly padding: number;
-  /** [out][in][kh][kw], length out·in·k·k. */
+  /** Channel groups (default 1; inChannels = groups for a depthwise conv): output channel o
+   * reads input channels [g·in/groups, (g+1)·in/groups) with g = floor(o / (out/groups)). */
+  readonly groups?: number;
+  /** [out][in/groups][kh][kw], length out·(in/groups)·k·k. */
   readonly weights: Float32Array;
   readonly bias?: Float32Array;
 }
@@ -53,21 +56,29 @@ export interface BatchNormNode extends Base {
   readonly scale: Float32Array;
   readonly shift: Float32Array;
 }
+/** ReLU, or with `max` the clipped ReLU min(max(x, 0), max) (ONNX Clip(0, max), ReLU6): the
+ * LDPU's ReLU with the output's INT8 scale chosen so that `max` saturates. */
 export interface ReluNode extends Base {
   readonly op: "relu";
   readonly input: string;
+  readonly max?: number;
 }
 /** Residual add of two equally shaped tensors. */
 export interface AddNode extends Base {
   readonly op: "add";
   readonly inputs: readonly [string, string];
 }
-/** Host-side max-pool (square window, no padding). */
+/** Pads of a window op: [top, left, bottom, right]. */
+export type Pads = readonly [number, number, number, number];
+/** Host-side max-pool (square window). Optional `pads` (ignored positions, never the max)
+ * and `ceilMode` (output size rounded up, windows starting in the padded input only). */
 export interface MaxPoolNode extends Base {
   readonly op: "maxPool";
   readonly input: string;
   readonly kernel: number;
   readonly stride: number;
+  readonly pads?: Pads;
+  readonly ceilMode?: boolean;
 }
 /** Host-side average pool (square window; a global pool has kernel = H = W). Symmetric zero
  * padding < kernel; the divisor is k·k with countIncludePad, else the window's in-bounds
@@ -79,6 +90,9 @@ export interface AvgPoolNode extends Base {
   readonly kernel: number;
   readonly stride: number;
   readonly padding: number;
+  /** Asymmetric pads [top, left, bottom, right] (instead of `padding` on every side). */
+  readonly pads?: Pads;
+  readonly ceilMode?: boolean;
   readonly countIncludePad?: boolean;
 }
 /** Host-side flatten of [C, H, W] to [C·H·W] (C-major). */
@@ -86,7 +100,20 @@ export interface FlattenNode extends Base {
   readonly op: "flatten";
   readonly input: string;
 }
-export type Node = Conv2dNode | DenseNode | BatchNormNode | ReluNode | AddNode | MaxPoolNode | AvgPoolNode | FlattenNode;
+/** Host-side zero padding of a [C, H, W] tensor by [top, left, bottom, right] (ONNX Pad,
+ * constant 0): exact on INT8 (0 stands for 0 at any scale). */
+export interface PadNode extends Base {
+  readonly op: "pad";
+  readonly input: string;
+  readonly pads: Pads;
+}
+/** Channel concatenation of [C_i, H, W] tensors (or flat [N_i]) in order: the producers
+ * share one INT8 scale, so the join is a copy (SqueezeNet fire modules, Inception branches). */
+export interface ConcatNode extends Base {
+  readonly op: "concat";
+  readonly inputs: readonly string[];
+}
+export type Node = Conv2dNode | DenseNode | BatchNormNode | ReluNode | AddNode | MaxPoolNode | AvgPoolNode | FlattenNode | PadNode | ConcatNode;
 export type Op = Node["op"];
 export type WeightNode = Conv2dNode | DenseNode;
 
@@ -99,11 +126,51 @@ export interface Network {
 }
 
 export const isWeightNode = (n: Node): n is WeightNode => n.op === "conv2d" || n.op === "dense";
-export const nodeInputs = (n: Node): readonly string[] => (n.op === "add" ? n.inputs : [n.input]);
+export const nodeInputs = (n: Node): readonly string[] => (n.op === "add" || n.op === "concat" ? n.inputs : [n.input]);
 
-/** Number of synaptic weights of a weight layer. */
+/** A conv's channel groups (1 unless set). */
+export const convGroups = (n: Conv2dNode): number => n.groups ?? 1;
+
+const denseCache = new WeakMap<Conv2dNode, Float32Array>();
+/** A conv's weights as the full [out][in][kh][kw] matrix (zeros outside each output
+ * channel's group): the MVM matrix the crossbars hold. The node's own array when groups = 1. */
+export function denseConvWeights(n: Conv2dNode): Float32Array {
+  const g = convGroups(n);
+  if (g === 1) return n.weights;
+  let w = denseCache.get(n);
+  if (w) return w;
+  const kk = n.kernel * n.kernel;
+  const cin = n.inChannels / g;
+  const cout = n.outChannels / g;
+  w = new Float32Array(n.outChannels * n.inChannels * kk);
+  for (let o = 0; o < n.outChannels; o++) {
+    const c0 = Math.floor(o / cout) * cin;
+    w.set(n.weights.subarray(o * cin * kk, (o + 1) * cin * kk), (o * n.inChannels + c0) * kk);
+  }
+  denseCache.set(n, w);
+  return w;
+}
+
+/** The effective pads [top, left, bottom, right] of a pool. */
+export function poolPads(n: MaxPoolNode | AvgPoolNode): Pads {
+  if (n.pads) return n.pads;
+  const p = n.op === "avgPool" ? n.padding : 0;
+  return [p, p, p, p];
+}
+
+/** Output size of a pooling window along one axis: floor (or ceil with `ceil`) of
+ * (n + a + b − k) / s, plus 1; with ceil, the last window must start inside the input or
+ * its leading pad (ONNX / PyTorch ceil_mode). */
+export function poolOut(n: number, k: number, s: number, a: number, b: number, ceil = false): number {
+  const span = n + a + b - k;
+  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (out - 1) * s >= n + a) out--;
+  return out;
+}
+
+/** Number of synaptic weights of a weight layer (a grouped conv's own weights, not the zeros between its groups). */
 export function weightCount(n: WeightNode): number {
-  return n.op === "conv2d" ? n.outChannels * n.inChannels * n.kernel * n.kernel : n.outFeatures * n.inFeatures;
+  return n.op === "conv2d" ? (n.outChannels * n.inChannels * n.kernel * n.kernel) / convGroups(n) : n.outFeatures * n.inFeatures;
 }
 
 /** The layer's MVM matrix shape: outputs × inputs (inputs = unrolled patch k·k·C_in for conv). */
@@ -157,12 +224,14 @@ export function inferShapes(net: Network): Map<string, Shape> {
     const name = n.name;
     if (typeof name !== "string" || name === "") throw new ArgumentError(`nodes[${idx}].name`, "a non-empty string", name);
     if (shapes.has(name)) throw new ArgumentError(`nodes[${idx}].name`, `a name not used before (${INPUT} and earlier nodes)`, name);
-    const ins = n.op === "add" ? n.inputs : [(n as { input: unknown }).input];
+    const multi = n.op === "add" || n.op === "concat";
+    const ins = multi ? n.inputs : [(n as { input: unknown }).input];
     if (!Array.isArray(ins) || (n.op === "add" && ins.length !== 2)) throw new ArgumentError(`${name}.inputs`, "two node names", ins);
+    if (n.op === "concat" && ins.length < 1) throw new ArgumentError(`${name}.inputs`, "one or more node names", ins);
     const inShapes = ins.map((i, k) => {
       const s = typeof i === "string" ? shapes.get(i) : undefined;
       if (s === undefined) {
-        throw new ArgumentError(n.op === "add" ? `${name}.inputs[${k}]` : `${name}.input`, `"${INPUT}" or the name of an earlier node`, i);
+        throw new ArgumentError(multi ? `${name}.inputs[${k}]` : `${name}.input`, `"${INPUT}" or the name of an earlier node`, i);
       }
       return s;
     });
@@ -176,8 +245,10 @@ export function inferShapes(net: Network): Map<string, Shape> {
         const k = posInt(n.kernel, `${name}.kernel`);
         const s = posInt(n.stride, `${name}.stride`);
         const p = posInt(n.padding, `${name}.padding`, 0);
+        const g = posInt(n.groups ?? 1, `${name}.groups`);
         if (ci !== c) throw new ArgumentError(`${name}.inChannels`, `the input's channel count ${c} (input shape ${fmt(x)})`, ci);
-        checkArray(n.weights, co * ci * k * k, `${name}.weights ([out][in][kh][kw] = ${co}×${ci}×${k}×${k})`);
+        if (ci % g !== 0 || co % g !== 0) throw new ArgumentError(`${name}.groups`, `a divisor of inChannels ${ci} and outChannels ${co}`, g);
+        checkArray(n.weights, (co * ci * k * k) / g, `${name}.weights ([out][in/groups][kh][kw] = ${co}×${ci / g}×${k}×${k})`);
         if (n.bias !== undefined) checkArray(n.bias, co, `${name}.bias`);
         out = [co, windowOut(h, k, s, p, `${name}.kernel`), windowOut(w, k, s, p, `${name}.kernel`)];
         break;
@@ -200,6 +271,9 @@ export function inferShapes(net: Network): Map<string, Shape> {
         break;
       }
       case "relu":
+        if (n.max !== undefined && !(typeof n.max === "number" && n.max > 0 && Number.isFinite(n.max))) {
+          throw new ArgumentError(`${name}.max`, "a finite number > 0 (the clip value)", n.max);
+        }
         out = x;
         break;
       case "add": {
@@ -213,16 +287,41 @@ export function inferShapes(net: Network): Map<string, Shape> {
         const [c, h, w] = chw(x, name, n.op);
         const k = posInt(n.kernel, `${name}.kernel`);
         const s = posInt(n.stride, `${name}.stride`);
-        const p = n.op === "avgPool" ? posInt(n.padding, `${name}.padding`, 0) : 0;
-        if (p >= k) throw new ArgumentError(`${name}.padding`, `less than the kernel ${k}`, p);
-        out = [c, windowOut(h, k, s, p, `${name}.kernel`), windowOut(w, k, s, p, `${name}.kernel`)];
+        if (n.op === "avgPool") posInt(n.padding, `${name}.padding`, 0);
+        const pads = poolPads(n);
+        pads.forEach((p, i) => {
+          const arg = n.pads ? `${name}.pads[${i}]` : `${name}.padding`;
+          posInt(p, arg, 0);
+          if (p >= k) throw new ArgumentError(arg, `less than the kernel ${k}`, p);
+        });
+        const [t, l, b, r] = pads;
+        if (h + t + b < k) throw new ArgumentError(`${name}.kernel`, `a kernel no larger than the padded input (${h} + ${t === b ? `2·${t}` : `${t} + ${b}`} = ${h + t + b})`, k);
+        if (w + l + r < k) throw new ArgumentError(`${name}.kernel`, `a kernel no larger than the padded input (${w} + ${l === r ? `2·${l}` : `${l} + ${r}`} = ${w + l + r})`, k);
+        out = [c, poolOut(h, k, s, t, b, n.ceilMode), poolOut(w, k, s, l, r, n.ceilMode)];
+        break;
+      }
+      case "pad": {
+        const [c, h, w] = chw(x, name, "pad");
+        if (!Array.isArray(n.pads) || n.pads.length !== 4) throw new ArgumentError(`${name}.pads`, "[top, left, bottom, right]", n.pads);
+        (n.pads as readonly number[]).forEach((p: number, i: number) => posInt(p, `${name}.pads[${i}]`, 0));
+        out = [c, h + n.pads[0] + n.pads[2], w + n.pads[1] + n.pads[3]];
+        break;
+      }
+      case "concat": {
+        const rest = fmt(x.slice(1));
+        inShapes.forEach((sh, k) => {
+          if (sh.length !== x.length || fmt(sh.slice(1)) !== rest) {
+            throw new ArgumentError(`${name}.inputs[${k}]`, `a tensor whose shape matches ${fmt(x)} but for the channel count`, `shape ${fmt(sh)}`);
+          }
+        });
+        out = [inShapes.reduce((a, sh) => a + sh[0]!, 0), ...x.slice(1)];
         break;
       }
       case "flatten":
         out = [x.reduce((a, b) => a * b, 1)];
         break;
       default:
-        throw new ArgumentError(`${name}.op`, `one of "conv2d", "dense", "batchNorm", "relu", "add", "maxPool", "avgPool", "flatten"`, (n as { op: unknown }).op);
+        throw new ArgumentError(`${name}.op`, `one of "conv2d", "dense", "batchNorm", "relu", "add", "maxPool", "avgPool", "flatten", "pad", "concat"`, (n as { op: unknown }).op);
     }
     shapes.set(name, out);
   });

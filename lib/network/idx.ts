@@ -1,6 +1,7 @@
 // IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed: a 4-byte magic
 // (0, 0, type, number of dimensions), big-endian u32 sizes, then the data. Only unsigned
-// bytes (type 0x08) occur in these datasets and are supported.
+// bytes (type 0x08) occur in these datasets and are supported. Images are N × H × W (one
+// channel) or N × C × H × W; lib/network/test-set.ts reads IDX and .npy test sets for models.
 
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
@@ -42,10 +43,11 @@ export function readIdx(path: string): Idx {
   return parseIdx(bytes, path);
 }
 
-/** Images (N × H × W bytes) as float tensors [1, H, W] scaled by `scale` (default 1/255). */
+/** Images (N × H × W or N × C × H × W bytes) as float tensors [C, H, W] scaled by `scale` (default 1/255). */
 export function idxImages(idx: Idx, scale = 1 / 255, limit = Infinity): Float32Array[] {
-  if (idx.dims.length !== 3) throw new ArgumentError("images", "an IDX of N × H × W images", `dims ${idx.dims.join("×")}`);
-  const [n, h, w] = idx.dims as [number, number, number];
+  if (idx.dims.length !== 3 && idx.dims.length !== 4) throw new ArgumentError("images", "an IDX of N × H × W or N × C × H × W images", `dims ${idx.dims.join("×")}`);
+  const n = idx.dims[0]!;
+  const size = idx.dims.slice(1).reduce((a, b) => a * b, 1);
   const m = Math.min(n, limit);
-  return Array.from({ length: m }, (_, i) => Float32Array.from(idx.data.subarray(i * h * w, (i + 1) * h * w), (v) => v * scale));
+  return Array.from({ length: m }, (_, i) => Float32Array.from(idx.data.subarray(i * size, (i + 1) * size), (v) => v * scale));
 }

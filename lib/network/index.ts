@@ -3,7 +3,8 @@
 // in float64, onnx-float.ts with onnxruntime), the mapper (mapper.ts: tiling.ts,
 // placement.ts, epilogue.ts, mapping.ts) and its text floorplan, LSTM mapping and execution
 // (lstm-map.ts, lstm-run.ts), network execution (run.ts → run-plan.ts → run-exec.ts, its
-// task kind in tasks.ts) and test-set readers (idx.ts, text.ts).
+// task kind in tasks.ts), what a network needs of the chip (needs.ts) and test sets
+// (test-set.ts over npy.ts and idx.ts; text.ts).
 // May import: lib/runtime, lib/chip.
 
 export { INPUT, inferShapes, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
@@ -18,4 +19,8 @@ export { runOnChip, runNetwork, programNetwork, calibrateScales, argmax, type Ru
 export { mapLstm, LSTM_PTB, LSTM_CAPTION, type LstmSpec, type LstmMapping } from "./lstm-map.ts";
 export { runLstmOnChip, runLstm, programLstm, randomLstm, lstmReference, type LstmWeights, type LstmRunResult } from "./lstm-run.ts";
 export { readIdx, parseIdx, idxImages, type Idx } from "./idx.ts";
+export { readNpy, parseNpy, encodeNpy, type Npy, type NpyDtype } from "./npy.ts";
+export { loadTestSet, parseTransformFlags, type TestSet, type TestSetOptions, type InputTransform, type Layout } from "./test-set.ts";
+export { mappingNeeds, assertFits, ModelTooLargeError, type MappingNeeds, type LayerNeeds } from "./needs.ts";
+export { onnxruntimeOutputs, onnxruntimeAccuracy, compareOutputs, accuracyOf } from "./onnx-float.ts";
 export { readVocabulary, encodeText, bitsPerCharacter, type Vocabulary } from "./text.ts";

@@ -50,12 +50,12 @@
 // link route to its receiver (within `maxHops`), gets one MappingError stating the need.
 
 
-import { inferShapes, isWeightNode, matrixShape, weightCount } from "./graph.ts";
+import { convGroups, inferShapes, isWeightNode, matrixShape, weightCount } from "./graph.ts";
 import type { Network } from "./graph.ts";
 import { CORES, transferCycles } from "../chip/links.ts";
 import { ArgumentError, knownKeys } from "../runtime/validate.ts";
 import { MappingError, type LayerPlacement, type MapOptions, type Mapping, type Tile } from "./mapping.ts";
-import { CHIP_WEIGHTS, tiling, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
+import { CHIP_WEIGHTS, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
 import { Placer, routeInfo } from "./placement.ts";
 import { epilogues, ldpuProgram, type OutputSite } from "./epilogue.ts";
 
@@ -64,6 +64,8 @@ export { CHIP_WEIGHTS, splitRange, tileMatrix, tiling, XBAR_COLS, XBAR_ROWS } fr
 export { SNAKE_ORDER } from "./placement.ts";
 
 const n0 = (x: number): string => x.toLocaleString("en-US");
+/** Ops the host runs between layers (data movement and pooling, as on the chip's host). */
+const HOST_OPS = new Set(["maxPool", "avgPool", "flatten", "pad", "concat"]);
 
 /**
  * Map `net` onto the chip. Throws MappingError when it does not fit or a route is missing,
@@ -73,7 +75,9 @@ const n0 = (x: number): string => x.toLocaleString("en-US");
 export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   inferShapes(net);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);
-  knownKeys(options, ["maxHops", "exclude"], "options");
+  knownKeys(options, ["maxHops", "exclude", "rowScaling"], "options");
+  const rowScaling = options.rowScaling ?? true;
+  if (typeof rowScaling !== "boolean") throw new ArgumentError("rowScaling", "true or false", options.rowScaling);
   const maxHops = options.maxHops ?? Infinity;
   if (maxHops !== Infinity && (!Number.isInteger(maxHops) || maxHops < 0)) throw new ArgumentError("maxHops", "a non-negative integer", options.maxHops);
   const excluded = new Set<number>();
@@ -87,13 +91,13 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   const layers = net.nodes.filter(isWeightNode);
   const plans = layers.map((l) => {
     const { outputs, inputs } = matrixShape(l);
-    return { l, rows: outputs, cols: inputs, t: tiling(outputs, inputs) };
+    return { l, rows: outputs, cols: inputs, t: layerTiles(l) };
   });
-  const needCores = plans.reduce((s, p) => s + p.t.outputs * p.t.inputs, 0);
+  const needCores = plans.reduce((s, p) => s + p.t.tiles.length, 0);
   const needWeights = layers.reduce((s, l) => s + weightCount(l), 0);
   if (needCores > available || needWeights > CHIP_WEIGHTS) {
     const per = plans
-      .map((p) => `${p.l.name} ${p.rows}×${p.cols} → ${p.t.outputs * p.t.inputs} core${p.t.outputs * p.t.inputs === 1 ? "" : "s"}`)
+      .map((p) => `${p.l.name} ${p.rows}×${p.cols} → ${p.t.tiles.length} core${p.t.tiles.length === 1 ? "" : "s"}`)
       .join(", ");
     throw new MappingError(
       `network "${net.name}" does not fit on the chip: it needs ${needCores} cores and ${n0(needWeights)} weights ` +
@@ -104,6 +108,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
 
   // 2. LDPU epilogues; every batchNorm / relu / add must belong to one.
   const epis = epilogues(net, layers);
+  const claimed = new Set([...epis.values()].flatMap((e) => e.ops.map((o) => o.node.name)));
 
   // 3. Placement, routes and each receiver's LDPU program.
   const placer = new Placer(net.name, excluded, maxHops, { cores: needCores, weights: needWeights });
@@ -113,11 +118,13 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
     const tiles: Tile[] = [];
     const receivers: number[] = [];
     t.rowBlocks.forEach((rr, ob) => {
-      const group = placer.takeGroup(t.inputs);
+      const blocks = t.tiles.filter((x) => x.ob === ob).map((x) => x.ib);
+      const group = placer.takeGroup(blocks.length);
       const best = placer.receiver(group, `layer ${l.name} (output block ${ob})`);
       receivers.push(best.recv);
-      group.forEach((core, ib) => {
-        const r = best.routes[ib]!;
+      group.forEach((core, k) => {
+        const r = best.routes[k]!;
+        const ib = blocks[k]!;
         tiles.push({
           core,
           rowRange: rr,
@@ -136,7 +143,9 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
       layer: l.name,
       op: l.op,
       matrix: { rows, cols },
-      blocks: { outputs: t.outputs, inputs: t.inputs },
+      blocks: { outputs: t.rowBlocks.length, inputs: t.colBlocks.length },
+      ...(l.op === "conv2d" && convGroups(l) > 1 ? { groups: convGroups(l) } : {}),
+      ...(groupPacking(l) ? { groupsPerTile: groupPacking(l)!.perTile } : {}),
       tileShape: {
         rows: Math.max(...t.rowBlocks.map(([a, b]) => b - a)),
         cols: Math.max(...t.colBlocks.map(([a, b]) => b - a)),
@@ -148,6 +157,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
       weights: weightCount(l),
       biases: l.bias?.length ?? 0,
       ldpu,
+      ...(rowScaling ? { rowScale: rowScales(l) } : {}),
       affine,
       output: e.output,
     });
@@ -160,6 +170,6 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
     weights: needWeights,
     biases: out.reduce((s, p) => s + p.biases, 0),
     layers: out,
-    host: net.nodes.filter((n) => n.op === "maxPool" || n.op === "avgPool" || n.op === "flatten").map((n) => n.name),
+    host: net.nodes.filter((n) => HOST_OPS.has(n.op) || (n.op === "batchNorm" && !claimed.has(n.name))).map((n) => n.name),
   };
 }

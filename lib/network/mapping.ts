@@ -44,8 +44,14 @@ export interface LayerPlacement {
   readonly layer: string;
   readonly op: "conv2d" | "dense";
   readonly matrix: { readonly rows: number; readonly cols: number };
-  /** Blocks along rows (outputs) and columns (inputs): tiles = outputBlocks · inputBlocks. */
+  /** Blocks along rows (outputs) and columns (inputs): tiles = outputBlocks · inputBlocks,
+   * less those of a grouped conv that hold no weight. */
   readonly blocks: { readonly outputs: number; readonly inputs: number };
+  /** A grouped (or depthwise) conv's groups (lib/network/tiling.ts groupPacking). */
+  readonly groups?: number;
+  /** Groups packed on each tile's diagonal, each read with only its inputs driven: the
+   * MVM reads per step (1 without packing). */
+  readonly groupsPerTile?: number;
   /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
   readonly tileShape: { readonly rows: number; readonly cols: number };
   readonly tiles: readonly Tile[];
@@ -59,6 +65,9 @@ export interface LayerPlacement {
   readonly biases: number;
   /** The receiver's LDPU work after the RX add, in order. */
   readonly ldpu: readonly LdpuOp[];
+  /** Row r is programmed as W[r] / rowScale[r] (its largest |weight| becomes the core's
+   * Wmax) and the LDPU multiplies rowScale[r] back; absent with `rowScaling: false`. */
+  readonly rowScale?: Float32Array;
   /** LDPU affine y = scale · acc + shift per output (bias and folded batch norms). */
   readonly affine: { readonly scale: Float32Array; readonly shift: Float32Array };
   /** Name of the node whose value leaves the receiver (the last epilogue node). */
@@ -73,7 +82,7 @@ export interface Mapping {
   readonly weights: number;
   readonly biases: number;
   readonly layers: readonly LayerPlacement[];
-  /** Host-side nodes (max / average pools, flatten), in order. */
+  /** Host-side nodes (pools, flatten, pad, concat, affines that follow no weight layer), in order. */
   readonly host: readonly string[];
 }
 
@@ -82,4 +91,9 @@ export interface MapOptions {
   maxHops?: number;
   /** Cores not to use (e.g. faulty ones). */
   exclude?: Iterable<number>;
+  /** Program each output row at full conductance range (row r as W[r] / max|W[r]|, the
+   * factor restored by the receiver's LDPU affine). Default true: a row of small weights
+   * (e.g. a channel whose batch norm an exporter folded into the conv) otherwise uses a
+   * fraction of the range and suffers the programming error of the core's largest weight. */
+  rowScaling?: boolean;
 }

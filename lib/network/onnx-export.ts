@@ -1,10 +1,13 @@
 // The network IR (lib/network/graph.ts) written as an ONNX model (opset 13), so the same network
 // can run on onnxruntime: the float reference and speed baseline for networks built here
 // (e.g. the random-weight ResNet-9). Batch norm becomes BatchNormalization with mean 0,
-// var 1 − ε-compensated so that scale·x + shift is reproduced exactly in float32.
+// var 1 − ε-compensated so that scale·x + shift is reproduced exactly in float32. The batch
+// axis is free ("N") unless `batch` fixes it (e.g. 1, as some exporters and the ONNX model
+// zoo write models).
 
 import onnxProto from "onnx-proto";
-import { inferShapes, INPUT, type Network } from "./graph.ts";
+import { convGroups, inferShapes, INPUT, poolPads, type Network } from "./graph.ts";
+import { ArgumentError } from "../runtime/validate.ts";
 
 const { onnx } = onnxProto;
 
@@ -14,8 +17,15 @@ const f32 = (name: string, dims: number[], data: ArrayLike<number>) => ({
 const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
 const float = (name: string, v: number) => ({ name, type: 1, f: v });
 
-export function exportOnnx(net: Network): Uint8Array {
+export interface ExportOptions {
+  /** A fixed batch size (default: a free batch axis "N"). */
+  batch?: number;
+}
+
+export function exportOnnx(net: Network, options: ExportOptions = {}): Uint8Array {
   const shapes = inferShapes(net);
+  const batch = options.batch;
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) throw new ArgumentError("batch", "a positive integer (a fixed batch size)", batch);
   const nodes: object[] = [];
   const inits: object[] = [];
   const tensor = (name: string) => (name === INPUT ? "input" : name);
@@ -23,11 +33,14 @@ export function exportOnnx(net: Network): Uint8Array {
     const out = tensor(n.name);
     switch (n.op) {
       case "conv2d":
-        inits.push(f32(`${n.name}.w`, [n.outChannels, n.inChannels, n.kernel, n.kernel], n.weights));
+        inits.push(f32(`${n.name}.w`, [n.outChannels, n.inChannels / convGroups(n), n.kernel, n.kernel], n.weights));
         if (n.bias) inits.push(f32(`${n.name}.b`, [n.outChannels], n.bias));
         nodes.push({
           opType: "Conv", name: n.name, input: [tensor(n.input), `${n.name}.w`, ...(n.bias ? [`${n.name}.b`] : [])], output: [out],
-          attribute: [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [n.padding, n.padding, n.padding, n.padding])],
+          attribute: [
+            ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [n.padding, n.padding, n.padding, n.padding]),
+            { name: "group", type: 2, i: convGroups(n) },
+          ],
         });
         break;
       case "dense":
@@ -43,27 +56,41 @@ export function exportOnnx(net: Network): Uint8Array {
         break;
       }
       case "relu":
-        nodes.push({ opType: "Relu", name: n.name, input: [tensor(n.input)], output: [out] });
+        if (n.max === undefined) nodes.push({ opType: "Relu", name: n.name, input: [tensor(n.input)], output: [out] });
+        else {
+          inits.push(f32(`${n.name}.lo`, [], [0]), f32(`${n.name}.hi`, [], [n.max]));
+          nodes.push({ opType: "Clip", name: n.name, input: [tensor(n.input), `${n.name}.lo`, `${n.name}.hi`], output: [out] });
+        }
         break;
       case "add":
         nodes.push({ opType: "Add", name: n.name, input: n.inputs.map(tensor), output: [out] });
         break;
       case "maxPool":
-        nodes.push({ opType: "MaxPool", name: n.name, input: [tensor(n.input)], output: [out], attribute: [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride])] });
-        break;
       case "avgPool": {
-        const p = n.padding;
-        const attribute = [ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [p, p, p, p]), { name: "count_include_pad", type: 2, i: n.countIncludePad ? 1 : 0 }];
-        nodes.push({ opType: "AveragePool", name: n.name, input: [tensor(n.input)], output: [out], attribute });
+        const [t, l, b, r] = poolPads(n);
+        const attribute = [
+          ints("kernel_shape", [n.kernel, n.kernel]), ints("strides", [n.stride, n.stride]), ints("pads", [t, l, b, r]), { name: "ceil_mode", type: 2, i: n.ceilMode ? 1 : 0 },
+          ...(n.op === "avgPool" ? [{ name: "count_include_pad", type: 2, i: n.countIncludePad ? 1 : 0 }] : []),
+        ];
+        nodes.push({ opType: n.op === "maxPool" ? "MaxPool" : "AveragePool", name: n.name, input: [tensor(n.input)], output: [out], attribute });
         break;
       }
+      case "pad": {
+        const [t, l, b, r] = n.pads;
+        inits.push({ name: `${n.name}.pads`, dims: [8], dataType: 7, rawData: new Uint8Array(BigInt64Array.from([0, 0, t, l, 0, 0, b, r].map(BigInt)).buffer) });
+        nodes.push({ opType: "Pad", name: n.name, input: [tensor(n.input), `${n.name}.pads`], output: [out] });
+        break;
+      }
+      case "concat":
+        nodes.push({ opType: "Concat", name: n.name, input: n.inputs.map(tensor), output: [out], attribute: [{ name: "axis", type: 2, i: 1 }] });
+        break;
       case "flatten":
         nodes.push({ opType: "Flatten", name: n.name, input: [tensor(n.input)], output: [out], attribute: [{ name: "axis", type: 2, i: 1 }] });
         break;
     }
   }
   const last = net.nodes[net.nodes.length - 1]!;
-  const dims = (s: readonly number[]) => ({ dim: [{ dimParam: "N" }, ...s.map((d) => ({ dimValue: d }))] });
+  const dims = (s: readonly number[]) => ({ dim: [batch === undefined ? { dimParam: "N" } : { dimValue: batch }, ...s.map((d) => ({ dimValue: d }))] });
   const model = {
     irVersion: 7,
     opsetImport: [{ domain: "", version: 13 }],

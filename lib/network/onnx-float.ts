@@ -1,21 +1,124 @@
-// The float reference of an ONNX classifier: the same file run by onnxruntime (CPU, float32),
-// for `hermes-sim run --model` and `hermes-sim drift --model`.
+// The float reference of an ONNX model: the same file run by onnxruntime (float32; `loadOrt`:
+// onnxruntime-node if installed, else onnxruntime-web), for `hermes-sim run --model` and
+// `hermes-sim drift --model`. Returns every image's outputs (logits), so that the chip's can
+// be compared with them (`compareOutputs`), and the top-1 accuracy.
+//
+// Batches follow the model's data input: a free batch axis takes up to FLOAT_BATCH images per
+// call; a fixed one (e.g. 1, as the ONNX model zoo's mnist-8 has) takes exactly that many,
+// the last call padded with zero images whose outputs are dropped. The input tensor has the
+// model's own dims where they are fixed (so [1, 1, 28, 28] stays 4-D), else [batch, ...shape].
 
 import { readFileSync } from "node:fs";
-import { argmax } from "./run.ts";
+import onnxProto from "onnx-proto";
 import { loadOrt } from "./ort.ts";
+import { argmax } from "./run.ts";
+
+const { onnx } = onnxProto;
+
+/** Images per onnxruntime call when the batch axis is free (bounds memory). */
+export const FLOAT_BATCH = 256;
+
+/** The data input of an ONNX model: its name and dims (undefined where free). */
+export function onnxDataInput(bytes: Uint8Array): { name: string; dims: (number | undefined)[] } | undefined {
+  let m: InstanceType<typeof onnx.ModelProto>;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  const g = m.graph;
+  const inits = new Set((g?.initializer ?? []).map((t) => t.name ?? ""));
+  const input = (g?.input ?? []).find((i) => !inits.has(i.name ?? ""));
+  if (!input) return undefined;
+  const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => {
+    const v = d.dimValue === undefined || d.dimValue === null ? NaN : Number(d.dimValue);
+    return v > 0 ? v : undefined;
+  });
+  return { name: input.name ?? "", dims };
+}
+
+export interface FloatOutputs {
+  /** The model's first output per image (float32, as onnxruntime gives it). */
+  outputs: Float32Array[];
+  /** Images per onnxruntime call. */
+  batch: number;
+  /** Whether the model's batch axis is fixed (then `batch` is its size). */
+  fixedBatch: boolean;
+  /** "onnxruntime-node" or "onnxruntime-web". */
+  backend: string;
+}
+
+/** Run `images` (each of `shape`, the model's input without the batch axis) through the ONNX file at `path` with onnxruntime. */
+export async function onnxruntimeOutputs(path: string, shape: readonly number[], images: readonly Float32Array[]): Promise<FloatOutputs> {
+  const bytes = readFileSync(path);
+  const { ort, backend } = await loadOrt();
+  const info = onnxDataInput(bytes);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const d0 = info?.dims[0];
+  const fixedBatch = d0 !== undefined;
+  const batch = fixedBatch ? d0 : Math.max(1, Math.min(FLOAT_BATCH, images.length));
+  // The model's own per-image dims when they are all fixed and hold `size` values.
+  const rest = info?.dims.slice(1);
+  const own = rest && rest.every((d) => d !== undefined) && rest.reduce((a: number, b) => a * b!, 1) === size ? (rest as number[]) : [...shape];
+  const session = await ort.InferenceSession.create(bytes).catch((e: Error) => {
+    throw new Error(`${path}: onnxruntime (${backend}) could not load the model for the float reference: ${e.message}`);
+  });
+  const inputName = info && session.inputNames.includes(info.name) ? info.name : session.inputNames[0]!;
+  const outputs: Float32Array[] = [];
+  try {
+    for (let i0 = 0; i0 < images.length; i0 += batch) {
+      const n = Math.min(batch, images.length - i0);
+      const b = fixedBatch ? batch : n;
+      const x = new Float32Array(b * size);
+      for (let i = 0; i < n; i++) x.set(images[i0 + i]!, i * size);
+      let res: Awaited<ReturnType<typeof session.run>>;
+      try {
+        res = await session.run({ [inputName]: new ort.Tensor("float32", x, [b, ...own]) });
+      } catch (e) {
+        throw new Error(`${path}: the float reference (${backend}) failed on input ${inputName} [${[b, ...own].join(", ")}]: ${(e as Error).message}`);
+      }
+      const y = Float32Array.from(res[session.outputNames[0]!]!.data as ArrayLike<number>);
+      const k = y.length / b;
+      for (let i = 0; i < n; i++) outputs.push(y.slice(i * k, (i + 1) * k));
+    }
+  } finally {
+    await session.release?.();
+  }
+  return { outputs, batch, fixedBatch, backend };
+}
+
+/** Top-1 accuracy (fraction in [0, 1]) of `outputs` against `labels`. */
+export function accuracyOf(outputs: readonly ArrayLike<number>[], labels: ArrayLike<number>): number {
+  let ok = 0;
+  outputs.forEach((y, i) => {
+    if (argmax(y) === labels[i]) ok++;
+  });
+  return ok / outputs.length;
+}
 
 /** Top-1 accuracy (fraction in [0, 1]) of the ONNX file at `path` on `images` (each of `shape`) against `labels`. */
-export async function onnxruntimeAccuracy(path: string, shape: readonly number[], images: Float32Array[], labels: Uint8Array): Promise<number> {
-  const { ort } = await loadOrt();
-  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(path)));
-  const size = shape.reduce((a, b) => a * b, 1);
-  const batch = new Float32Array(images.length * size);
-  images.forEach((x, i) => batch.set(x, i * size));
-  const res = await session.run({ [session.inputNames[0]!]: new ort.Tensor("float32", batch, [images.length, ...shape]) });
-  const y = res[session.outputNames[0]!]!.data as Float32Array;
-  const k = y.length / images.length;
-  let ok = 0;
-  for (let i = 0; i < images.length; i++) if (argmax(y.subarray(i * k, (i + 1) * k)) === labels[i]) ok++;
-  return ok / images.length;
+export async function onnxruntimeAccuracy(path: string, shape: readonly number[], images: Float32Array[], labels: ArrayLike<number>): Promise<number> {
+  return accuracyOf((await onnxruntimeOutputs(path, shape, images)).outputs, labels);
+}
+
+/**
+ * The chip's outputs against the float model's over a whole set: `agreement`, the fraction
+ * of inputs whose largest output (top-1 class) is the same, and `outputError`,
+ * ‖y_chip − y_float‖₂ / ‖y_float‖₂ with the norms over all outputs of all inputs.
+ */
+export function compareOutputs(chip: readonly ArrayLike<number>[], float: readonly ArrayLike<number>[]): { agreement: number; outputError: number } {
+  if (chip.length !== float.length || chip.length === 0) throw new RangeError(`compareOutputs: ${chip.length} chip outputs for ${float.length} float outputs`);
+  let num = 0;
+  let den = 0;
+  let agree = 0;
+  chip.forEach((y, i) => {
+    const r = float[i]!;
+    if (y.length !== r.length) throw new RangeError(`compareOutputs: input ${i} has ${y.length} chip outputs and ${r.length} float outputs`);
+    for (let j = 0; j < y.length; j++) {
+      num += (y[j]! - r[j]!) ** 2;
+      den += r[j]! ** 2;
+    }
+    if (argmax(y) === argmax(r)) agree++;
+  });
+  return { agreement: agree / chip.length, outputError: Math.sqrt(num / den) };
 }

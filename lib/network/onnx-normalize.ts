@@ -13,7 +13,7 @@
 // applies batch norm in the LDPU affine (paper §II), which lib/network/mapper.ts does.
 
 import onnxProto from "onnx-proto";
-import { decodeOnnx } from "./onnx.ts";
+import { decodeOnnx, OnnxError } from "./onnx-decode.ts";
 import { loadOrt, type OrtTensor } from "./ort.ts";
 
 const { onnx } = onnxProto;
@@ -67,7 +67,7 @@ function fixBatch(m: ModelProto): string[] {
 
 function toInitializer(name: string, t: OrtTensor): InstanceType<typeof onnx.TensorProto> {
   const dataType = DATA_TYPE[t.type];
-  if (dataType === undefined) throw new Error(`folded tensor ${name} has type ${t.type}, which the front end does not handle`);
+  if (dataType === undefined) throw new OnnxError(`folded tensor ${name} has type ${t.type}, which the front end does not handle`);
   const data = t.data as unknown as ArrayBufferView;
   const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   return onnx.TensorProto.create({ name, dims: t.dims.map(Number), dataType, rawData: raw });
@@ -77,7 +77,7 @@ function toInitializer(name: string, t: OrtTensor): InstanceType<typeof onnx.Ten
 function zeroFeed(ort: Awaited<ReturnType<typeof loadOrt>>["ort"], input: ReturnType<typeof dataInputs>[number], what: string): OrtTensor {
   const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : -1));
   if (dims.some((d) => !(d > 0))) {
-    throw new Error(`${what}: input ${input.name} has free dimensions [${dims.map((d) => (d > 0 ? d : "?")).join(", ")}] besides the batch; only the batch axis may be free`);
+    throw new OnnxError(`${what}: input ${input.name} has free dimensions [${dims.map((d) => (d > 0 ? d : "?")).join(", ")}] besides the batch; only the batch axis may be free`);
   }
   const n = dims.reduce((a, b) => a * b, 1);
   const elem = input.type?.tensorType?.elemType ?? 1;
@@ -124,13 +124,15 @@ export async function normalizeOnnx(bytes: Uint8Array, what = "model"): Promise<
     evalModel.graph!.output = frontier.map((name) => onnx.ValueInfoProto.create({ name }));
     let values: Record<string, OrtTensor>;
     try {
-      const session = await ort.InferenceSession.create(onnx.ModelProto.encode(evalModel).finish());
+      // No graph optimisations: only the values are wanted, and fusions (e.g. Pad into a pool) can
+      // refuse graphs that are valid node by node.
+      const session = await ort.InferenceSession.create(onnx.ModelProto.encode(evalModel).finish(), { graphOptimizationLevel: "disabled", logSeverityLevel: 3 });
       const feeds: Record<string, OrtTensor> = {};
       for (const i of dataInputs(evalModel)) feeds[i.name ?? ""] = zeroFeed(ort, i, what);
       values = await session.run(feeds);
       await session.release?.();
     } catch (e) {
-      throw new Error(`${what}: onnxruntime could not evaluate the model's constant subgraphs: ${(e as Error).message}`);
+      throw new OnnxError(`${what}: onnxruntime could not evaluate the model's constant subgraphs: ${(e as Error).message}`);
     }
     const kept = (g.initializer ?? []).filter((t) => nodes.some((n) => !foldable.has(n) && (n.input ?? []).includes(t.name ?? "")) || graphOutputs.has(t.name ?? ""));
     g.initializer = [...kept, ...frontier.map((name) => toInitializer(name, values[name]!))];

@@ -5,7 +5,7 @@
 // INT8, as on the chip. Noise is keyed by each vector's index in the whole input set
 // (firstImage), so results do not depend on chunking or threads.
 
-import { avgPool, maxPool } from "./graph-eval.ts";
+import { avgPool, concat, maxPool, pad } from "./graph-eval.ts";
 import { READOUT_BYTES, readTaskInto, type ReadoutBuffers } from "../chip/readout.ts";
 import type { BlockPlan, RunPlan, StepPlan } from "./run-plan.ts";
 import type { WasmRuntime } from "../runtime/wasm.ts";
@@ -34,11 +34,20 @@ function runStep(rt: WasmRuntime, s: StepPlan, t: Map<string, Int8Array[]>, firs
   const x = t.get(s.input)!;
   switch (s.op) {
     case "maxPool":
-      return x.map((v) => maxPool(v, s.inShape as [number, number, number], s.kernel, s.stride));
+      return x.map((v) => maxPool(v, s.inShape as [number, number, number], s.kernel, s.stride, s.pads, s.ceil));
     case "avgPool":
-      return x.map((v) => avgPool(v, s.inShape as [number, number, number], s.kernel, s.stride, s.padding, s.countIncludePad));
+      return x.map((v) => avgPool(v, s.inShape as [number, number, number], s.kernel, s.stride, s.pads, s.countIncludePad, s.ceil));
     case "flatten":
       return x;
+    case "pad":
+      return x.map((v) => pad(v, s.inShape as [number, number, number], s.pads));
+    case "concat":
+      return x.map((_, i) => concat(s.inputs.map((name) => t.get(name)![i]!)));
+    case "affine":
+      return x.map((v) => Int8Array.from(v, (q, j) => {
+        const c = Math.floor(j / s.per);
+        return Math.max(-128, Math.min(127, Math.round(s.sOut * ((s.scale[c]! * q) / s.sIn + s.shift[c]!))));
+      }));
     case "weights":
       return runWeights(rt, s, x, t, firstImage, mem);
   }
@@ -56,6 +65,12 @@ function runWeights(
   const out = x.map(() => new Int8Array(s.outChannels * positions));
   for (const b of s.blocks) {
     if (b.residual) gatherRows(t.get(b.residual)!, b.r0, b.rows, positions, rt.i8(mem.res, P * N));
+    if (b.groups) {
+      readGroups(rt, b, patches, x, P, firstImage * positions, mem);
+      scatterRows(rt.i8(mem.yb, P * N), b, positions, out);
+      width = N; // xt was overwritten
+      continue;
+    }
     let from = 0; // the upstream partial sums (0: none)
     let to = mem.ya;
     for (const [k, tile] of b.tiles.entries()) {
@@ -75,6 +90,29 @@ function runWeights(
     scatterRows(rt.i8(from, P * N), b, positions, out);
   }
   return out;
+}
+
+/** A packed grouped conv's tile (one tile, no partial sums): one read per group with only
+ * that group's columns driven, its rows kept; the tile's outputs end in mem.yb. */
+function readGroups(rt: WasmRuntime, b: BlockPlan, patches: Patches | undefined, x: Int8Array[], P: number, firstInput: number, mem: ExecBuffers): void {
+  const g = b.groups!;
+  const tile = b.tiles[0]!;
+  const [c0, c1] = tile.cols;
+  const xt = rt.i8(mem.xt, P * N);
+  xt.fill(0);
+  if (patches) patches.into(c0, c1);
+  else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
+  const all = xt.slice(); // every group's inputs
+  const acc = rt.i8(mem.yb, P * N);
+  for (let j = 0; j < g.count; j++) {
+    const a = j * g.cols;
+    xt.fill(0);
+    for (let v = 0; v < P; v++) xt.set(all.subarray(v * N + a, v * N + a + g.cols), v * N + a);
+    readTaskInto(rt, { ...tile.task, xPtr: mem.xt, n: P, firstInput, outPtr: mem.ya, countsPtr: 0, rxPtr: 0, resPtr: b.residual ? mem.res : 0, buf: mem });
+    const y = rt.i8(mem.ya, P * N);
+    const r = j * g.rows;
+    for (let v = 0; v < P; v++) acc.set(y.subarray(v * N + r, v * N + r + g.rows), v * N + r);
+  }
 }
 
 /** The receiver's INT8 outputs (vector (img, pos), row r) into channel r0 + r of the tensors. */

@@ -13,8 +13,9 @@
 
 import type { ChipAtTime } from "../chip/analog.ts";
 import type { ReadTemplate } from "../chip/readout.ts";
-import { INPUT, type Network } from "./graph.ts";
+import { INPUT, nodeInputs, poolPads, type BatchNormNode, type Network, type Pads } from "./graph.ts";
 import type { Mapping } from "./mapper.ts";
+import { groupPacking } from "./tiling.ts";
 
 const N = 256;
 
@@ -33,6 +34,9 @@ export interface BlockPlan {
   tiles: TilePlan[];
   /** The tensor added by the receiver's LDPU (residual), if any. */
   residual?: string;
+  /** A packed grouped conv's tile: `count` groups on the diagonal, each `rows` outputs ×
+   * `cols` inputs, read one group at a time with only its inputs driven. */
+  groups?: { count: number; rows: number; cols: number };
 }
 
 export type StepPlan =
@@ -40,11 +44,17 @@ export type StepPlan =
       op: "weights"; kind: "conv2d" | "dense"; name: string; input: string; inShape: readonly number[]; outShape: readonly number[];
       kernel: number; stride: number; padding: number; outChannels: number; blocks: BlockPlan[];
     }
-  | { op: "maxPool"; name: string; input: string; inShape: readonly number[]; kernel: number; stride: number }
-  | { op: "avgPool"; name: string; input: string; inShape: readonly number[]; kernel: number; stride: number; padding: number; countIncludePad: boolean }
-  | { op: "flatten"; name: string; input: string };
+  | { op: "maxPool"; name: string; input: string; inShape: readonly number[]; kernel: number; stride: number; pads: Pads; ceil: boolean }
+  | { op: "avgPool"; name: string; input: string; inShape: readonly number[]; kernel: number; stride: number; pads: Pads; ceil: boolean; countIncludePad: boolean }
+  | { op: "flatten"; name: string; input: string }
+  | { op: "pad"; name: string; input: string; inShape: readonly number[]; pads: Pads }
+  | { op: "concat"; name: string; input: string; inputs: readonly string[] }
+  /** A host-side affine on INT8 (a batch norm or constant arithmetic no weight layer folds):
+   * y = round(sOut · (scale_c · x / sIn + shift_c)), saturated to INT8; `per` values per channel. */
+  | { op: "affine"; name: string; input: string; scale: Float32Array; shift: Float32Array; per: number; sIn: number; sOut: number };
 
 export interface RunPlan {
+  /** The tensor the executor receives as INT8 (the input, or the last leading affine's output). */
   input: string;
   steps: StepPlan[];
   /** The tensor whose INT8 values are the outputs. */
@@ -55,9 +65,27 @@ export interface RunPlan {
   maxPadded: number;
 }
 
+/** The batch norms (affines) that read the network input one after the other, each the
+ * only reader of the one before (an input normalisation): runNetwork applies them to the
+ * float inputs before the INT8 quantisation, as a host would. */
+export function leadingAffines(net: Network): BatchNormNode[] {
+  const lead: BatchNormNode[] = [];
+  let cur = INPUT;
+  for (;;) {
+    const readers = net.nodes.filter((n) => nodeInputs(n).includes(cur));
+    const r = readers[0];
+    if (readers.length !== 1 || r === undefined || r.op !== "batchNorm") return lead;
+    lead.push(r);
+    cur = r.name;
+  }
+}
+
 /** The plan of a mapped, programmed network read through `at` with INT8 `scales`. */
 export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<string, readonly number[]>, scales: Readonly<Record<string, number>>): RunPlan {
   const placement = new Map(m.layers.map((p) => [p.layer, p]));
+  const lead = leadingAffines(net);
+  const skip = new Set(lead.map((n) => n.name));
+  const host = new Set(m.host);
   const steps: StepPlan[] = [];
   let maxPositions = 1;
   let maxPadded = 0;
@@ -76,6 +104,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
       const residual = p.ldpu.find((l) => l.op === "add");
       const resScale = residual && residual.op === "add" ? scales[residual.residual]! : 1;
       const relu = p.ldpu.some((l) => l.op === "relu");
+      const pack = groupPacking(n);
       const blocks: BlockPlan[] = [];
       for (let ob = 0; ob < p.blocks.outputs; ob++) {
         const tiles = p.tiles.filter((t) => t.outputBlock === ob).sort((a, b) => b.route.hops - a.route.hops || a.core - b.core);
@@ -84,12 +113,13 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
         const A = new Float64Array(N);
         const C = new Float64Array(N);
         for (let r = 0; r < rows; r++) {
-          A[r] = sOut * p.affine.scale[r0 + r]!;
+          A[r] = sOut * p.affine.scale[r0 + r]! * (p.rowScale ? p.rowScale[r0 + r]! : 1);
           C[r] = sOut * p.affine.shift[r0 + r]!;
         }
         blocks.push({
           r0, rows,
           ...(residual && residual.op === "add" ? { residual: residual.residual } : {}),
+          ...(pack ? { groups: { count: rows / pack.rows, rows: pack.rows, cols: pack.cols } } : {}),
           tiles: tiles.map((t, k) => {
             const receiver = k === tiles.length - 1;
             return {
@@ -115,16 +145,24 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
         outChannels: n.op === "conv2d" ? n.outChannels : n.outFeatures, blocks,
       });
     } else if (n.op === "maxPool") {
-      steps.push({ op: "maxPool", name: n.name, input: n.input, inShape: shapes.get(n.input)!, kernel: n.kernel, stride: n.stride });
+      steps.push({ op: "maxPool", name: n.name, input: n.input, inShape: shapes.get(n.input)!, kernel: n.kernel, stride: n.stride, pads: poolPads(n), ceil: n.ceilMode ?? false });
     } else if (n.op === "avgPool") {
       steps.push({
         op: "avgPool", name: n.name, input: n.input, inShape: shapes.get(n.input)!, kernel: n.kernel, stride: n.stride,
-        padding: n.padding, countIncludePad: n.countIncludePad ?? false,
+        pads: poolPads(n), ceil: n.ceilMode ?? false, countIncludePad: n.countIncludePad ?? false,
       });
     } else if (n.op === "flatten") {
       steps.push({ op: "flatten", name: n.name, input: n.input });
+    } else if (n.op === "pad") {
+      steps.push({ op: "pad", name: n.name, input: n.input, inShape: shapes.get(n.input)!, pads: n.pads });
+    } else if (n.op === "concat") {
+      steps.push({ op: "concat", name: n.name, input: n.inputs[0]!, inputs: n.inputs });
+    } else if (n.op === "batchNorm" && host.has(n.name) && !skip.has(n.name)) {
+      const size = shapes.get(n.name)!.reduce((a, b) => a * b, 1);
+      steps.push({ op: "affine", name: n.name, input: n.input, scale: n.scale, shift: n.shift, per: size / n.scale.length, sIn: scales[n.input]!, sOut: scales[n.name]! });
     }
-    // batchNorm, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
+    // Other batch norms, relu and add are done in the receivers' LDPUs (the mapper's epilogues).
   }
-  return { input: INPUT, steps, last: net.nodes[net.nodes.length - 1]!.name, maxPositions, maxPadded };
+  const input = lead.length ? lead[lead.length - 1]!.name : INPUT;
+  return { input, steps, last: net.nodes[net.nodes.length - 1]!.name, maxPositions, maxPadded };
 }

@@ -20,7 +20,7 @@ import { inferShapes, INPUT, type Network, type WeightNode } from "./graph.ts";
 import { mapNetwork, tileMatrix, type Mapping } from "./mapper.ts";
 import { checkThreads, mapTasks } from "../runtime/pool.ts";
 import { execLayout, type ExecBuffers } from "./run-exec.ts";
-import { buildPlan } from "./run-plan.ts";
+import { buildPlan, leadingAffines } from "./run-plan.ts";
 import type { Scheme } from "../chip/targets.ts";
 import { ArgumentError } from "../runtime/validate.ts";
 import "./tasks.ts"; // the runChunk task kind
@@ -75,7 +75,7 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
   const layers = new Map(net.nodes.map((n) => [n.name, n]));
   for (const p of m.layers) {
     const layer = layers.get(p.layer) as WeightNode;
-    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t));
+    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t, p.rowScale));
   }
   const cores = Math.max(...byCore.keys()) + 1;
   await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores, ...(threads ? { threads } : {}) });
@@ -83,7 +83,10 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
 
 /** The INT8 scale of every tensor (INT8 per unit) from the float64 activations `cal` of the
  * calibration inputs: 127 / max |value| of the tensor (for a layer: also of its
- * pre-activation and of its partial sums, so nothing clips on the links). */
+ * pre-activation and of its partial sums, so nothing clips on the links; for a clipped
+ * ReLU at most 127 / max, so that the clip value saturates the LDPU's INT8 output). Tensors
+ * a host op only moves (pools, pad, flatten) or joins (concat) share one scale, the
+ * smallest of theirs, so the host copies INT8 values without rescaling. */
 export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float64Array[]>): Record<string, number> {
   const amax = (name: string) => {
     let a = 0;
@@ -91,16 +94,41 @@ export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float
     return a || 1;
   };
   const placement = new Map(m.layers.map((p) => [p.layer, p]));
-  const scale: Record<string, number> = { [INPUT]: 127 / amax(INPUT) };
+  const natural: Record<string, number> = { [INPUT]: 127 / amax(INPUT) };
+  // Union-find over tensors that must share a scale.
+  const parent = new Map<string, string>();
+  const find = (t: string): string => {
+    let r = t;
+    while (parent.has(r)) r = parent.get(r)!;
+    return r;
+  };
+  const union = (a: string, b: string) => {
+    const [ra, rb] = [find(a), find(b)];
+    if (ra !== rb) parent.set(rb, ra);
+  };
   for (const n of net.nodes) {
     if (n.op === "conv2d" || n.op === "dense") {
       const p = placement.get(n.name)!;
-      const pre = net.nodes.find((k) => k.op === "relu" && p.ldpu.some((l) => l.op === "relu" && l.node === k.name));
-      scale[p.output] = 127 / Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
-    } else if (n.op === "maxPool" || n.op === "avgPool" || n.op === "flatten") {
-      scale[n.name] = scale[n.input]!; // a pool's output lies within its input's range
+      const reluOp = p.ldpu.find((l) => l.op === "relu");
+      const pre = reluOp ? net.nodes.find((k) => k.name === (reluOp as { node: string }).node) : undefined;
+      let range = Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
+      const clip = pre && pre.op === "relu" ? pre.max : undefined;
+      if (clip !== undefined) range = Math.min(range, clip);
+      natural[p.output] = 127 / range;
+    } else if (n.op === "maxPool" || n.op === "avgPool" || n.op === "flatten" || n.op === "pad") {
+      natural[n.name] = 127 / amax(n.name);
+      union(n.input, n.name);
+    } else if (n.op === "concat") {
+      natural[n.name] = 127 / amax(n.name);
+      for (const i of n.inputs) union(n.name, i);
+    } else if (n.op === "batchNorm" && m.host.includes(n.name)) {
+      natural[n.name] = 127 / amax(n.name);
     }
   }
+  const group = new Map<string, number>();
+  for (const [t, s] of Object.entries(natural)) group.set(find(t), Math.min(group.get(find(t)) ?? Infinity, s));
+  const scale: Record<string, number> = {};
+  for (const t of Object.keys(natural)) scale[t] = group.get(find(t))!;
   return scale;
 }
 
@@ -140,15 +168,25 @@ export async function runNetwork(
     // tile's read and the host ops run there; results come back in input order.
     const plan = buildPlan(at, net, m, shapes, scales);
     const chunks = Math.ceil(inputs.length / size0);
-    const sIn = scales[INPUT]!;
+    const sIn = scales[plan.input]!;
     const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v * sIn)));
+    const lead = leadingAffines(net);
+    const prepare = (x: ArrayLike<number>): ArrayLike<number> => {
+      if (lead.length === 0) return x;
+      const y = Float64Array.from(x);
+      for (const a of lead) {
+        const per = y.length / a.scale.length;
+        for (let j = 0; j < y.length; j++) y[j] = a.scale[Math.floor(j / per)]! * y[j]! + a.shift[Math.floor(j / per)]!;
+      }
+      return y;
+    };
     const s = scales[last]!;
     let done = 0;
     const ys = await mapTasks<keyof ExecBuffers, Int8Array[]>(
       chunks, threads, execLayout(Math.min(size0, inputs.length) * plan.maxPositions, Math.min(size0, inputs.length) * plan.maxPadded),
       (i, mem) => ({
         kind: "runChunk", plan, firstImage: i * size0, mem: mem as ExecBuffers,
-        images: inputs.slice(i * size0, (i + 1) * size0).map((x) => Int8Array.from(x as ArrayLike<number>, q)),
+        images: inputs.slice(i * size0, (i + 1) * size0).map((x) => Int8Array.from(prepare(x), q)),
       }),
       (_, __) => {
         done = Math.min(inputs.length, done + size0);

@@ -4,7 +4,7 @@
 
 import { ARCH } from "../chip/config.ts";
 import { ArgumentError } from "../runtime/validate.ts";
-import { matrixShape, type WeightNode } from "./graph.ts";
+import { convGroups, denseConvWeights, matrixShape, type WeightNode } from "./graph.ts";
 import type { Range, Tile } from "./mapping.ts";
 
 export const XBAR_ROWS = ARCH.crossbarRows.value;
@@ -26,15 +26,87 @@ export function tiling(rows: number, cols: number): { outputs: number; inputs: n
   return { outputs, inputs, rowBlocks: splitRange(rows, outputs), colBlocks: splitRange(cols, inputs) };
 }
 
-/** A tile's weights as a 256 × 256 row-major crossbar matrix, zero-filled (rows = outputs, cols = inputs). */
-export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">): Float32Array {
+/** A tile's weights as a 256 × 256 row-major crossbar matrix, zero-filled (rows = outputs,
+ * cols = inputs); with `rowScale`, row r divided by rowScale[r] (the LDPU multiplies it back). */
+export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale?: Float32Array): Float32Array {
   const { inputs } = matrixShape(layer);
   const [r0, r1] = tile.rowRange;
   const [c0, c1] = tile.colRange;
   if (r1 - r0 > XBAR_ROWS || c1 - c0 > XBAR_COLS) throw new ArgumentError("tile", `at most ${XBAR_ROWS} × ${XBAR_COLS}`, `${r1 - r0} × ${c1 - c0}`);
+  const w = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
   const m = new Float32Array(XBAR_ROWS * XBAR_COLS);
-  for (let r = r0; r < r1; r++) m.set(layer.weights.subarray(r * inputs + c0, r * inputs + c1), (r - r0) * XBAR_COLS);
+  for (let r = r0; r < r1; r++) {
+    const row = w.subarray(r * inputs + c0, r * inputs + c1);
+    const k = rowScale ? 1 / rowScale[r]! : 1;
+    if (k === 1) m.set(row, (r - r0) * XBAR_COLS);
+    else for (let j = 0; j < row.length; j++) m[(r - r0) * XBAR_COLS + j] = row[j]! * k;
+  }
   return m;
 }
 
+/** Per-row weight scales of a layer: each output's largest |weight| over the whole row (1
+ * for an all-zero row). Programming row r as W[r] / scale[r] lets every output use the full
+ * conductance range whatever its magnitude (e.g. batch norm folded into the weights by an
+ * exporter), and the receiver's LDPU affine multiplies scale[r] back. */
+export function rowScales(layer: WeightNode): Float32Array {
+  const { outputs, inputs } = matrixShape(layer);
+  const w = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
+  const s = new Float32Array(outputs);
+  for (let r = 0; r < outputs; r++) {
+    let m = 0;
+    for (let j = 0; j < inputs; j++) m = Math.max(m, Math.abs(w[r * inputs + j]!));
+    s[r] = m > 0 ? m : 1;
+  }
+  return s;
+}
 
+/**
+ * How a grouped (or depthwise) conv's groups are packed: when one group's block of the
+ * block-diagonal matrix (out/groups rows × in/groups·k·k columns) fits a crossbar, each tile
+ * holds `perTile` consecutive groups on its diagonal, and is read once per group with only
+ * that group's inputs driven (the other columns at 0): zero-weight cells of the other groups
+ * would otherwise add their leakage and noise times the other groups' inputs to every row.
+ * Undefined for a dense layer, an ungrouped conv, or groups too large for a crossbar (then
+ * the ordinary tiling applies, tiles without a weight left out).
+ */
+export function groupPacking(layer: WeightNode): { groups: number; rows: number; cols: number; perTile: number } | undefined {
+  if (layer.op !== "conv2d" || convGroups(layer) === 1) return undefined;
+  const groups = convGroups(layer);
+  const rows = layer.outChannels / groups;
+  const cols = (layer.inChannels / groups) * layer.kernel * layer.kernel;
+  if (rows > XBAR_ROWS || cols > XBAR_COLS) return undefined;
+  return { groups, rows, cols, perTile: Math.min(Math.floor(XBAR_ROWS / rows), Math.floor(XBAR_COLS / cols), groups) };
+}
+
+/** Whether a tile of the layer's MVM matrix holds any weight: always for a dense layer or an
+ * ungrouped conv; for a grouped conv (block-diagonal matrix: output channel o reads only its
+ * group's inputs) only when the rows' groups reach into the tile's columns. */
+export function tileHoldsWeights(layer: WeightNode, rowRange: Range, colRange: Range): boolean {
+  if (layer.op !== "conv2d" || convGroups(layer) === 1) return true;
+  const g = convGroups(layer);
+  const cout = layer.outChannels / g;
+  const colsPerGroup = (layer.inChannels / g) * layer.kernel * layer.kernel;
+  const g0 = Math.floor(rowRange[0] / cout);
+  const g1 = Math.floor((rowRange[1] - 1) / cout);
+  return g0 * colsPerGroup < colRange[1] && (g1 + 1) * colsPerGroup > colRange[0];
+}
+
+/** The tiles a layer occupies: (output block, input block) pairs that hold weights — the
+ * Methods' tiling, or for a packed grouped conv one tile per `perTile` groups (block t =
+ * rows and columns of groups t·perTile …, no partial sums between tiles). */
+export function layerTiles(layer: WeightNode): { rowBlocks: Range[]; colBlocks: Range[]; tiles: { ob: number; ib: number }[] } {
+  const pack = groupPacking(layer);
+  if (pack) {
+    const n = Math.ceil(pack.groups / pack.perTile);
+    const block = (i: number, per: number): Range => [i * pack.perTile * per, Math.min(pack.groups, (i + 1) * pack.perTile) * per];
+    const idx = Array.from({ length: n }, (_, i) => i);
+    return { rowBlocks: idx.map((i) => block(i, pack.rows)), colBlocks: idx.map((i) => block(i, pack.cols)), tiles: idx.map((i) => ({ ob: i, ib: i })) };
+  }
+  const { outputs, inputs } = matrixShape(layer);
+  const t = tiling(outputs, inputs);
+  const tiles: { ob: number; ib: number }[] = [];
+  t.rowBlocks.forEach((rr, ob) => t.colBlocks.forEach((cr, ib) => {
+    if (tileHoldsWeights(layer, rr, cr)) tiles.push({ ob, ib });
+  }));
+  return { rowBlocks: t.rowBlocks, colBlocks: t.colBlocks, tiles };
+}

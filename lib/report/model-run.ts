@@ -19,6 +19,9 @@ export interface ModelRunDoc {
   accuracy: number;
   accuracyStd: number;
   floatAccuracy: number;
+  /** Top-1 agreement of the chip with the float model, and ‖y_chip − y_float‖ / ‖y_float‖ (run --model). */
+  agreement?: number;
+  outputError?: number;
 }
 
 /** Write the report folder; returns its index.html path. */
@@ -34,6 +37,8 @@ export function modelRunReport(dir: string, doc: ModelRunDoc & object, readTime:
       ["test images", `${doc.n}, read ${readTime} after programming`],
       ["accuracy on the chip", `${pct(doc.accuracy).toFixed(2)} %${doc.runs > 1 ? ` ± ${pct(doc.accuracyStd).toFixed(2)} (std over ${doc.runs} inference runs)` : ""}`],
       ["accuracy in float (onnxruntime)", `${pct(doc.floatAccuracy).toFixed(2)} %`],
+      ...(doc.agreement === undefined ? [] : [["top-1 agreement with float", `${pct(doc.agreement).toFixed(2)} %`] as [string, string]]),
+      ...(doc.outputError === undefined ? [] : [["‖chip − float‖ / ‖float‖ (outputs)", doc.outputError.toFixed(4)] as [string, string]]),
       ["cores", `${mapping.cores} of 64`],
       ["latency / energy per image (4-phase)", `${cost.latencyUs.toFixed(1)} µs / ${cost.energyUj.toFixed(1)} µJ`],
     ],

@@ -10,8 +10,9 @@
 // and those images only, never on the chip.
 //
 // The study hash (checkpoint header) covers the SHA-256 of the model, images and labels
-// files, the image count, the input scale, the scheme, the fidelity and the functional fit:
-// resuming with another model or test set is refused, naming what differs.
+// files, the image count, the input transform (scale; mean, std and layout when given), the
+// scheme, the fidelity and the functional fit: resuming with another model or test set is
+// refused, naming what differs.
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -19,11 +20,12 @@ import { Chip } from "../chip/chip.ts";
 import { canonicalJson, sha256Hex, type JsonValue, type Metrics } from "./checkpoint.ts";
 import type { Fidelity } from "../chip/config.ts";
 import type { FunctionalFit } from "../chip/functional-fit.ts";
-import { inferShapes, INPUT, type Network } from "../network/graph.ts";
-import { idxImages, readIdx } from "../network/idx.ts";
+import { outputShape, type Network } from "../network/graph.ts";
+import { loadTestSet, type InputTransform, type Layout } from "../network/test-set.ts";
+import { assertFits } from "../network/needs.ts";
 import { mapNetwork, type Mapping } from "../network/mapper.ts";
 import { runStudy, type StudyResult } from "./montecarlo.ts";
-import { loadOnnx } from "../network/onnx.ts";
+import { readModel } from "../network/onnx.ts";
 import { evaluate } from "../network/graph-eval.ts";
 import { argmax, calibrateScales, programNetwork, runNetwork } from "../network/run.ts";
 import type { Scheme } from "../chip/targets.ts";
@@ -41,13 +43,18 @@ export interface ModelData {
   net: Network;
   mapping: Mapping;
   images: Float32Array[];
-  labels: Uint8Array;
+  labels: Int32Array;
   /** Where the files were read from (output only: the hash uses their contents). */
   files: { model: string; images: string; labels: string };
   /** SHA-256 (hex) of each file's bytes. */
   sha256: { model: string; images: string; labels: string };
   limit: number;
+  /** The input scale used (given, or the default of the images' dtype). */
   inputScale: number;
+  /** Normalisation and layout, when given (lib/network/test-set.ts). */
+  mean?: number[];
+  std?: number[];
+  layout?: Layout;
 }
 
 /** What a model drift trial computes besides its seed and times. */
@@ -70,28 +77,21 @@ function fileSha256(path: string, flag: string): string {
   }
 }
 
-/** Load an ONNX model (CNN subset) and the first `limit` images (byte × inputScale) and labels of an IDX test set. */
-export function loadModelData(files: { model: string; images: string; labels: string }, limit: number, inputScale: number): ModelData {
+/** Load an ONNX model (CNN subset) and the first `limit` images (transformed: lib/network/test-set.ts) and labels of a test set (.npy or IDX). */
+export async function loadModelData(files: { model: string; images: string; labels: string }, limit: number, transform: InputTransform = {}): Promise<ModelData> {
   if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (test images per chip and time)", limit);
-  if (!(inputScale > 0) || !Number.isFinite(inputScale)) throw new ArgumentError("--input-scale", "a number > 0 (input = byte × scale)", inputScale);
+  if (transform.inputScale !== undefined && (!(transform.inputScale > 0) || !Number.isFinite(transform.inputScale))) {
+    throw new ArgumentError("--input-scale", "a number > 0 (input = stored value × scale)", transform.inputScale);
+  }
   const sha256 = { model: fileSha256(files.model, "--model"), images: fileSha256(files.images, "--images"), labels: fileSha256(files.labels, "--labels") };
-  const net = loadOnnx(files.model);
-  let images: Float32Array[];
-  try {
-    images = idxImages(readIdx(files.images), inputScale, limit);
-  } catch (e) {
-    throw new ArgumentError("--images", `an IDX of N × H × W images (${(e as Error).message})`, files.images);
-  }
-  const labelsIdx = readIdx(files.labels);
-  if (labelsIdx.dims.length !== 1 || labelsIdx.dims[0]! < images.length) {
-    throw new ArgumentError("--labels", `an IDX of at least ${images.length} labels (one dimension)`, files.labels);
-  }
-  const labels = labelsIdx.data.slice(0, images.length);
-  const size = inferShapes(net).get(INPUT)!.reduce((a, b) => a * b, 1);
-  if (images[0]!.length !== size) {
-    throw new ArgumentError("--images", `images of ${size} values (the model's input [${net.inputShape.join(", ")}])`, `${images[0]!.length} values per image`);
-  }
-  return { net, mapping: mapNetwork(net), images, labels, files, sha256, limit, inputScale };
+  const net = (await readModel(files.model)).net;
+  assertFits(net, files.model);
+  const classes = outputShape(net).reduce((a, b) => a * b, 1);
+  const set = loadTestSet({ images: files.images, labels: files.labels, limit, classes, ...transform }, net.inputShape);
+  return {
+    net, mapping: mapNetwork(net), images: set.images, labels: set.labels, files, sha256, limit, inputScale: set.info.inputScale,
+    ...(transform.mean ? { mean: set.info.mean } : {}), ...(transform.std ? { std: set.info.std } : {}), ...(transform.layout ? { layout: set.info.layout } : {}),
+  };
 }
 
 /** The study options recorded in the checkpoint header and the output (they feed the study hash). */
@@ -101,7 +101,10 @@ export function modelDriftOptions(w: ModelWorkload): JsonValue {
     workload: "model",
     metric: ACCURACY_METRIC,
     model: { sha256: d.sha256.model, cores: d.mapping.cores },
-    images: { sha256: d.sha256.images, count: d.images.length, limit: d.limit, inputScale: d.inputScale },
+    images: {
+      sha256: d.sha256.images, count: d.images.length, limit: d.limit, inputScale: d.inputScale,
+      ...(d.mean ? { mean: d.mean } : {}), ...(d.std ? { std: d.std } : {}), ...(d.layout ? { layout: d.layout } : {}),
+    },
     labels: { sha256: d.sha256.labels },
     scales: `once per study, from the float64 activations of the first ${Math.min(CALIBRATION_IMAGES, d.images.length)} images`,
     scheme: w.scheme,

@@ -8,6 +8,7 @@ import { lstmCost, networkCost } from "../../cost/network.ts";
 import { parsePhases } from "../../chip/readout.ts";
 import { ArgumentError, parseSeedArg } from "../../runtime/validate.ts";
 import { networkOf } from "./map.ts";
+import { assertFits } from "../../network/needs.ts";
 
 export interface CostCommandOptions {
   table1?: boolean;
@@ -19,7 +20,7 @@ export interface CostCommandOptions {
   json?: boolean;
 }
 
-export function costCommand(opts: CostCommandOptions, out: (s: string) => void): void {
+export async function costCommand(opts: CostCommandOptions, out: (s: string) => void): Promise<void> {
   if (opts.network !== undefined || opts.model !== undefined) return networkCostCommand(opts, out);
   if (!opts.table1) throw new ArgumentError("--table1, --network or --model", "one of them", undefined);
   const rows = table1Rows();
@@ -55,12 +56,13 @@ export function costCommand(opts: CostCommandOptions, out: (s: string) => void):
   out(lines.join("\n") + "\n");
 }
 
-function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): void {
+async function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): Promise<void> {
   const phases = parsePhases(opts.phases ?? "4", "--phases");
   const mode = phases === 4 ? "4-phase" : "1-phase";
   const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;
-  const c = lstm ? lstmCost(mapLstm(lstm), mode) : (() => {
-    const net = networkOf(opts);
+  const c = lstm ? lstmCost(mapLstm(lstm), mode) : await (async () => {
+    const net = await networkOf(opts);
+    assertFits(net, opts.model ?? net.name);
     return networkCost(net, mapNetwork(net), mode);
   })();
   if (opts.json) {

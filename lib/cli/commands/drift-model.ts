@@ -8,6 +8,7 @@ import { formatDuration } from "../../runtime/duration.ts";
 import type { FunctionalFit } from "../../chip/functional-fit.ts";
 import type { SeriesPoint, StudyResult } from "../../study/montecarlo.ts";
 import { onnxruntimeAccuracy } from "../../network/onnx-float.ts";
+import type { InputTransform } from "../../network/test-set.ts";
 import { progressBar } from "../../runtime/progress.ts";
 import { writeReport } from "../../report/html.ts";
 import { lineChart } from "../../report/svg.ts";
@@ -17,7 +18,8 @@ import type { Scheme } from "../../chip/targets.ts";
 export interface DriftModelCommandOptions {
   files: { model: string; images: string; labels: string };
   limit: number;
-  inputScale: number;
+  /** Input scale, mean / std and layout (lib/network/test-set.ts); defaults when absent. */
+  transform: InputTransform;
   seed: bigint;
   trials: number;
   times: number[];
@@ -33,7 +35,7 @@ export interface DriftModelCommandOptions {
 
 export async function driftModelCommand(o: DriftModelCommandOptions, out: (s: string) => void): Promise<void> {
   const t0 = performance.now();
-  const data = loadModelData(o.files, o.limit, o.inputScale);
+  const data = await loadModelData(o.files, o.limit, o.transform);
   const floatAccuracy = await onnxruntimeAccuracy(o.files.model, data.net.inputShape, data.images, data.labels);
   const bar = progressBar("drift study: chips × times", o.json ? { json: true } : {});
   const r = await withSignalHandling(

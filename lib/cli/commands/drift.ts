@@ -18,6 +18,7 @@ import { writeReport } from "../../report/html.ts";
 import { lineChart, type Series } from "../../report/svg.ts";
 import { withSignalHandling } from "../../runtime/signals.ts";
 import { parseScheme } from "../../chip/targets.ts";
+import { parseTransformFlags } from "../../network/test-set.ts";
 import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../../runtime/validate.ts";
 
 export interface DriftCommandOptions {
@@ -30,12 +31,15 @@ export interface DriftCommandOptions {
   cores?: string;
   inputs?: string;
   phases?: string;
-  /** A model study instead (lib/study/drift-model.ts): ONNX model and IDX test set. */
+  /** A model study instead (lib/study/drift-model.ts): ONNX model and a .npy or IDX test set. */
   model?: string;
   images?: string;
   labels?: string;
   limit?: string;
   inputScale?: string;
+  mean?: string;
+  std?: string;
+  layout?: string;
   fidelity: string;
   fit?: string;
   seed: string;
@@ -50,7 +54,9 @@ export interface DriftCommandOptions {
 
 /** Options of one workload only: given with the other, they are usage errors. */
 const CHARACTERISATION_ONLY = [["cores", "--cores"], ["inputs", "--inputs"], ["phases", "--phases"]] as const;
-const MODEL_ONLY = [["images", "--images"], ["labels", "--labels"], ["limit", "--limit"], ["inputScale", "--input-scale"]] as const;
+const MODEL_ONLY = [
+  ["images", "--images"], ["labels", "--labels"], ["limit", "--limit"], ["inputScale", "--input-scale"], ["mean", "--mean"], ["std", "--std"], ["layout", "--layout"],
+] as const;
 
 export async function driftCommand(opts: DriftCommandOptions, out: (s: string) => void): Promise<void> {
   if (opts.model !== undefined) {
@@ -59,7 +65,7 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
     }
     if (opts.queue !== undefined) throw new ArgumentError("--queue", "left out with --model (model studies run locally for now)", opts.queue);
     if (opts.images === undefined || opts.labels === undefined) {
-      throw new ArgumentError(opts.images === undefined ? "--images" : "--labels", "given with --model (IDX test images and labels, gzip or plain)", undefined);
+      throw new ArgumentError(opts.images === undefined ? "--images" : "--labels", "given with --model (test images and labels: .npy or IDX, gzip or plain)", undefined);
     }
   } else {
     for (const [k, flag] of MODEL_ONLY) {
@@ -78,11 +84,10 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
   if (opts.resume && !path) throw new ArgumentError("--resume", "a checkpoint (--checkpoint FILE or --out DIR)", true);
   if (opts.model !== undefined) {
     const limit = opts.limit === undefined ? 100 : parseIntArg(opts.limit, 1, 1_000_000, "--limit");
-    const inputScale = opts.inputScale === undefined ? 1 / 255 : Number(opts.inputScale);
-    if (!(inputScale > 0) || !Number.isFinite(inputScale)) throw new ArgumentError("--input-scale", "a number > 0 (input = byte × scale)", opts.inputScale);
+    const transform = parseTransformFlags(opts);
     return driftModelCommand(
       {
-        files: { model: opts.model, images: opts.images!, labels: opts.labels! }, limit, inputScale,
+        files: { model: opts.model, images: opts.images!, labels: opts.labels! }, limit, transform,
         seed, trials, times, scheme, fidelity, threads, ...(fit ? { fit } : {}),
         ...(path ? { checkpoint: path } : {}), resume: opts.resume ?? false,
         ...(opts.json ? { json: true } : {}), ...(opts.out ? { out: opts.out } : {}),

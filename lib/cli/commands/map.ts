@@ -4,7 +4,8 @@ import { resnet9 } from "../../network/builders.ts";
 import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/lstm-map.ts";
 import { floorplan } from "../../network/floorplan-text.ts";
 import { mapNetwork, type Mapping } from "../../network/mapper.ts";
-import { loadOnnx } from "../../network/onnx.ts";
+import { readModel } from "../../network/onnx.ts";
+import { mappingNeeds, ModelTooLargeError, needsLines, tooLargeMessage, type MappingNeeds } from "../../network/needs.ts";
 import { networkCost } from "../../cost/network.ts";
 import { floorplanSvg } from "../../report/floorplan.ts";
 import { writeReport } from "../../report/html.ts";
@@ -20,16 +21,28 @@ export function networkByName(name: string, seed: bigint) {
 const LSTMS: Record<string, LstmSpec> = { "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION };
 
 /** The network of `--model` (an ONNX CNN) or else the built-in `--network`. */
-export function networkOf(opts: { network?: string; model?: string; seed?: string }) {
-  if (opts.model !== undefined) return loadOnnx(opts.model);
+export async function networkOf(opts: { network?: string; model?: string; seed?: string }) {
+  if (opts.model !== undefined) return (await readModel(opts.model)).net;
   return networkByName(opts.network ?? "resnet9", parseSeedArg(opts.seed ?? "1", "--seed"));
 }
 
-/** The mapping without its per-output affine arrays (for JSON); each layer also as {name, cores}. */
-export function mappingJson(m: Mapping): object {
+/** The mapping without its per-output affine arrays (for JSON); each layer also as {name,
+ * cores (the core ids), coresNeeded (their number, lib/network/needs.ts)}. */
+export function mappingJson(m: Mapping, needs?: MappingNeeds): object {
   return {
     ...m,
-    layers: m.layers.map(({ affine, ...rest }) => ({ name: rest.layer, cores: rest.tiles.map((t) => t.core), ...rest, affine: { outputs: affine.scale.length } })),
+    fits: true,
+    layers: m.layers.map(({ affine, rowScale, ...rest }, i) => ({
+      name: rest.layer, cores: rest.tiles.map((t) => t.core), coresNeeded: needs?.layers[i]?.cores ?? rest.tiles.length, ...rest, affine: { outputs: affine.scale.length },
+    })),
+  };
+}
+
+/** What a network too large for the chip needs (no placement): the JSON's `mapping`. */
+export function needsJson(needs: MappingNeeds): object {
+  return {
+    network: needs.network, fits: false, cores: needs.cores, weights: needs.weights, chip: needs.chip,
+    layers: needs.layers.map(({ cores, ...l }) => ({ name: l.layer, ...l, coresNeeded: cores })),
   };
 }
 
@@ -61,10 +74,17 @@ function mapLstmCommand(spec: LstmSpec, opts: { json?: boolean; out?: string }, 
   );
 }
 
-export function mapCommand(opts: { network: string; model?: string; seed: string; json?: boolean; out?: string }, out: (s: string) => void): void {
+export async function mapCommand(opts: { network: string; model?: string; seed: string; json?: boolean; out?: string }, out: (s: string) => void): Promise<void> {
   const lstm = opts.model === undefined ? LSTMS[opts.network] : undefined;
   if (lstm) return mapLstmCommand(lstm, opts, out);
-  const net = networkOf(opts);
+  const net = await networkOf(opts);
+  const needs = mappingNeeds(net);
+  if (!needs.fits) {
+    // Too large: the cores each layer needs and the total, then one line (exit 1).
+    const line = tooLargeMessage(opts.model ?? net.name, needs);
+    out(opts.json ? JSON.stringify({ mapping: needsJson(needs), error: line }) + "\n" : [`${net.name}: does not fit on the chip`, ...needsLines(needs)].join("\n") + "\n");
+    throw new ModelTooLargeError(line, needs);
+  }
   const m = mapNetwork(net);
   const cost4 = networkCost(net, m, "4-phase");
   let report: string | undefined;
@@ -78,11 +98,11 @@ export function mapCommand(opts: { network: string; model?: string; seed: string
         ["latency / energy per inference (4-phase)", `${cost4.latencyUs.toFixed(1)} µs / ${cost4.energyUj.toFixed(1)} µJ`],
       ],
       [{ file: "floorplan", caption: "Cores by layer; ★ receiving cores (LDPU: batch norm, ReLU, residual, bias); arrows: partial-sum routes over the links", svg: floorplanSvg(m) }],
-      { mapping: mappingJson(m), cost: cost4 },
+      { mapping: mappingJson(m, needs), cost: cost4 },
     );
   }
   if (opts.json) {
-    out(JSON.stringify({ mapping: mappingJson(m), cost: cost4 }) + "\n");
+    out(JSON.stringify({ mapping: mappingJson(m, needs), cost: cost4 }) + "\n");
     return;
   }
   const lines = [

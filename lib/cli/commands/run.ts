@@ -1,19 +1,21 @@
 // `hermes-sim run`: a network on the simulated chip against its float64 reference. Built-in
-// networks with random weights (--network), ONNX models over IDX test sets or texts (--model).
+// networks with random weights (--network), ONNX models over test sets (.npy or IDX, see
+// lib/network/test-set.ts) or texts (--model).
 
 import { Chip } from "../../chip/chip.ts";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
-import { inferShapes, INPUT } from "../../network/graph.ts";
+import { inferShapes, INPUT, outputShape } from "../../network/graph.ts";
 import { mapNetwork } from "../../network/mapper.ts";
-import { idxImages, readIdx } from "../../network/idx.ts";
-import { loadOnnx } from "../../network/onnx.ts";
+import { applyHead, readModel } from "../../network/onnx.ts";
+import { loadTestSet, parseTransformFlags } from "../../network/test-set.ts";
+import { assertFits } from "../../network/needs.ts";
 import { loadOnnxLstm } from "../../network/onnx-lstm.ts";
 import { bitsPerCharacter, encodeText, readVocabulary } from "../../network/text.ts";
 import { readFileSync } from "node:fs";
 import { progressBar } from "../../runtime/progress.ts";
-import { argmax, programNetwork, runNetwork, runOnChip } from "../../network/run.ts";
-import { onnxruntimeAccuracy } from "../../network/onnx-float.ts";
+import { programNetwork, runNetwork, runOnChip } from "../../network/run.ts";
+import { accuracyOf, compareOutputs, onnxruntimeOutputs } from "../../network/onnx-float.ts";
 import { lstmCost, networkCost } from "../../cost/network.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
 import { sparseUniform } from "../../chip/workload.ts";
@@ -33,6 +35,9 @@ export interface RunCommandOptions {
   labels?: string;
   limit?: string;
   inputScale?: string;
+  mean?: string;
+  std?: string;
+  layout?: string;
   text?: string;
   vocab?: string;
   runs?: string;
@@ -141,32 +146,36 @@ async function runLstmCommand(spec: LstmSpec, seed: bigint, opts: RunCommandOpti
   }
 }
 
-/** An ONNX model over an IDX test set: accuracy on the chip and in float (onnxruntime). */
+/** An ONNX model over a test set (.npy or IDX): accuracy on the chip and in float (onnxruntime),
+ * and how closely the chip's outputs follow the float model's (agreement, outputError). */
 async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
-  if (!opts.images || !opts.labels) throw new ArgumentError("--images and --labels", "IDX files (gzip or plain) with --model", opts.images ?? opts.labels);
-  const net = loadOnnx(opts.model!);
+  if (!opts.images || !opts.labels) throw new ArgumentError(opts.images ? "--labels" : "--images", "given with --model (test images and labels: .npy or IDX, gzip or plain)", undefined);
+  // Every flag is checked before any file is read or anything is written.
   const limit = opts.limit === undefined ? 100 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (images to run)", opts.limit);
-  const scale = opts.inputScale === undefined ? 1 / 255 : Number(opts.inputScale);
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new ArgumentError("--input-scale", "a number > 0 (input = byte × scale)", opts.inputScale);
-  const images = idxImages(readIdx(opts.images), scale, limit);
-  const labelsIdx = readIdx(opts.labels);
-  if (labelsIdx.dims.length !== 1 || labelsIdx.dims[0]! < images.length) throw new ArgumentError("--labels", `an IDX of at least ${images.length} labels`, opts.labels);
-  const labels = labelsIdx.data.subarray(0, images.length);
-  const size = inferShapes(net).get(INPUT)!.reduce((a, b) => a * b, 1);
-  if (images[0]!.length !== size) throw new ArgumentError("--images", `images of ${size} values (the model's input [${net.inputShape.join(", ")}])`, `${images[0]!.length}`);
+  const transform = parseTransformFlags(opts);
   const scheme = parseScheme(opts.scheme, "--scheme");
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
   const t = parseDuration(opts.time, "--time");
   const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  const runs = opts.runs === undefined ? 1 : Number(opts.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
+  const { net, head } = await readModel(opts.model!);
+  assertFits(net, opts.model!);
+  const classes = outputShape(net).reduce((a, b) => a * b, 1);
+  const set = loadTestSet({ images: opts.images, labels: opts.labels, limit, classes, ...transform }, net.inputShape);
+  const { images, labels } = set;
   const t0 = performance.now();
+  // The float reference first: a model onnxruntime cannot run fails before the chip's work.
+  const float = await onnxruntimeOutputs(opts.model!, net.inputShape, images);
+  const floatAccuracy = accuracyOf(float.outputs, labels);
   const mapping = mapNetwork(net);
   const chip = Chip.create({ seed, fidelity });
   try {
     await programNetwork(chip, net, mapping, scheme, threads);
-    const runs = opts.runs === undefined ? 1 : Number(opts.runs);
-    if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
     const accuracies: number[] = [];
+    const agreements: number[] = [];
+    const outputErrors: number[] = [];
     let scales: Record<string, number> | undefined;
     const bar = progressBar(`run: images${runs > 1 ? ` × ${runs} runs` : ""}`, { json: opts.json });
     for (let draw = 0; draw < runs; draw++) {
@@ -175,16 +184,25 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
         onProgress: (done) => bar.update(draw * images.length + done, runs * images.length),
       });
       scales = r.scales;
-      accuracies.push(r.outputs.filter((y, i) => argmax(y) === labels[i]).length / images.length);
+      accuracies.push(accuracyOf(r.outputs, labels));
+      // The ONNX model's own output: final activations the chip graph dropped (applyHead) applied on the host.
+      const c = compareOutputs(head.length ? r.outputs.map((y) => applyHead(head, y)) : r.outputs, float.outputs);
+      agreements.push(c.agreement);
+      outputErrors.push(c.outputError);
     }
     bar.done();
-    const accuracy = accuracies.reduce((a, b) => a + b, 0) / runs;
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const accuracy = mean(accuracies);
     const accuracyStd = runs > 1 ? Math.sqrt(accuracies.reduce((a, b) => a + (b - accuracy) ** 2, 0) / (runs - 1)) : 0;
-    const floatAccuracy = await onnxruntimeAccuracy(opts.model!, net.inputShape, images, labels);
     const cost = networkCost(net, mapping, "4-phase");
+    const { format, dtype, shape, layout, inputScale, mean: m, std } = set.info;
     const doc = {
       model: opts.model, fidelity, scheme, t, n: images.length, cores: mapping.cores, seed: seed.toString(),
-      accuracy, accuracyStd, runs, accuracies, floatAccuracy, cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
+      accuracy, accuracyStd, runs, accuracies, floatAccuracy,
+      agreement: mean(agreements), outputError: mean(outputErrors),
+      ...(runs > 1 ? { agreements, outputErrors } : {}),
+      input: { format, dtype, shape, layout, inputScale, mean: m, std },
+      cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
       wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
     };
     const report = opts.out ? modelRunReport(opts.out, { ...doc, model: opts.model! }, formatDuration(t), mapping, cost) : undefined;
@@ -197,6 +215,7 @@ async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: s
         ...(report ? [`report: ${report}`] : []),
         `${opts.model} on ${mapping.cores} cores (${fidelity}, ${scheme}, read ${formatDuration(t)} after programming), ${images.length} images:`,
         `  accuracy ${(100 * accuracy).toFixed(2)} %${runs > 1 ? ` ± ${(100 * accuracyStd).toFixed(2)} (std over ${runs} runs)` : ""} on the chip, ${(100 * floatAccuracy).toFixed(2)} % in float (onnxruntime)`,
+        `  top-1 agreement with float ${(100 * doc.agreement).toFixed(2)} %; ‖chip − float‖ / ‖float‖ of the outputs ${doc.outputError.toFixed(4)}`,
         `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per image (4-phase); ${doc.wallS} s of simulation`,
       ].join("\n") + "\n",
     );

@@ -63,7 +63,7 @@ test("padding and argument errors", () => {
   assert.throws(() => mvmInt([1, 2, 3], [1, 2], 1, 2, 1), /weights must be 2 values/);
 });
 
-// packI16Quads / mvmI16Packed (assembly/mvm.ts): run when assembly/index.ts exports them.
+// packI16Quads / mvmI16Packed (assembly/mvm-packed.ts): run when assembly/index.ts exports them.
 type PackedKernels = { packI16Quads?: (w: number, rows: number, cols: number, out: number) => void; packedI16Bytes?: (rows: number, cols: number) => number; mvmI16Packed?: (wp: number, rows: number, cols: number, x: number, batch: number, y: number) => void };
 const pk = WasmRuntime.get().kernels as unknown as PackedKernels;
 if (pk.mvmI16Packed) test("packed int16 kernel (packI16Quads + mvmI16Packed) is exact on random and edge shapes", () => {

@@ -83,7 +83,7 @@ test("bad shapes and bad nodes throw ArgumentErrors naming the node", () => {
   });
   assert.not.throws(() => inferShapes(conv({})));
   assert.throws(() => inferShapes(conv({ inChannels: 4, weights: zeros(72) })), (e: Error) => e.name === "ArgumentError" && /c\.inChannels must be the input's channel count 3/.test(e.message));
-  assert.throws(() => inferShapes(conv({ weights: zeros(53) })), /c\.weights \(\[out\]\[in\]\[kh\]\[kw\] = 2×3×3×3\) must be a Float32Array of length 54/);
+  assert.throws(() => inferShapes(conv({ weights: zeros(53) })), /c\.weights \(\[out\]\[in\/groups\]\[kh\]\[kw\] = 2×3×3×3\) must be a Float32Array of length 54/);
   assert.throws(() => inferShapes(conv({ kernel: 11, padding: 1, weights: zeros(2 * 3 * 121) })), /c\.kernel must be a kernel no larger than the padded input \(8 \+ 2·1 = 10\), got 11/);
   assert.throws(() => inferShapes(conv({ stride: 0 })), /c\.stride must be an integer ≥ 1, got 0/);
   assert.throws(() => inferShapes(conv({ input: "nope" })), /c\.input must be "input" or the name of an earlier node, got "nope"/);

@@ -32,7 +32,7 @@ test("bad IDX data: one clear error", () => {
   const wrongType = idx([1], [0]);
   wrongType[2] = 0x0d;
   assert.throws(() => parseIdx(wrongType), /unsigned bytes/);
-  assert.throws(() => idxImages(parseIdx(idx([4], [1, 2, 3, 4]))), /N × H × W images/);
+  assert.throws(() => idxImages(parseIdx(idx([4], [1, 2, 3, 4]))), /N × H × W or N × C × H × W images/);
 });
 
 test.run();

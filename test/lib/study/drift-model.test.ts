@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Chip } from "../../../lib/chip/chip.ts";
 import { studyHash } from "../../../lib/study/checkpoint.ts";
+const rejects = (p: Promise<unknown>, re: RegExp) => p.then(() => assert.unreachable("resolved"), (e: Error) => assert.match(e.message, re));
 import { loadModelData, modelDriftOptions, modelDriftStudy, type ModelWorkload } from "../../../lib/study/drift-model.ts";
 import { trialSeed } from "../../../lib/study/montecarlo.ts";
 import { argmax, programNetwork, runNetwork } from "../../../lib/network/run.ts";
@@ -19,31 +20,31 @@ const f = writeTinyTestSet(dir, 24);
 const files = { model: f.a, images: f.images, labels: f.labels };
 const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
 
-test("loadModelData: the first `limit` images and labels, file hashes, the mapping; clear errors", () => {
-  const d = loadModelData(files, 20, 1 / 255);
+test("loadModelData: the first `limit` images and labels, file hashes, the mapping; clear errors", async () => {
+  const d = await loadModelData(files, 20, { inputScale: 1 / 255 });
   assert.is(d.images.length, 20);
   assert.is(d.labels.length, 20);
   assert.is(d.images[0]!.length, 64);
   assert.ok(d.images.every((x) => x.every((v) => v >= 0 && v <= 1)));
   assert.equal(d.sha256, { model: sha(f.a), images: sha(f.images), labels: sha(f.labels) });
   assert.is(d.mapping.cores, 3);
-  assert.is(loadModelData(files, 1000, 1 / 255).images.length, 24, "a limit above the set's size takes the whole set");
+  assert.is((await loadModelData(files, 1000, { inputScale: 1 / 255 })).images.length, 24, "a limit above the set's size takes the whole set");
   writeFileSync(join(dir, "x28"), idxBytes([2, 28, 28], new Uint8Array(2 * 784)));
-  assert.throws(() => loadModelData({ ...files, images: join(dir, "x28") }, 2, 1), /--images must be images of 64 values \(the model's input \[1, 8, 8\]\)/);
+  await rejects(loadModelData({ ...files, images: join(dir, "x28") }, 2, { inputScale: 1 }), /--images must be N × 1 × 8 × 8 or N × 8 × 8, or N × 8 × 8 × 1 with --layout nhwc for the model's input \[1, 8, 8\], got .*x28 of shape \[2, 28, 28\] \(uint8\)/);
   writeFileSync(join(dir, "y3"), idxBytes([3], new Uint8Array(3)));
-  assert.throws(() => loadModelData({ ...files, labels: join(dir, "y3") }, 10, 1), /--labels must be an IDX of at least 10 labels/);
-  assert.throws(() => loadModelData({ ...files, model: join(dir, "nope.onnx") }, 10, 1), /--model must be a readable file/);
-  assert.throws(() => loadModelData(files, 0, 1), /--limit/);
-  assert.throws(() => loadModelData(files, 4, -1), /--input-scale/);
+  await rejects(loadModelData({ ...files, labels: join(dir, "y3") }, 10, { inputScale: 1 }), /--labels must be at least 10 labels \(one per image used: the first 10 of the 24 in .*\), got .*y3 with 3/);
+  await rejects(loadModelData({ ...files, model: join(dir, "nope.onnx") }, 10, { inputScale: 1 }), /--model must be a readable file/);
+  await rejects(loadModelData(files, 0, { inputScale: 1 }), /--limit/);
+  await rejects(loadModelData(files, 4, { inputScale: -1 }), /--input-scale/);
 });
 
-test("the study hash covers the model's and test set's contents, the image count and the input scale", () => {
-  const w: ModelWorkload = { data: loadModelData(files, 20, 1 / 255), scheme: "tdp", fidelity: "physical" };
+test("the study hash covers the model's and test set's contents, the image count and the input scale", async () => {
+  const w: ModelWorkload = { data: await loadModelData(files, 20, { inputScale: 1 / 255 }), scheme: "tdp", fidelity: "physical" };
   const h = (o: ModelWorkload) => studyHash({ seed: "1", trials: 2, times: [25], options: modelDriftOptions(o) });
-  assert.is(h(w), h({ ...w, data: loadModelData(files, 20, 1 / 255) }));
-  assert.is.not(h(w), h({ ...w, data: loadModelData({ ...files, model: f.b }, 20, 1 / 255) }));
-  assert.is.not(h(w), h({ ...w, data: loadModelData(files, 19, 1 / 255) }));
-  assert.is.not(h(w), h({ ...w, data: loadModelData(files, 20, 1 / 256) }));
+  assert.is(h(w), h({ ...w, data: await loadModelData(files, 20, { inputScale: 1 / 255 }) }));
+  assert.is.not(h(w), h({ ...w, data: await loadModelData({ ...files, model: f.b }, 20, { inputScale: 1 / 255 }) }));
+  assert.is.not(h(w), h({ ...w, data: await loadModelData(files, 19, { inputScale: 1 / 255 }) }));
+  assert.is.not(h(w), h({ ...w, data: await loadModelData(files, 20, { inputScale: 1 / 256 }) }));
   assert.is.not(h(w), h({ ...w, scheme: "odp" }));
   const o = modelDriftOptions(w) as { metric: string; model: { sha256: string } };
   assert.match(o.metric, /^accuracy: fraction in \[0, 1\]/);
@@ -51,7 +52,7 @@ test("the study hash covers the model's and test set's contents, the image count
 });
 
 test("each chip: accuracy per time equals programming and reading a chip of the same seed directly", async () => {
-  const data = loadModelData(files, 24, 1 / 255);
+  const data = await loadModelData(files, 24, { inputScale: 1 / 255 });
   const times = [25, 30 * 86400];
   const seed = 77n;
   const r = await modelDriftStudy({ data, scheme: "odp", fidelity: "physical", seed, trials: 3, times, threads: 1 });

@@ -1,4 +1,5 @@
-// `hermes-sim run --model M.onnx --images X --labels Y`: an ONNX model over an IDX test set.
+// `hermes-sim run --model M.onnx --images X --labels Y`: an ONNX model over an IDX test set
+// (.npy test sets, --mean/--std/--layout and bad input: run-test-sets.test.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -38,8 +39,15 @@ test("accuracy on the chip and in float (onnxruntime), cores and cost", async ()
   for (const label of ["run 1", "run 2", "run 3", "float"]) assert.ok(svg.includes(`>${label}<`), label);
   for (const f of ["floorplan.svg", "layer-cost.svg", "index.html"]) assert.ok(readFileSync(join(dir, "report", f), "utf8").length > 200, f);
   const data = JSON.parse(readFileSync(join(dir, "report", "report.json"), "utf8")) as { accuracies: number[] };
-  const d = JSON.parse(out) as { n: number; cores: number; accuracy: number; accuracies: number[]; accuracyStd: number; floatAccuracy: number; cost: { latencyUs: number } };
+  const d = JSON.parse(out) as {
+    n: number; cores: number; accuracy: number; accuracies: number[]; accuracyStd: number; floatAccuracy: number; cost: { latencyUs: number };
+    agreement: number; agreements: number[]; outputError: number; outputErrors: number[];
+  };
   assert.is(d.accuracies.length, 3);
+  // Agreement with float and output error: per run, and their means (checked against a direct computation in run-test-sets.test.ts).
+  assert.ok(d.agreements.length === 3 && d.outputErrors.length === 3 && d.outputErrors.every((e) => e > 0 && e < 1));
+  assert.ok(Math.abs(d.agreement - d.agreements.reduce((a, b) => a + b, 0) / 3) < 1e-12);
+  assert.ok(Math.abs(d.outputError - d.outputErrors.reduce((a, b) => a + b, 0) / 3) < 1e-12);
   assert.equal(data.accuracies, d.accuracies);
   assert.ok(Math.abs(d.accuracy - d.accuracies.reduce((a, b) => a + b, 0) / 3) < 1e-12 && d.accuracyStd >= 0);
   assert.is(d.n, 20);
