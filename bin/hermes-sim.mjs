@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Entry point of the `hermes-sim` command. The library is TypeScript run through tsx's
-// loader (registered here, so the command works from any directory); see lib/cli/main.ts.
-import { register } from "tsx/esm/api";
+// Entry point of the `hermes-sim` command (lib/cli/main.ts). In a checkout of the repository
+// (lib/ is there) it runs the TypeScript sources through tsx's loader, registered here so the
+// command works from any directory and never runs a stale build; in the installed package
+// (dist/ only, see package.json "files") it runs the compiled JavaScript.
+import { existsSync } from "node:fs";
 
 // A closed pipe (`hermes-sim run --help | head`) ends the command quietly, as for any
 // Unix tool, instead of an unhandled EPIPE.
@@ -12,6 +14,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-register();
-const { main } = await import("../lib/cli/main.ts");
+const source = new URL("../lib/cli/main.ts", import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import("../dist/lib/cli/main.js"));
+}
 process.exitCode = await main(process.argv.slice(2));

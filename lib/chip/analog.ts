@@ -30,6 +30,7 @@ const N = 256;
 const CELLS = N * N;
 /** The functional LDPU table (8,191 bytes), then its key as f64: gain, flags, 1 (written), formula K or 0. */
 
+/** Options of `chip.at(t, options)`; an unknown key throws UnknownOptionError. */
 export interface AtOptions {
   /** 4 (4-phase, default) or 1 (1-phase). Physical fidelity only. */
   phases?: Phases;
@@ -45,6 +46,7 @@ export interface AtOptions {
 }
 const AT_KEYS = ["phases", "compensation", "noise", "fit", "draw"] as const;
 
+/** Options of `chip.at(t).mvm` and `mvmParallel`; an unknown key throws UnknownOptionError. */
 export interface MvmOptions {
   /** INT8 output units per unit of W·x; default 127 / (4 · rms of W·x for uniform inputs). */
   outputScale?: number;
@@ -68,6 +70,7 @@ export interface MvmOptions {
 const MVM_KEYS = ["outputScale", "firstInput", "counts", "ldpu", "rx", "residual", "rows"] as const;
 
 
+/** The result of `chip.at(t).mvm`: INT8 outputs, y ≈ outputScale · W·x within the chip's error. */
 export interface MvmResult {
   /** INT8 outputs, batch × 256 (rows beyond the programmed ones read ~0). */
   y: Int8Array;
@@ -98,6 +101,12 @@ export interface ReadableChip {
   programmedCore(core: number): ProgrammedCore | undefined;
 }
 
+/**
+ * The chip as read `t` seconds after programming (from `chip.at(t)`): drift, read noise and
+ * global drift compensation applied on each core's first read, then cached. `mvm` runs on the
+ * calling thread, `mvmParallel` on worker threads (same bits). Reading a core that was never
+ * programmed throws. Call `dispose()` to free the cached drifted state.
+ */
 export class ChipAtTime {
   readonly t: number;
   readonly phases: Phases;

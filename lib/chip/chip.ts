@@ -21,6 +21,7 @@ import { ChipAtTime, type AtOptions } from "./analog.ts";
 import { loadFit, type FunctionalFit } from "./functional-fit.ts";
 import "./tasks.ts"; // the measure and program task kinds
 
+/** Options of `chip.program` and `chip.programAll`; an unknown key throws UnknownOptionError. */
 export interface ProgramOptions {
   /** 'odp', 'tdp' (default) or 'tdp-maxfill'. */
   scheme?: Scheme;
@@ -36,6 +37,7 @@ export interface ProgramOptions {
 }
 const PROGRAM_KEYS = ["scheme", "wmax", "rows", "cols", "threads", "cores"] as const;
 
+/** What `chip.programAll` did: per-core results and chip-wide summaries. */
 export interface ChipProgramResult {
   scheme: Scheme;
   seed: string;
@@ -53,6 +55,7 @@ export interface ChipProgramResult {
   cores: CoreProgramResult[];
 }
 
+/** Options of `Chip.create`; an unknown key throws UnknownOptionError. */
 export interface ChipOptions {
   /** Seed of every random draw of this chip (device statistics, noise). Default 1. */
   seed?: number | bigint;
@@ -62,8 +65,15 @@ export interface ChipOptions {
 }
 
 const OPTION_KEYS = ["seed", "fidelity"] as const;
+/** The seed of `Chip.create()` without one (the chip of the README's figures). */
 export const DEFAULT_SEED = 1;
 
+/**
+ * A simulated HERMES chip: 64 cores of 256 × 256 PCM unit cells on an 8 × 8 grid, their state
+ * in the process's shared wasm memory. Create with `Chip.create`, program cores (`program`,
+ * `programAll`), read them at a time after programming (`at(t)`), and `dispose()` when done
+ * (the memory is not garbage-collected); using a disposed chip throws.
+ */
 export class Chip {
   readonly seed: bigint;
   readonly fidelity: Fidelity;

@@ -10,6 +10,7 @@
 // A number here without a source is a bug. Model parameters that the paper does not
 // give (they are fitted or assumed) say so in `source`.
 
+/** One modelled constant: its value, unit and source (the paper, a fit, or an assumption, said in `source`). */
 export interface Param<T = number> {
   readonly value: T;
   readonly unit: string;
@@ -151,6 +152,7 @@ const fit = (
 ) => p({ threshold, a, b, lo, hi, c0, c1, c2, c3 } as const, "dimensionless", `aihwkit HermesNoiseModel (num_devices = 1): ${what}`);
 export type PiecewiseFit = ReturnType<typeof fit>["value"];
 
+/** Drift and 1/f read-noise parameters (aihwkit's HERMES fit): t0, read time, and the piecewise fits of ν and the noise against conductance. */
 export const DRIFT = {
   t0S: p(200, "s", "aihwkit HermesNoiseModel: t_0 = 200 s for one-device cells; G(t) = G_p·((t + t0)/t0)^−ν"),
   tReadS: p(512e-9, "s", "aihwkit HermesNoiseModel: t_read = 512 ns, the 1/f fit's read duration"),
@@ -210,6 +212,7 @@ function fitted(value: number, unit: string, fittedTo: readonly string[], source
   return { value, unit, kind: "fitted", source, fittedTo };
 }
 
+/** Parameters of the latency/energy model (lib/cost): the paper's timing and power facts and the values fitted to Table I, each with its source. */
 export const COST = {
   // ---- timing facts of the paper used only by the cost model ------------------------------
   ldpuBlockClocksPerOutput: paper(
@@ -286,7 +289,9 @@ export const COST = {
   ),
 } as const satisfies Record<string, CostParam>;
 
+/** 'physical': devices, program-and-verify, PWM phases, ADC counters; 'functional': the paper's Methods model (fitted weight noise, exact products, 12-bit ADC counts). */
 export type Fidelity = "physical" | "functional";
+/** Every Fidelity, in the order the CLI lists them. */
 export const FIDELITIES: readonly Fidelity[] = ["physical", "functional"];
 
 /** Every parameter group, for `hermes-sim info`. */

@@ -27,6 +27,7 @@ export const READ_PLANE_BYTES = CELLS * 2;
 /** Names of the four device planes, in storage order. */
 export const DEVICE_NAMES = ["g1+", "g2+", "g1-", "g2-"] as const;
 
+/** One core of a chip (`chip.core(i)`): its index and 0-based grid position and, at physical fidelity, its device planes (`devicePlane(d)`: conductances in ADC counts) and ADCs. */
 export class Core {
   /** Grid row, 0-based (the paper's Core(r, c) has r = row + 1). */
   readonly row: number;

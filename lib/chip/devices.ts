@@ -11,6 +11,7 @@ const CELLS = ARCH.crossbarRows.value * ARCH.crossbarCols.value;
 export const HIST_MIN = -20;
 export const HIST_MAX = 260;
 
+/** One core's Fig. 2a measurement: yield, SET/RESET percentiles and histograms (ADC counts). */
 export interface CoreDeviceMeasurement {
   core: number;
   /** Unit cells with |G_RESET| < 5 and G_SET > 50, percent. */
@@ -26,6 +27,7 @@ export interface CoreDeviceMeasurement {
   outlier: boolean;
 }
 
+/** The Fig. 2a measurement of a chip (`chip.devices()`, `chip.measure()`): every core, and the ODP/TDP Gmax derived from them. */
 export interface DeviceMeasurement {
   cores: CoreDeviceMeasurement[];
   /** 10th percentile of the least conductive core's SET distribution, counts (floored). */

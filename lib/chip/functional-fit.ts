@@ -17,6 +17,7 @@ export interface SchemeFit {
   cores: { poly: number[][]; alpha: number[] }[];
 }
 
+/** The functional model's parameters, per scheme and core (written by `hermes-sim characterize --fit-out`). */
 export interface FunctionalFit {
   kind: "hermes-sim-functional-fit";
   version: 1;
@@ -28,6 +29,7 @@ export interface FunctionalFit {
 
 export const DEFAULT_FIT_PATH = new URL("./functional-fit.json", import.meta.url);
 
+/** Read a functional fit (default: the default chip's, lib/chip/functional-fit.json). Throws ArgumentError when the file cannot be read or is not a fit. */
 export function loadFit(path: string | URL = DEFAULT_FIT_PATH): FunctionalFit {
   let doc: unknown;
   try {

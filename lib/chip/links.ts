@@ -60,6 +60,7 @@ export const GDPU_ROW_ABOVE = ROWS / 2 - 1;
 export const MAX_NEIGHBOURS = ARCH.linkMaxNeighbours.value;
 
 export type LinkKind = "core" | "gdpu" | "offchip-in" | "offchip-out";
+/** One on-chip link between two nodes: cores 0..63, GDPU slices 64..71, the chip I/O 72 (see the header). */
 export interface Link {
   readonly id: number;
   readonly from: number;
@@ -167,6 +168,7 @@ export function linkBetween(a: number, b: number): Link | undefined {
 
 export const hasLink = (a: number, b: number): boolean => linkBetween(a, b) !== undefined;
 
+/** A shortest path over the links (`route(a, b)`). */
 export interface Route {
   /** Nodes from source to destination. */
   readonly path: number[];

@@ -38,6 +38,7 @@ export interface ErrorSummary {
   rms: number;
 }
 
+/** What programming one core did (`chip.program`; one entry of `programAll`'s `cores`). */
 export interface CoreProgramResult {
   core: number;
   scheme: Scheme;

@@ -4,7 +4,9 @@
 import { ARCH, PCM, PROGRAMMING } from "./config.ts";
 import { ArgumentError, oneOf } from "../runtime/validate.ts";
 
+/** Weight-programming scheme (paper §IV): 'odp' one device per polarity; 'tdp' two devices, Gmax twice the ODP Gmax; 'tdp-maxfill' two devices, each iterated up to the ODP Gmax (EDF 5c). */
 export type Scheme = "odp" | "tdp" | "tdp-maxfill";
+/** Every Scheme. */
 export const SCHEMES: readonly Scheme[] = ["odp", "tdp", "tdp-maxfill"];
 
 export const ROWS = ARCH.crossbarRows.value;

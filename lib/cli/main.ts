@@ -16,8 +16,9 @@ import { mapCommand } from "./commands/map.ts";
 import { runCommand } from "./commands/run.ts";
 import { programCommand } from "./commands/program.ts";
 import { shutdownPool } from "../runtime/pool.ts";
+import { packageFile } from "../runtime/files.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const pkg = JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string };
 
 export class UsageError extends Error {
   override name = "UsageError";

@@ -31,6 +31,7 @@ export const LDPU_VALUES_PER_CLOCK = ARCH.ldpuConvertScaleBlocks.value / P.ldpuB
 /** Link payload rate: bytes per digital clock (eight channels, one bit each per clock). */
 export const LINK_BYTES_PER_CLOCK = ARCH.linkChannels.value / 8;
 
+/** PWM phases of a read mode: 4 or 1. */
 export function phasesOf(mode: ReadMode): number {
   return mode === "4-phase" ? 4 : 1;
 }
@@ -53,6 +54,7 @@ function nonNegFinite(value: unknown, argument: string): number {
   return value;
 }
 
+/** Latency (ns) and energy (nJ) of a piece of work. */
 export interface Cost {
   readonly latencyNs: number;
   readonly energyNj: number;
@@ -71,6 +73,7 @@ export function mvmLatencyNs(mode: ReadMode, inputBits: number = ARCH.inputBits.
   return phases * (pwmWindowNs(inputBits) + P.mvmPhaseOverheadNs.value) + P.mvmFixedOverheadNs.value;
 }
 
+/** What `mvmCost` prices (exported from the package as MvmCostOptions). Throws ArgumentError on values out of range. */
 export interface MvmOptions {
   /** Cores computing at once, 1..64. */
   readonly cores: number;
@@ -83,6 +86,7 @@ export interface MvmOptions {
   readonly inputBits?: number;
 }
 
+/** The cost of one MVM (`mvmCost`). */
 export interface MvmCost extends Cost {
   /** Arithmetic operations (1 MAC = 2 OPs, Table I footnote b). */
   readonly ops: number;
@@ -175,6 +179,7 @@ export function digitalBackgroundCost(activeCores: number, latencyNs: number): C
 
 // ---- a layer step ---------------------------------------------------------------------------
 
+/** A layer mapped as cascades of cores, for `layerStepCost`. Throws ArgumentError on values out of range. */
 export interface LayerStepSpec {
   /** Independent cascades (they run in parallel). */
   readonly chains: number;
@@ -190,6 +195,7 @@ export interface LayerStepSpec {
   readonly inputBits?: number;
 }
 
+/** The cost of one input vector through a layer (`layerStepCost`). */
 export interface LayerStepCost extends Cost {
   readonly cores: number;
   readonly mvm: MvmCost;

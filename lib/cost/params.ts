@@ -16,6 +16,7 @@
 export { COST as COST_PARAMETERS, type CostParam } from "../chip/config.ts";
 import { COST as COST_PARAMETERS } from "../chip/config.ts";
 
+/** The name of a cost-model parameter (a key of COST_PARAMETERS). */
 export type CostParameterName = keyof typeof COST_PARAMETERS;
 
 /** Number of free (fitted) parameters: must stay below the number of Table I entries. */
@@ -23,11 +24,16 @@ export const FREE_PARAMETER_COUNT = Object.values(COST_PARAMETERS).filter((p) =>
 
 // ---- Table I use cases and the paper's values --------------------------------------------
 
+/** A Table I use case: one MVM on all cores, one ResNet-9 layer step, one LSTM time step. */
 export type Workload = "mvm" | "resnet9-layer" | "lstm-timestep";
+/** MVM read mode: 1-phase or 4-phase PWM. */
 export type ReadMode = "1-phase" | "4-phase";
+/** Every Workload, in Table I's order. */
 export const WORKLOADS: readonly Workload[] = ["mvm", "resnet9-layer", "lstm-timestep"];
+/** Every ReadMode. */
 export const READ_MODES: readonly ReadMode[] = ["1-phase", "4-phase"];
 
+/** One row of Table I (a use case in a read mode): throughput, efficiencies, energy and latency. */
 export interface Table1Row {
   readonly workload: Workload;
   readonly mode: ReadMode;
@@ -43,7 +49,9 @@ export interface Table1Row {
   readonly latencyNs: number;
 }
 
+/** A column of Table I. */
 export type Table1Metric = "tops" | "topsPerW" | "topsPerMm2" | "energyUj" | "latencyNs";
+/** Every Table1Metric, in Table I's order. */
 export const TABLE1_METRICS: readonly Table1Metric[] = ["tops", "topsPerW", "topsPerMm2", "energyUj", "latencyNs"];
 
 /** "workload/mode/metric", the id the `fittedTo` lists use. */
@@ -67,6 +75,7 @@ export const PAPER_TABLE1: readonly Table1Row[] = [
 /** Number of entries in Table I (5 metrics × 3 use cases × 2 read modes). */
 export const TABLE1_ENTRY_COUNT = PAPER_TABLE1.length * TABLE1_METRICS.length;
 
+/** The paper's Table I row of a use case and read mode (reference values). Throws for an unknown pair. */
 export function paperTable1Row(workload: Workload, mode: ReadMode): Table1Row {
   const row = PAPER_TABLE1.find((r) => r.workload === workload && r.mode === mode);
   if (!row) throw new Error(`no Table I row for ${workload}/${mode}`);

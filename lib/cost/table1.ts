@@ -63,6 +63,7 @@ export function table1Rows(): Table1Row[] {
   return rows;
 }
 
+/** One Table I entry, model against paper (`compareTable1()`). */
 export interface Table1Comparison {
   readonly id: string;
   readonly workload: Workload;

@@ -1,7 +1,7 @@
 // onnxruntime for the float reference and the ONNX front end: onnxruntime-node when it is
-// installed (native, fastest), else onnxruntime-web (WebAssembly, no install script, also
-// in browsers). Both expose the same InferenceSession / Tensor API. One clear error when
-// neither can be loaded.
+// installed (native, ~6× faster; an optional peer dependency of the package), else
+// onnxruntime-web (WebAssembly, no install script; a dependency, so always there). Both
+// expose the same InferenceSession / Tensor API. One clear error when neither can be loaded.
 
 /** The part of the onnxruntime API hermes-sim uses. */
 export interface Ort {
@@ -22,6 +22,7 @@ export interface OrtSession {
   release?(): Promise<void>;
 }
 
+/** Neither onnxruntime-node nor onnxruntime-web could be loaded (or the one forced by HERMES_ORT). */
 export class OrtMissingError extends Error {
   override name = "OrtMissingError";
 }
@@ -55,7 +56,9 @@ export function loadOrt(): Promise<{ ort: Ort; backend: string }> {
     }
     throw new OrtMissingError(
       `onnxruntime is needed for ONNX models (the front end and the float reference) and none could be loaded: ` +
-        `install onnxruntime-web (no install script) or onnxruntime-node (npm install onnxruntime-node)`,
+        `install onnxruntime-web (a dependency of hermes-sim, no install script) or, for the faster native runtime, ` +
+        `onnxruntime-node (\`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node\`: the CPU runtime is in the package; ` +
+        `skip stops its install script from downloading the CUDA providers)`,
     );
   })();
   return cached;

@@ -6,6 +6,7 @@
 export const WASM_PAGE_BYTES = 65536;
 export const DEFAULT_ALIGN = 64; // a cache line; also satisfies v128 (16 B) loads
 
+/** The shared wasm memory cannot grow to what was asked (2 GiB at most, shared by every chip of the process): dispose() chips no longer needed. */
 export class WasmMemoryExhaustedError extends Error {
   constructor(requested: number, free: number, maximum: number) {
     const mib = (b: number) => (b / 1048576).toFixed(1);

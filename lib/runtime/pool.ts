@@ -9,9 +9,13 @@ import { Piscina } from "piscina";
 import { runTask, taskName, type Task } from "./tasks.ts";
 import { ArgumentError } from "./validate.ts";
 import { WasmRuntime } from "./wasm.ts";
+import { COMPILED } from "./files.ts";
 
-const WORKER = new URL("../../workers/kernels.worker.mjs", import.meta.url).href;
+// The worker entry: compiled JavaScript in the package (dist/workers/kernels.js), the
+// TypeScript sources through tsx in a checkout.
+const WORKER = new URL(COMPILED ? "../../workers/kernels.js" : "../../workers/kernels.worker.mjs", import.meta.url).href;
 
+/** Worker threads used when none is given: `os.availableParallelism()` (the machine's cores). */
 export function defaultThreads(): number {
   return availableParallelism();
 }
@@ -24,6 +28,7 @@ export function checkThreads(threads: unknown, argument = "threads"): number {
   return threads;
 }
 
+/** A task that failed inline or on a worker thread: `task` names it (as its kind describes it), `cause` is the original error. */
 export class TaskError extends Error {
   constructor(
     readonly task: string,

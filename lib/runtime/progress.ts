@@ -1,5 +1,6 @@
 // A progress bar on stderr: drawn only on a TTY, never under --json or CI.
 
+/** A progress callback: `done` of `total` units of the current phase (0 ≤ done ≤ total). */
 export type OnProgress = (done: number, total: number) => void;
 
 export interface Progress {

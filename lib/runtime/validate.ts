@@ -1,6 +1,7 @@
 // Argument checks shared by the public API: one clear error naming the argument
 // and what was expected.
 
+/** A bad argument or option value (a RangeError): the message names the argument, what was expected and what was given. */
 export class ArgumentError extends RangeError {
   /** `argument` must be `expected`, got `got`. */
   constructor(
@@ -13,6 +14,7 @@ export class ArgumentError extends RangeError {
   }
 }
 
+/** An options object with a key the function does not know (a RangeError); the message lists the known keys. */
 export class UnknownOptionError extends RangeError {
   constructor(
     readonly argument: string,

@@ -23,8 +23,10 @@ import "./tasks.ts"; // the characterize task kind
 
 const N = 256;
 const CELLS = N * N;
+/** Read times of `characterize` by default, seconds: 25 s, 1 h, 1 day, 1 week, 1 month (30 days). */
 export const DEFAULT_TIMES = [25, 3600, 86400, 7 * 86400, 30 * 86400];
 
+/** Options of `characterize` (the Fig. 2 job of `hermes-sim characterize`). */
 export interface CharacterizeOptions {
   seed?: bigint;
   schemes?: Scheme[];
@@ -47,6 +49,7 @@ export interface CharacterizeOptions {
   onDevices?: (dev: DeviceMeasurement) => void;
 }
 
+/** The characterisation of one scheme: Gmax and yield per core, the Fig. 2b–d errors, equivalent bits and errors against time. */
 export interface SchemeResult {
   scheme: Scheme;
   gmax: number[];
@@ -62,6 +65,7 @@ export interface SchemeResult {
   cores: CoreCharacterization[];
 }
 
+/** What `characterize` returns (and `hermes-sim characterize --json` prints). */
 export interface CharacterizeResult {
   seed: string;
   threads: number;

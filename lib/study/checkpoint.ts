@@ -101,6 +101,7 @@ function short(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
+/** A checkpoint file that cannot be used: of another study, corrupt, or existing without resume/overwrite. */
 export class CheckpointError extends Error {
   constructor(
     readonly path: string,

@@ -25,6 +25,7 @@ export interface StudyRunOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `driftStudy`: how the study runs and what each chip computes. */
 export interface DriftStudyOptions extends DriftWorkload, StudyRunOptions {}
 
 /** The metrics of one trial at each time. */
@@ -60,6 +61,13 @@ export async function driftTrial(w: DriftWorkload, seed: bigint, times: number[]
   }));
 }
 
+/**
+ * Monte Carlo drift study of the characterisation workload: `trials` chips (trial seeds from
+ * `seed`), each programmed and read at every time of `times` (seconds); per time, the
+ * distribution over chips of the MVM errors with and without drift compensation. With a
+ * `checkpoint` every finished chip is kept and `resume` continues an interrupted study (same
+ * result). Throws StudyAbortedError on `signal`, TrialError when a chip fails, CheckpointError.
+ */
 export async function driftStudy(o: DriftStudyOptions): Promise<StudyResult> {
   return runStudy({
     seed: o.seed,

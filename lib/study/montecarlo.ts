@@ -22,6 +22,7 @@ export const MAX_TRIALS = 0x1000000;
 /** One trial: one metrics object per entry of `times`, in that order. */
 export type RunTrial = (trial: number, trialSeed: bigint, times: number[], signal: AbortSignal) => Promise<Metrics[]>;
 
+/** Options of `runStudy`: a Monte Carlo study of any workload (`runTrial`). Bad values throw ArgumentError. */
 export interface StudyOptions {
   seed: bigint | number;
   trials: number;
@@ -37,6 +38,7 @@ export interface StudyOptions {
   signal?: AbortSignal;
 }
 
+/** The distribution over trials of one metric at one time. */
 export interface SeriesPoint {
   t: number;
   metric: string;
@@ -51,6 +53,7 @@ export interface SeriesPoint {
   max: number;
 }
 
+/** A finished study: every trial's metrics and, per time and metric, their distribution. */
 export interface StudyResult {
   seed: string;
   trials: number;
@@ -140,6 +143,7 @@ export class StudyAbortedError extends Error {
   }
 }
 
+/** One trial of a study threw: `trial` and `cause`; finished trials stay in the checkpoint, if one was set. */
 export class TrialError extends Error {
   constructor(
     readonly trial: number,

@@ -5,13 +5,14 @@
 // product, the project's f32 kernel, one thread vs two), never as absolute times.
 
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../../runtime/atomic.ts";
 import { ArgumentError } from "../../runtime/validate.ts";
+import { packageFile } from "../../runtime/files.ts";
 
 export const SUITES = ["mvm", "pipeline", "program", "characterize", "networks"] as const;
-const BENCH_DIR = fileURLToPath(new URL("../../../bench/", import.meta.url));
+const BENCH_DIR = fileURLToPath(packageFile("bench/"));
 
 export interface BenchCommandOptions {
   quick?: boolean;
@@ -26,7 +27,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 function runSuite(name: string, quick: boolean): Json {
   const r = spawnSync(process.execPath, ["--import", "tsx", `${BENCH_DIR}${name}.bench.ts`, ...(quick ? ["--quick"] : [])], {
     encoding: "utf8",
-    cwd: fileURLToPath(new URL("../../../", import.meta.url)),
+    cwd: fileURLToPath(packageFile("./")),
   });
   if (r.status !== 0) throw new Error(`bench suite ${name} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")}`);
   return JSON.parse(readFileSync(`${BENCH_DIR}results/${name}.json`, "utf8")) as Json;
@@ -114,6 +115,7 @@ export function benchCommand(opts: BenchCommandOptions, out: (s: string) => void
   for (const n of names) {
     if (!(SUITES as readonly string[]).includes(n)) throw new ArgumentError("--suites", `a comma-separated list of ${SUITES.join(", ")}`, opts.suites);
   }
+  if (!existsSync(BENCH_DIR)) throw new Error("hermes-sim bench runs the suites of a checkout of the repository (bench/, tsx): they are not part of the installed package");
   const results: Record<string, Json> = {};
   for (const n of names) {
     if (!opts.json) process.stderr.write(`bench: ${n}${opts.quick ? " (quick)" : ""} …\n`);

@@ -4,13 +4,14 @@ import { readFileSync } from "node:fs";
 import { UnrecoverableError } from "bullmq";
 import { canonicalJson, sha256Hex, studyHash } from "../checkpoint.ts";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
+import { packageFile } from "../../runtime/files.ts";
 
 export const QUEUE_NAME = "hermes-sim-drift";
 export const JOB_NAME = "drift-trial";
 /** Version of the job format; a worker refuses jobs of another version. */
 export const PROTOCOL = 1;
 
-export const VERSION = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+export const VERSION = (JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string }).version;
 
 // ---------------------------------------------------------------------------------------
 // Jobs

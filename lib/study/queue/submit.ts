@@ -12,6 +12,7 @@ import { QueueError, connectRedis, explain, parseQueueUrl, queueTimings } from "
 // ---------------------------------------------------------------------------------------
 // Submitter
 
+/** Options of `driftStudyOnQueue`: a drift study plus the queue's Redis URL. */
 export interface QueueStudyOptions extends DriftStudyOptions {
   /** redis://HOST:PORT */
   queue: string;

@@ -14,6 +14,7 @@ import { QueueError, connectRedis, explain, parseQueueUrl, queueTimings } from "
 // ---------------------------------------------------------------------------------------
 // Worker
 
+/** Options of `runQueueWorker`: the queue's Redis URL (redis://HOST:PORT), worker threads, a status-line sink. */
 export interface WorkerRunOptions {
   queue: string;
   threads: number;
