@@ -108,7 +108,7 @@ export function queueTimings(): { connectMs: number; reconnectMs: number; lockMs
 
 const TLS_CERT_CODES = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_GET_ISSUER_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_SIGNATURE_FAILURE", "CERT_UNTRUSTED", "ERR_TLS_CERT_ALTNAME_INVALID",
+  "UNABLE_TO_GET_ISSUER_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_SIGNATURE_FAILURE", "CERT_UNTRUSTED",
 ]);
 
 /** One line for a connection failure; never contains the password. */
@@ -118,8 +118,11 @@ export function explain(e: unknown, target: QueueTarget): string {
   const msg = String(err?.message ?? e);
   const where = target.display;
   const line = (): string => {
+    if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+      return `the TLS certificate of ${where} does not name that host (${msg.split("\n")[0]}): connect by a name or address the certificate holds`;
+    }
     if (TLS_CERT_CODES.has(code)) {
-      return `the TLS certificate of ${where} is not trusted (${code}: ${msg.split("\n")[0]}): give its certificate authority with --tls-ca FILE (or HERMES_QUEUE_TLS_CA, NODE_EXTRA_CA_CERTS), and connect by the name the certificate holds`;
+      return `the TLS certificate of ${where} is not trusted (${code}: ${msg.split("\n")[0]}): give its certificate authority with --tls-ca FILE (or HERMES_QUEUE_TLS_CA, NODE_EXTRA_CA_CERTS)`;
     }
     if (/^ERR_SSL_|SSL routines|wrong version number/i.test(`${code} ${msg}`)) return `TLS with ${where} failed (${msg.split("\n")[0]}): is that port a TLS port (rediss://) or a plain one (redis://)?`;
     if (/NOAUTH/.test(msg)) return `Redis at ${where} requires a password: give it in --queue (redis://:PASSWORD@HOST:PORT, or user:password for an ACL user) or in HERMES_QUEUE_PASSWORD`;
