@@ -114,19 +114,22 @@ function program(out: (s: string) => void): Command {
     .option("--json", "print one JSON document")
     .option("--out <dir>", "write a report folder (index.html, SVG, report.json) and the checkpoint")
     .option("--threads <n>", "worker threads (default: all cores; results do not depend on it)")
-    .option("--queue <url>", "run the trials on `hermes-sim worker`s through a BullMQ queue on Redis (redis://HOST:PORT); same results as a local run")
+    .option("--queue <url>", "run the chips on `hermes-sim worker`s through a BullMQ queue on Redis (redis://:PASSWORD@HOST:PORT, redis://USER:PASSWORD@HOST:PORT/DB, or rediss://… for TLS; the password may instead be in HERMES_QUEUE_PASSWORD); same results as a local run")
+    .option("--tls-ca <file>", "with a rediss:// --queue: the certificate authority (PEM) of the Redis server's certificate (or HERMES_QUEUE_TLS_CA, NODE_EXTRA_CA_CERTS)")
+    .option("--job-images <n>", "with --model and --queue: test images per job (default: all, one job per chip and read time)")
     .addHelpText(
       "after",
-      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption\n  hermes-sim drift --trials 500 --queue redis://queue-host:6379 --out drift-report/   # on several machines\n  hermes-sim drift --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200 --chips 4 --times 25,1d,1mo --out drift-model/",
+      "\nExamples:\n  hermes-sim drift --trials 16 --out drift-report/\n  hermes-sim drift --trials 100 --fidelity functional --times 1h,1d,1mo,1y --json\n  hermes-sim drift --trials 50 --checkpoint study.jsonl --resume   # after an interruption\n  hermes-sim drift --trials 500 --queue rediss://:PASSWORD@queue-host:6380 --tls-ca ca.crt --out drift-report/   # on several machines\n  hermes-sim drift --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200 --chips 4 --times 25,1d,1mo --out drift-model/",
     )
     .action(async (opts) => driftCommand(opts, out));
 
   cmd
     .command("worker")
-    .description("run drift-study trials from a BullMQ queue on Redis until stopped (SIGINT/SIGTERM finish the trial in flight); start one per machine")
-    .requiredOption("--queue <url>", "the Redis of the queue: redis://HOST:PORT (redis://user:password@HOST:PORT/DB, rediss:// for TLS)")
-    .option("--threads <n>", "worker threads, and trials in flight (default: all cores; results do not depend on it)")
-    .addHelpText("after", "\nExamples:\n  hermes-sim worker --queue redis://queue-host:6379\n  hermes-sim worker --queue redis://queue-host:6379 --threads 8")
+    .description("run the jobs of `drift --queue`, `drift --model --queue` and `run --model --queue` from a BullMQ queue on Redis until stopped (SIGINT/SIGTERM finish the jobs in flight); start one per machine")
+    .requiredOption("--queue <url>", "the Redis of the queue: redis://:PASSWORD@HOST:PORT, redis://USER:PASSWORD@HOST:PORT/DB, or rediss://… for TLS; the password may instead be in HERMES_QUEUE_PASSWORD")
+    .option("--tls-ca <file>", "with a rediss:// --queue: the certificate authority (PEM) of the Redis server's certificate (or HERMES_QUEUE_TLS_CA, NODE_EXTRA_CA_CERTS)")
+    .option("--threads <n>", "worker threads, and jobs in flight (default: all cores; results do not depend on it)")
+    .addHelpText("after", "\nExamples:\n  HERMES_QUEUE_PASSWORD=… hermes-sim worker --queue rediss://queue-host:6380 --tls-ca ca.crt\n  hermes-sim worker --queue rediss://:PASSWORD@queue-host:6380 --tls-ca ca.crt --threads 8")
     .action(async (opts) => workerCommand(opts));
 
   cmd
@@ -163,7 +166,12 @@ function program(out: (s: string) => void): Command {
     .option("--threads <n>", "worker threads for programming (default: all cores)")
     .option("--json", "print one JSON document")
     .option("--out <dir>", "write a report folder (accuracy and cost summary, floorplan, per-layer cost)")
-    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json\n  hermes-sim run --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200\n  hermes-sim run --network lstm-ptb --inputs 1000 --fidelity functional")
+    .option("--queue <url>", "with --model and a test set: run the images × runs on `hermes-sim worker`s through a BullMQ queue on Redis (redis://:PASSWORD@HOST:PORT, redis://USER:PASSWORD@HOST:PORT/DB, or rediss://… for TLS; the password may instead be in HERMES_QUEUE_PASSWORD); same results as a local run")
+    .option("--tls-ca <file>", "with a rediss:// --queue: the certificate authority (PEM) of the Redis server's certificate (or HERMES_QUEUE_TLS_CA, NODE_EXTRA_CA_CERTS)")
+    .option("--job-images <n>", "with --queue: test images per job (default 64)")
+    .option("--checkpoint <file>", "with --queue: JSONL checkpoint of the results taken so far")
+    .option("--resume", "with --queue and --checkpoint: continue from the checkpoint (same settings required)")
+    .addHelpText("after", "\nExamples:\n  hermes-sim run\n  hermes-sim run --scheme odp --time 1mo --json\n  hermes-sim run --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 200\n  hermes-sim run --model data/resnet9-fmnist.onnx --images data/t10k-images-idx3-ubyte.gz --labels data/t10k-labels-idx1-ubyte.gz --limit 10000 --runs 10 --queue rediss://:PASSWORD@queue-host:6380 --tls-ca ca.crt --checkpoint run.jsonl\n  hermes-sim run --network lstm-ptb --inputs 1000 --fidelity functional")
     .action(async (opts) => runCommand(opts, out));
 
   cmd

@@ -7,7 +7,7 @@
 
 import { layerStepCost, type ReadMode } from "./index.ts";
 import { inferShapes, type Network } from "../network/graph.ts";
-import type { LstmMapping } from "../network/lstm-map.ts";
+import { lstmStackOf, type LstmMapping } from "../network/lstm-map.ts";
 import type { Mapping } from "../network/mapper.ts";
 
 export interface LayerCost {
@@ -69,41 +69,52 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
 }
 
 /**
- * One LSTM timestep (lib/network/lstm-map.ts placement): the gate layer as 8 column cascades into
- * the GDPU slices (Table I's LSTM use case for the captioning network), then the output
- * layer's cascades; per sequence, T timesteps one after another.
+ * One LSTM timestep (lib/network/lstm-map.ts placement): each LSTM layer's gates as column
+ * cascades into the GDPU slices (Table I's LSTM use case for the captioning network), layer
+ * after layer, then the dense layers' cascades; per sequence, T timesteps one after another.
  */
 export function lstmCost(m: LstmMapping, mode: ReadMode): NetworkCost & { timestepUs: number } {
-  const gates = m.layers.filter((l) => l.layer.startsWith("gates"));
-  const outL = m.layers.find((l) => l.layer === "output")!;
+  const stack = lstmStackOf(m);
+  const multi = stack.lstm.length > 1;
   const col = (l: LstmMapping["layers"][number]) => l.tiles.filter((t) => t.outputBlock === 0);
-  const gTiles = gates.flatMap(col);
   const size = (r: readonly [number, number]) => r[1] - r[0];
-  const gStep = layerStepCost({
-    chains: gates[0]!.receivers.length,
-    chainLength: gTiles.length,
-    inputs: Math.max(...gTiles.map((t) => size(t.colRange))),
-    outputs: size(gTiles[0]!.rowRange),
-    gdpu: true,
-    mode,
-  });
-  const oTiles = col(outL);
-  const oStep = layerStepCost({
-    chains: outL.receivers.length,
-    chainLength: oTiles.length,
-    inputs: Math.max(...oTiles.map((t) => size(t.colRange))),
-    outputs: size(oTiles[0]!.rowRange),
-    mode,
-  });
   const util = (ls: LstmMapping["layers"]) => {
     const tiles = ls.flatMap((l) => l.tiles);
     return tiles.reduce((s, t) => s + size(t.rowRange) * size(t.colRange), 0) / (tiles.length * 256 * 256);
   };
+  const row = (layer: string, ls: LstmMapping["layers"], gdpu: boolean): LayerCost => {
+    const tiles = ls.flatMap(col);
+    const step = layerStepCost({
+      chains: ls[0]!.receivers.length,
+      chainLength: tiles.length,
+      inputs: Math.max(...tiles.map((t) => size(t.colRange))),
+      outputs: size(tiles[0]!.rowRange),
+      ...(gdpu ? { gdpu: true } : {}),
+      mode,
+    });
+    const cores = ls.reduce((s, l) => s + l.tiles.length, 0);
+    return { layer, cores, steps: 1, utilisation: util(ls), latencyNsPerStep: step.latencyNs, energyNjPerStep: step.energyNj, latencyUs: step.latencyNs / 1000, energyUj: step.energyNj / 1000 };
+  };
   const layers: LayerCost[] = [
-    { layer: "gates (+GDPU)", cores: gates.reduce((s, l) => s + l.tiles.length, 0), steps: 1, utilisation: util(gates), latencyNsPerStep: gStep.latencyNs, energyNjPerStep: gStep.energyNj, latencyUs: gStep.latencyNs / 1000, energyUj: gStep.energyNj / 1000 },
-    { layer: "output", cores: outL.tiles.length, steps: 1, utilisation: util([outL]), latencyNsPerStep: oStep.latencyNs, energyNjPerStep: oStep.energyNj, latencyUs: oStep.latencyNs / 1000, energyUj: oStep.energyNj / 1000 },
+    ...stack.lstm.map(({ input, hidden }, k) => row(`${multi ? `lstm ${k} ` : ""}gates (+GDPU)`, [m.layers[input]!, m.layers[hidden]!], true)),
+    ...stack.dense.map((d) => row(m.layers[d]!.layer, [m.layers[d]!], false)),
   ];
   const latencyUs = layers.reduce((s, l) => s + l.latencyUs, 0);
   const energyUj = layers.reduce((s, l) => s + l.energyUj, 0);
   return { network: m.network, mode, cores: m.cores, layers, latencyUs, energyUj, inferencesPerS: 1e6 / latencyUs, inferencesPerJ: 1e6 / energyUj, timestepUs: latencyUs };
+}
+
+/** One sequence of `steps` timesteps: every LSTM layer each step; the dense head each step
+ * ("all") or once at the end ("last"). */
+export function sequenceCost(m: LstmMapping, mode: ReadMode, steps: number, outputs: "last" | "all"): { latencyUs: number; energyUj: number; perTimestep: NetworkCost } {
+  const c = lstmCost(m, mode);
+  const dense = new Set(lstmStackOf(m).dense.map((d) => m.layers[d]!.layer));
+  let latencyUs = 0;
+  let energyUj = 0;
+  for (const l of c.layers) {
+    const times = dense.has(l.layer) && outputs === "last" ? 1 : steps;
+    latencyUs += times * l.latencyUs;
+    energyUj += times * l.energyUj;
+  }
+  return { latencyUs, energyUj, perTimestep: c };
 }

@@ -2,9 +2,10 @@
 // in (onnx.ts, onnx-lstm.ts) and out (onnx-export.ts), the float references (graph-eval.ts
 // in float64, onnx-float.ts with onnxruntime), the mapper (mapper.ts: tiling.ts,
 // placement.ts, epilogue.ts, mapping.ts) and its text floorplan, LSTM mapping and execution
-// (lstm-map.ts, lstm-run.ts), network execution (run.ts → run-plan.ts → run-exec.ts, its
-// task kind in tasks.ts), what a network needs of the chip (needs.ts) and test sets
-// (test-set.ts over npy.ts and idx.ts; text.ts).
+// (lstm-map.ts, lstm-run.ts), ONNX sequence models (onnx-sequence.ts, onnx-sequence-graph.ts,
+// sequence-model.ts, sequence-run.ts, sequence-data.ts), network execution (run.ts →
+// run-plan.ts → run-exec.ts, its task kind in tasks.ts), what a network needs of the chip
+// (needs.ts) and test sets (test-set.ts over npy.ts and idx.ts; text.ts).
 // May import: lib/runtime, lib/chip.
 
 export { INPUT, inferShapes, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
@@ -16,7 +17,11 @@ export { evaluate } from "./graph-eval.ts";
 export { mapNetwork, MappingError, tileMatrix, type Mapping, type LayerPlacement, type Tile, type MapOptions } from "./mapper.ts";
 export { floorplan } from "./floorplan-text.ts";
 export { runOnChip, runNetwork, programNetwork, calibrateScales, argmax, type RunOptions, type RunResult } from "./run.ts";
-export { mapLstm, LSTM_PTB, LSTM_CAPTION, type LstmSpec, type LstmMapping } from "./lstm-map.ts";
+export { mapLstm, mapLstmStack, lstmStackOf, LSTM_PTB, LSTM_CAPTION, type LstmSpec, type LstmStackSpec, type LstmMapping } from "./lstm-map.ts";
+export { loadSequenceModel, type ReadSequenceOptions } from "./onnx-sequence.ts";
+export { sequenceForward, sequenceForwardBatch, type SequenceModel, type SequenceOutputs } from "./sequence-model.ts";
+export { runSequenceModel, runSequences, mapSequenceModel, programSequenceModel, type SequenceRunOptions, type SequenceRunResult, type SequenceScales } from "./sequence-run.ts";
+export { readSequenceSet, sequenceFloatOutputs, sequenceAccuracy, type SequenceSet } from "./sequence-data.ts";
 export { runLstmOnChip, runLstm, programLstm, randomLstm, lstmReference, type LstmWeights, type LstmRunResult } from "./lstm-run.ts";
 export { readIdx, parseIdx, idxImages, type Idx } from "./idx.ts";
 export { readNpy, parseNpy, encodeNpy, type Npy, type NpyDtype } from "./npy.ts";

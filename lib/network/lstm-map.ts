@@ -6,10 +6,14 @@
 // one per grid column and GDPU slice (so H ≤ 8 · 64 = 512: 63 hidden units per slice for
 // H = 504, I/A/F/O interleaved as lib/chip/gdpu.ts expects), and the inputs into blocks of ≤ 256.
 // Each column stacks its input-gate tiles above its hidden-gate tiles and aggregates down.
+// Stacked LSTMs (mapLstmStack, for ONNX sequence models): each layer takes its own columns
+// and GDPU slices, left to right (layer k + 1 reads layer k's hidden state from the slices);
+// a head of several dense layers takes the free cores one layer after the other. Gate blocks
+// split the hidden units near-equally (whole units: I, A, F, O stay together).
 
 import { ARCH } from "../chip/config.ts";
 import { gdpuNode, route } from "../chip/links.ts";
-import { MappingError, tiling, type Range, type RouteInfo } from "./mapper.ts";
+import { MappingError, splitRange, tiling, type Range, type RouteInfo } from "./mapper.ts";
 import { ArgumentError } from "../runtime/validate.ts";
 
 export interface LstmSpec {
@@ -51,6 +55,28 @@ export interface LstmMapping {
   layers: LstmLayer[];
   /** GDPU slice fed by each gate output block (column). */
   gdpuSlices: number[];
+  /** Which layers are which (mapLstmStack; absent from mapLstm's single-layer mapping):
+   * per LSTM layer the indices of its input- and hidden-gate layers in `layers`, and the
+   * indices of the dense layers, in order. */
+  stack?: LstmStackLayout;
+}
+
+export interface LstmStackLayout {
+  lstm: { input: number; hidden: number }[];
+  dense: number[];
+}
+
+/** A stack of LSTM layers and a dense head (output sizes), as ONNX sequence models have. */
+export interface LstmStackSpec {
+  name: string;
+  inputs: number;
+  hidden: readonly number[];
+  dense: readonly number[];
+}
+
+/** The layout of any LSTM mapping: its `stack`, or that of mapLstm's three layers. */
+export function lstmStackOf(m: LstmMapping): LstmStackLayout {
+  return m.stack ?? { lstm: [{ input: 0, hidden: 1 }], dense: [2] };
 }
 
 const COLS = ARCH.gridCols.value;
@@ -60,11 +86,23 @@ export function mapLstm(spec: LstmSpec): LstmMapping {
   for (const k of ["inputs", "hidden", "outputs"] as const) {
     if (!Number.isInteger(spec[k]) || spec[k] < 1) throw new ArgumentError(k, "a positive integer", spec[k]);
   }
-  // What it needs, for the errors: tiles of the three matrices and their weights.
+  const { stack: _stack, ...m } = mapLstmStack({ name: spec.name, inputs: spec.inputs, hidden: [spec.hidden], dense: [spec.outputs] });
+  return m;
+}
+
+export function mapLstmStack(spec: LstmStackSpec): LstmMapping {
+  const ok = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
+  if (!ok(spec.inputs)) throw new ArgumentError("inputs", "a positive integer", spec.inputs);
+  if (!Array.isArray(spec.hidden) || spec.hidden.length < 1 || !spec.hidden.every(ok)) throw new ArgumentError("hidden", "hidden sizes of one or more LSTM layers", spec.hidden);
+  if (!Array.isArray(spec.dense) || spec.dense.length < 1 || !spec.dense.every(ok)) throw new ArgumentError("dense", "output sizes of one or more dense layers", spec.dense);
+  const H = spec.hidden;
+  const ins = H.map((_, k) => (k === 0 ? spec.inputs : H[k - 1]!));
+  const denseIn = spec.dense.map((_, k) => (k === 0 ? H[H.length - 1]! : spec.dense[k - 1]!));
+  // What it needs, for the errors: tiles of every matrix and their weights.
   const count = (r: number, c: number) => Math.ceil(r / 256) * Math.ceil(c / 256);
   const needs = {
-    cores: count(4 * spec.hidden, spec.inputs) + count(4 * spec.hidden, spec.hidden) + count(spec.outputs, spec.hidden),
-    weights: 4 * spec.hidden * (spec.inputs + spec.hidden) + spec.outputs * spec.hidden,
+    cores: H.reduce((s, h, k) => s + count(4 * h, ins[k]!) + count(4 * h, h), 0) + spec.dense.reduce((s, o, k) => s + count(o, denseIn[k]!), 0),
+    weights: H.reduce((s, h, k) => s + 4 * h * (ins[k]! + h), 0) + spec.dense.reduce((s, o, k) => s + o * denseIn[k]!, 0),
   };
   const fail = (msg: string) => new MappingError(`${spec.name}: ${msg} (it needs ${needs.cores} cores, ${needs.weights.toLocaleString("en-US")} weights)`, needs);
   const info = (from: number, to: number): RouteInfo => {
@@ -75,40 +113,48 @@ export function mapLstm(spec: LstmSpec): LstmMapping {
   };
   const slices = ARCH.gdpuSlices.value;
   const perSlice = ARCH.gdpuCellStates.value;
-  if (spec.hidden > slices * perSlice) {
-    throw fail(`hidden size ${spec.hidden} needs more than ${slices} GDPU slices × ${perSlice} cell states (at most ${slices * perSlice})`);
-  }
-  const gates = 4 * spec.hidden;
-  const ih = tiling(gates, spec.inputs);
-  const hh = tiling(gates, spec.hidden);
-  for (const b of ih.rowBlocks) {
-    if ((b[1] - b[0]) % 4 !== 0) throw fail(`gate block of ${b[1] - b[0]} outputs is not whole hidden units (I, A, F, O: a multiple of 4) for hidden size ${spec.hidden}`);
-  }
-  const blocks = Math.max(ih.outputs, hh.outputs);
-  if (blocks > COLS) throw fail(`${gates} gate outputs need ${blocks} output blocks; the chip has ${COLS} columns of GDPU-feeding cores`);
-  const stack = ih.inputs + hh.inputs;
-  if (stack > GATE_ROWS) {
-    throw fail(`${spec.inputs} inputs and ${spec.hidden} hidden need ${stack} cores per column above the GDPU; rows 1–${GATE_ROWS} have ${GATE_ROWS}`);
-  }
-  // Column c holds gate block c: input-gate tiles in the rows above the hidden-gate tiles,
-  // all ending on row GATE_ROWS − 1 (the receiver, next to GDPU slice c).
-  const firstRow = GATE_ROWS - stack;
-  const gateLayer = (name: string, t: ReturnType<typeof tiling>, rowOffset: number, cols: number): LstmLayer => {
-    const tiles: LstmTile[] = [];
-    for (let ob = 0; ob < t.outputs; ob++) {
-      for (let ib = 0; ib < t.inputs; ib++) {
-        const core = (firstRow + rowOffset + ib) * COLS + ob;
-        tiles.push({ core, rowRange: t.rowBlocks[ob]!, colRange: t.colBlocks[ib]!, outputBlock: ob, inputBlock: ib, route: info(core, (GATE_ROWS - 1) * COLS + ob) });
-      }
+  const multi = H.length > 1;
+  const layers: LstmLayer[] = [];
+  const stack: LstmStackLayout = { lstm: [], dense: [] };
+  let col = 0; // first free column (GDPU slice)
+  H.forEach((hidden, k) => {
+    const what = multi ? `LSTM layer ${k + 1}: hidden size ${hidden}` : `hidden size ${hidden}`;
+    if (hidden > slices * perSlice) throw fail(`${what} needs more than ${slices} GDPU slices × ${perSlice} cell states (at most ${slices * perSlice})`);
+    const gates = 4 * hidden;
+    // Gate output blocks of whole hidden units (at most 64 per slice).
+    const rowBlocks = splitRange(hidden, Math.ceil(gates / 256)).map(([u0, u1]) => [4 * u0, 4 * u1] as const);
+    const ih = tiling(gates, ins[k]!);
+    const hh = tiling(gates, hidden);
+    const blocks = rowBlocks.length;
+    if (col + blocks > COLS) {
+      throw fail(multi
+        ? `the LSTM layers' gates need ${H.reduce((s, h) => s + Math.ceil((4 * h) / 256), 0)} output blocks, one GDPU slice each; the chip has ${COLS}`
+        : `${gates} gate outputs need ${blocks} output blocks; the chip has ${COLS} columns of GDPU-feeding cores`);
     }
-    return { layer: name, matrix: { rows: gates, cols }, tiles, receivers: Array.from({ length: t.outputs }, (_, ob) => (GATE_ROWS - 1) * COLS + ob) };
-  };
-  const layers = [gateLayer("gates.input", ih, 0, spec.inputs), gateLayer("gates.hidden", hh, ih.inputs, spec.hidden)];
-  // The output dense layer on the free cores: rows below the GDPU first, pairs of vertically
+    const depth = ih.inputs + hh.inputs;
+    if (depth > GATE_ROWS) {
+      throw fail(`${multi ? `LSTM layer ${k + 1}: ` : ""}${ins[k]} inputs and ${hidden} hidden need ${depth} cores per column above the GDPU; rows 1–${GATE_ROWS} have ${GATE_ROWS}`);
+    }
+    // Column col + b holds gate block b: input-gate tiles in the rows above the hidden-gate
+    // tiles, all ending on row GATE_ROWS − 1 (the receiver, next to GDPU slice col + b).
+    const firstRow = GATE_ROWS - depth;
+    const gateLayer = (name: string, colBlocks: readonly Range[], rowOffset: number, cols: number): LstmLayer => {
+      const tiles: LstmTile[] = [];
+      rowBlocks.forEach((rr, ob) => colBlocks.forEach((cr, ib) => {
+        const core = (firstRow + rowOffset + ib) * COLS + col + ob;
+        tiles.push({ core, rowRange: rr, colRange: cr, outputBlock: ob, inputBlock: ib, route: info(core, (GATE_ROWS - 1) * COLS + col + ob) });
+      }));
+      return { layer: name, matrix: { rows: gates, cols }, tiles, receivers: rowBlocks.map((_, ob) => (GATE_ROWS - 1) * COLS + col + ob) };
+    };
+    const prefix = multi ? `lstm${k}.` : "";
+    stack.lstm.push({ input: layers.length, hidden: layers.length + 1 });
+    layers.push(gateLayer(`${prefix}gates.input`, ih.colBlocks, 0, ins[k]!), gateLayer(`${prefix}gates.hidden`, hh.colBlocks, ih.inputs, hidden));
+    col += blocks;
+  });
+  // The dense layers on the free cores: rows below the GDPU first, pairs of vertically
   // adjacent cores aggregating downwards, then any free core above.
   const used = new Set(layers.flatMap((l) => l.tiles.map((t) => t.core)));
-  const dense = tiling(spec.outputs, spec.hidden);
-  const free = [
+  let free = [
     ...Array.from({ length: (ARCH.gridRows.value - GATE_ROWS) * COLS }, (_, i) => {
       const pair = Math.floor(i / (2 * COLS));
       const within = i % (2 * COLS);
@@ -116,32 +162,41 @@ export function mapLstm(spec: LstmSpec): LstmMapping {
     }),
     ...Array.from({ length: GATE_ROWS * COLS }, (_, i) => i).filter((c) => !used.has(c)),
   ].filter((c) => !used.has(c));
-  const need = dense.outputs * dense.inputs;
-  if (need > free.length) {
-    throw fail(`the ${spec.outputs}×${spec.hidden} output layer needs ${need} cores; ${free.length} are free after the LSTM's ${used.size} (the chip has 64)`);
-  }
-  const dTiles: LstmTile[] = [];
-  const dReceivers: number[] = [];
-  for (let ob = 0; ob < dense.outputs; ob++) {
-    const cores = free.slice(ob * dense.inputs, (ob + 1) * dense.inputs);
-    const receiver = cores[cores.length - 1]!;
-    dReceivers.push(receiver);
-    cores.forEach((core, ib) => dTiles.push({ core, rowRange: dense.rowBlocks[ob]!, colRange: dense.colBlocks[ib]!, outputBlock: ob, inputBlock: ib, route: info(core, receiver) }));
-  }
-  layers.push({ layer: "output", matrix: { rows: spec.outputs, cols: spec.hidden }, tiles: dTiles, receivers: dReceivers });
-  const coreIds = layers.flatMap((l) => l.tiles.map((t) => t.core)).sort((a, b) => a - b);
-  // Every gate receiver reaches its GDPU slice over a link.
-  const gdpuSlices = layers[0]!.receivers.map((r, ob) => {
-    if (!route(r, gdpuNode(ob))) throw fail(`core ${r} has no link to GDPU slice ${ob}`);
-    return ob;
+  spec.dense.forEach((outputs, k) => {
+    const inputs = denseIn[k]!;
+    const dense = tiling(outputs, inputs);
+    const need = dense.outputs * dense.inputs;
+    if (need > free.length) {
+      const taken = 64 - free.length;
+      throw fail(`the ${outputs}×${inputs} ${k === spec.dense.length - 1 ? "output" : "dense"} layer needs ${need} cores; ${free.length} are free after the ${k === 0 ? "LSTM" : "layers before"}'s ${taken} (the chip has 64)`);
+    }
+    const tiles: LstmTile[] = [];
+    const receivers: number[] = [];
+    for (let ob = 0; ob < dense.outputs; ob++) {
+      const cores = free.slice(ob * dense.inputs, (ob + 1) * dense.inputs);
+      const receiver = cores[cores.length - 1]!;
+      receivers.push(receiver);
+      cores.forEach((core, ib) => tiles.push({ core, rowRange: dense.rowBlocks[ob]!, colRange: dense.colBlocks[ib]!, outputBlock: ob, inputBlock: ib, route: info(core, receiver) }));
+    }
+    free = free.slice(need);
+    stack.dense.push(layers.length);
+    layers.push({ layer: k === spec.dense.length - 1 ? "output" : `dense${k}`, matrix: { rows: outputs, cols: inputs }, tiles, receivers });
   });
+  const coreIds = layers.flatMap((l) => l.tiles.map((t) => t.core)).sort((a, b) => a - b);
+  // Every gate receiver reaches its GDPU slice (its column) over a link.
+  const gdpuSlices = stack.lstm.flatMap(({ input }) => layers[input]!.receivers.map((r) => {
+    const slice = r % COLS;
+    if (!route(r, gdpuNode(slice))) throw fail(`core ${r} has no link to GDPU slice ${slice}`);
+    return slice;
+  }));
   return {
     network: spec.name,
     cores: coreIds.length,
     coreIds,
-    weights: gates * (spec.inputs + spec.hidden) + spec.outputs * spec.hidden,
-    biases: gates + spec.outputs,
+    weights: needs.weights,
+    biases: H.reduce((s, h) => s + 4 * h, 0) + spec.dense.reduce((s, o) => s + o, 0),
     layers,
     gdpuSlices,
+    stack,
   };
 }

@@ -4,6 +4,7 @@
 // slice (lib/chip/gdpu.ts: FP16 sigmoid/tanh LUTs, cell state, INT8 hidden output); the hidden
 // vector goes back to the hidden-gate tiles at the next timestep and to the output layer.
 // Gate rows are I, A, F, O interleaved per hidden unit (row 4u + g), as the GDPU reads them.
+// Read noise is keyed by the timestep (each core is read once per step): a fresh draw each step.
 
 import type { Chip } from "../chip/chip.ts";
 import { GdpuSlice } from "../chip/gdpu.ts";
@@ -151,7 +152,7 @@ export function runLstm(chip: Chip, m: LstmMapping, w: LstmWeights, xs: readonly
   const outputs: Float64Array[] = [];
   let maxHidden = 0;
   try {
-    for (const x of xs) {
+    for (const [step, x] of xs.entries()) {
       const x8 = Int8Array.from({ length: I }, (_, j) => q(x[j]! * sx));
       const hNext = new Int8Array(H);
       for (let ob = 0; ob < blocks; ob++) {
@@ -167,6 +168,7 @@ export function runLstm(chip: Chip, m: LstmMapping, w: LstmWeights, xs: readonly
           const receiver = k === chain.length - 1;
           partial = at.mvm(t.core, v, {
             outputScale: 1 / (fromInput ? sx : sh),
+            firstInput: step,
             ldpu: { scale: sg, rxScale: 1, ...(receiver ? { bias } : {}) },
             ...(partial ? { rx: partial } : {}),
           }).y;
@@ -188,6 +190,7 @@ export function runLstm(chip: Chip, m: LstmMapping, w: LstmWeights, xs: readonly
           v.set(h8.subarray(t.colRange[0], t.colRange[1]));
           partial = at.mvm(t.core, v, {
             outputScale: 1 / sh,
+            firstInput: step,
             ldpu: { scale: sy, rxScale: 1, ...(k === chain.length - 1 ? { bias } : {}) },
             ...(partial ? { rx: partial } : {}),
           }).y;

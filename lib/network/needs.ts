@@ -1,5 +1,6 @@
 // What a network needs of the chip before any placement: per weight layer its MVM matrix,
-// the Methods' tiling (tiling.ts: the fewest ≤ 256 × 256 tiles, one core each) and its
+// its tiles (tiling.ts layerTiles: the Methods' fewest ≤ 256 × 256 tiles, or a grouped
+// conv's packed groups; one core each) and its
 // weights; in total the cores and weights, which are exactly the counts lib/network/mapper.ts
 // checks (its MappingError's `needs`). `map --model` prints these for a network too large to
 // place; `map`, `run`, `cost` and `drift` refuse such a network with one line before any
@@ -7,14 +8,14 @@
 
 import { CORES } from "../chip/links.ts";
 import { isWeightNode, matrixShape, weightCount, type Network } from "./graph.ts";
-import { CHIP_WEIGHTS, tiling } from "./tiling.ts";
+import { CHIP_WEIGHTS, layerTiles } from "./tiling.ts";
 
 export interface LayerNeeds {
   readonly layer: string;
   readonly op: "conv2d" | "dense";
   /** The MVM matrix: outputs (crossbar rows) × inputs (columns). */
   readonly matrix: { readonly rows: number; readonly cols: number };
-  /** Blocks along rows and columns: cores = outputs · inputs. */
+  /** Blocks along rows and columns (cores = outputs · inputs, less a grouped conv's tiles without weights). */
   readonly blocks: { readonly outputs: number; readonly inputs: number };
   readonly cores: number;
   readonly weights: number;
@@ -36,8 +37,8 @@ export interface MappingNeeds {
 export function mappingNeeds(net: Network): MappingNeeds {
   const layers = net.nodes.filter(isWeightNode).map((l): LayerNeeds => {
     const { outputs, inputs } = matrixShape(l);
-    const t = tiling(outputs, inputs);
-    return { layer: l.name, op: l.op, matrix: { rows: outputs, cols: inputs }, blocks: { outputs: t.outputs, inputs: t.inputs }, cores: t.outputs * t.inputs, weights: weightCount(l) };
+    const t = layerTiles(l);
+    return { layer: l.name, op: l.op, matrix: { rows: outputs, cols: inputs }, blocks: { outputs: t.rowBlocks.length, inputs: t.colBlocks.length }, cores: t.tiles.length, weights: weightCount(l) };
   });
   const cores = layers.reduce((s, l) => s + l.cores, 0);
   const weights = layers.reduce((s, l) => s + l.weights, 0);

@@ -1,7 +1,9 @@
 // ONNX protobuf basics shared by the importers: decoding a model, reading a TensorProto and
 // a node's attributes, the importers' error type.
 
+import { readFileSync } from "node:fs";
 import onnxProto from "onnx-proto";
+import { ArgumentError } from "../runtime/validate.ts";
 
 const { onnx } = onnxProto;
 export type NodeProto = InstanceType<typeof onnx.NodeProto>;
@@ -71,5 +73,16 @@ export function decodeOnnx(bytes: Uint8Array, what = "model"): InstanceType<type
     throw new OnnxError(`${what} is not a valid ONNX model (no graph, nodes or inputs)`);
   }
   return m;
+}
+
+
+/** The bytes of an ONNX model given as a path or as bytes (ArgumentError naming `model` for an unreadable file). */
+export function modelBytes(source: string | Uint8Array): Uint8Array {
+  if (typeof source !== "string") return source;
+  try {
+    return readFileSync(source);
+  } catch (e) {
+    throw new ArgumentError("model", `a readable ONNX file (${(e as Error).message})`, source);
+  }
 }
 

@@ -17,6 +17,25 @@ export interface OnnxLstm {
 /** ONNX gate block of our gate g (I, A, F, O) in the i, o, f, c order. */
 const ONNX_BLOCK = [0, 3, 2, 1];
 
+/**
+ * One forward ONNX LSTM's W [1, 4H, I], R [1, 4H, H] and B [1, 8H] (Wb then Rb; absent: 0) in
+ * the GDPU's order: rows 4u + g (g = I, A, F, O), the two biases summed.
+ */
+export function gdpuGateOrder(W: Float32Array, R: Float32Array, B: Float32Array | undefined, H: number, I: number): { wih: Float32Array; whh: Float32Array; bias: Float32Array } {
+  const reorder = (src: Float32Array, cols: number) => {
+    const out = new Float32Array(4 * H * cols);
+    for (let u = 0; u < H; u++) {
+      for (let g = 0; g < 4; g++) out.set(src.subarray((ONNX_BLOCK[g]! * H + u) * cols, (ONNX_BLOCK[g]! * H + u + 1) * cols), (4 * u + g) * cols);
+    }
+    return out;
+  };
+  const bias = new Float32Array(4 * H);
+  if (B) {
+    for (let u = 0; u < H; u++) for (let g = 0; g < 4; g++) bias[4 * u + g] = B[ONNX_BLOCK[g]! * H + u]! + B[4 * H + ONNX_BLOCK[g]! * H + u]!;
+  }
+  return { wih: reorder(W, I), whh: reorder(R, H), bias };
+}
+
 export function loadOnnxLstm(source: string | Uint8Array, name = "onnx-lstm"): OnnxLstm {
   const { model, what } = readOnnx(source);
   const g = model.graph!;
@@ -38,17 +57,7 @@ export function loadOnnxLstm(source: string | Uint8Array, name = "onnx-lstm"): O
   const H = Number(attr(L as never, "hidden_size")?.i ?? R.dims[2]);
   const I = W.dims[2]!;
   if (W.dims[1] !== 4 * H || R.dims[1] !== 4 * H || R.dims[2] !== H) throw new OnnxError(`${what}: LSTM "${L.name}" W/R shapes [${W.dims}] / [${R.dims}] do not fit hidden_size ${H}`);
-  const reorder = (src: Float32Array, cols: number) => {
-    const out = new Float32Array(4 * H * cols);
-    for (let u = 0; u < H; u++) {
-      for (let g2 = 0; g2 < 4; g2++) out.set(src.subarray((ONNX_BLOCK[g2]! * H + u) * cols, (ONNX_BLOCK[g2]! * H + u + 1) * cols), (4 * u + g2) * cols);
-    }
-    return out;
-  };
-  const bias = new Float32Array(4 * H);
-  if (B) {
-    for (let u = 0; u < H; u++) for (let g2 = 0; g2 < 4; g2++) bias[4 * u + g2] = B.data[ONNX_BLOCK[g2]! * H + u]! + B.data[4 * H + ONNX_BLOCK[g2]! * H + u]!;
-  }
+  const { wih, whh, bias } = gdpuGateOrder(W.data, R.data, B?.data, H, I);
   // The output layer: the first MatMul/Gemm with an initializer weight after the LSTM.
   const after = nodes.slice(nodes.indexOf(L) + 1);
   const dense = after.find((n) => (n.opType === "MatMul" || n.opType === "Gemm") && inits.has(n.input?.[1] ?? ""));
@@ -76,7 +85,7 @@ export function loadOnnxLstm(source: string | Uint8Array, name = "onnx-lstm"): O
     embedding = { table: T.data, vocabulary: T.dims[0]!, dim: I };
   }
   return {
-    weights: { spec: { name, inputs: I, hidden: H, outputs: outF }, wih: reorder(W.data, I), whh: reorder(R.data, H), bias, wout, bout },
+    weights: { spec: { name, inputs: I, hidden: H, outputs: outF }, wih, whh, bias, wout, bout },
     ...(embedding ? { embedding } : {}),
   };
 }

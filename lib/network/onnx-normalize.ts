@@ -1,7 +1,9 @@
 // The ONNX front end's first pass: turn what exporters write into the canonical graph that
 // lib/network/onnx.ts lowers, leaning on onnxruntime instead of a hand-written folder.
 //
-//  1. Free dimensions of the data inputs' batch axis are fixed to 1 (dynamic batch axes).
+//  1. Free dimensions of the data inputs' batch axis are fixed to 1 (dynamic batch axes);
+//     an input named in `fixed` gets the dims given instead (a sequence model's free
+//     sequence axis, from its test set: lib/network/onnx-sequence.ts).
 //  2. Constant subgraphs are folded: every node whose inputs are all constant
 //     (initializers, Constant outputs, and Shape / Size of any tensor, static once the
 //     batch is fixed) — PyTorch's Shape → Gather → Unsqueeze → Concat → Reshape for
@@ -30,9 +32,16 @@ const PASS_OPS = new Set(["Identity", "Dropout"]);
 /** ONNX TensorProto data types by onnxruntime tensor type. */
 const DATA_TYPE: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 };
 
+export interface NormalizeOptions {
+  /** Dims for these data inputs (every axis; a static axis must already have that size). */
+  fixed?: Readonly<Record<string, readonly number[]>>;
+}
+
 export interface NormalizeReport {
   /** Data inputs whose batch axis was free and is now 1. */
   fixedBatch: string[];
+  /** Data inputs whose dims were given (NormalizeOptions.fixed). */
+  fixedDims?: Record<string, number[]>;
   /** Nodes folded into constants (count by op type). */
   folded: Record<string, number>;
   /** Identity / Dropout nodes removed. */
@@ -51,10 +60,25 @@ function dataInputs(m: ModelProto) {
   return (g.input ?? []).filter((i) => !inits.has(i.name ?? ""));
 }
 
-/** Fix the batch axis (dim 0) of every data input to 1 where it is free. */
-function fixBatch(m: ModelProto): string[] {
+/** Fix the batch axis (dim 0) of every data input to 1 where it is free; inputs in `given`
+ * get those dims. */
+function fixBatch(m: ModelProto, what: string, given: Readonly<Record<string, readonly number[]>> = {}): string[] {
   const fixed: string[] = [];
+  const names = new Set(dataInputs(m).map((i) => i.name ?? ""));
+  for (const name of Object.keys(given)) if (!names.has(name)) throw new OnnxError(`${what}: no data input named ${name} to fix (inputs: ${[...names].join(", ")})`);
   for (const i of dataInputs(m)) {
+    const want = given[i.name ?? ""];
+    if (want) {
+      const dims = i.type?.tensorType?.shape?.dim ?? [];
+      if (dims.length !== want.length) throw new OnnxError(`${what}: input ${i.name} has ${dims.length} axes, not ${want.length}`);
+      dims.forEach((d, k) => {
+        const v = d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : 0;
+        if (v > 0 && v !== want[k]) throw new OnnxError(`${what}: input ${i.name} axis ${k} is ${v}, not ${want[k]}`);
+        d.dimValue = want[k]! as never;
+        d.dimParam = "";
+      });
+      continue;
+    }
     const d0 = i.type?.tensorType?.shape?.dim?.[0];
     if (d0 && !(d0.dimValue !== undefined && d0.dimValue !== null && Number(d0.dimValue) > 0)) {
       d0.dimValue = 1 as never;
@@ -90,10 +114,10 @@ function zeroFeed(ort: Awaited<ReturnType<typeof loadOrt>>["ort"], input: Return
  * Normalise an ONNX model's bytes (see the header). Returns the canonical model's bytes and
  * what was done. Errors name the file (`what`) and, from onnxruntime, the node.
  */
-export async function normalizeOnnx(bytes: Uint8Array, what = "model"): Promise<{ bytes: Uint8Array; report: NormalizeReport }> {
+export async function normalizeOnnx(bytes: Uint8Array, what = "model", options: NormalizeOptions = {}): Promise<{ bytes: Uint8Array; report: NormalizeReport }> {
   const m = decodeOnnx(bytes, what);
   const g = m.graph!;
-  const fixedBatch = fixBatch(m);
+  const fixedBatch = fixBatch(m, what, options.fixed);
   const nodes = (g.node ?? []) as NodeProto[];
 
   // 2. Which tensors are constant.
@@ -165,5 +189,5 @@ export async function normalizeOnnx(bytes: Uint8Array, what = "model"): Promise<
   const initLeft = new Set((g.initializer ?? []).map((t) => t.name ?? ""));
   g.input = (g.input ?? []).filter((i) => !initNames.has(i.name ?? "") || initLeft.has(i.name ?? ""));
   g.valueInfo = [];
-  return { bytes: onnx.ModelProto.encode(m).finish(), report: { fixedBatch, folded: countBy(folded), removed } };
+  return { bytes: onnx.ModelProto.encode(m).finish(), report: { fixedBatch, ...(options.fixed ? { fixedDims: Object.fromEntries(Object.entries(options.fixed).map(([k, v]) => [k, [...v]])) } : {}), folded: countBy(folded), removed } };
 }

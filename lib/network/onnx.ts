@@ -6,27 +6,17 @@
 // unsupported is one clear OnnxError naming the file, the node and the reason; a corrupt or
 // truncated file is one clear error too.
 
-import { readFileSync } from "node:fs";
-import { decodeOnnx, type HeadOp, type ModelProto } from "./onnx-decode.ts";
+import { decodeOnnx, modelBytes, type HeadOp, type ModelProto } from "./onnx-decode.ts";
 import type { Network } from "./graph.ts";
-import { ArgumentError } from "../runtime/validate.ts";
 import { lowerOnnx } from "./onnx-lower.ts";
 import { normalizeOnnx, type NormalizeReport } from "./onnx-normalize.ts";
 
-export { OnnxError, tensorOf, attr, decodeOnnx, type HeadOp, type Tensor } from "./onnx-decode.ts";
+export { OnnxError, tensorOf, attr, decodeOnnx, modelBytes, type HeadOp, type Tensor } from "./onnx-decode.ts";
 
 /** An ONNX model given as a path or as bytes, decoded; `what` names it in errors. */
 export function readOnnx(source: string | Uint8Array): { model: ModelProto; what: string } {
-  let bytes: Uint8Array;
-  if (typeof source === "string") {
-    try {
-      bytes = readFileSync(source);
-    } catch (e) {
-      throw new ArgumentError("model", `a readable ONNX file (${(e as Error).message})`, source);
-    }
-  } else bytes = source;
   const what = typeof source === "string" ? source : "model";
-  return { model: decodeOnnx(bytes, what), what };
+  return { model: decodeOnnx(modelBytes(source), what), what };
 }
 
 /** Load an ONNX model (path or bytes) as a network of lib/network/graph.ts (final activations dropped). */
@@ -66,15 +56,7 @@ export function importOnnx(source: string | Uint8Array, name?: string): { net: N
  */
 export async function readModel(source: string | Uint8Array, name?: string): Promise<{ net: Network; head: HeadOp[]; report: NormalizeReport }> {
   const what = typeof source === "string" ? source : "model";
-  let bytes: Uint8Array;
-  if (typeof source === "string") {
-    try {
-      bytes = readFileSync(source);
-    } catch (e) {
-      throw new ArgumentError("model", `a readable ONNX file (${(e as Error).message})`, source);
-    }
-  } else bytes = source;
-  const { bytes: canonical, report } = await normalizeOnnx(bytes, what);
+  const { bytes: canonical, report } = await normalizeOnnx(modelBytes(source), what);
   const { model } = readOnnx(canonical);
   return { ...lowerOnnx(model, what, name), report };
 }

@@ -54,11 +54,17 @@ export interface RunOptions {
    * a chunk): bounds memory; the results do not depend on it
    * (the read noise is keyed by each vector's index in the whole input set). */
   chunk?: number;
+  /** The index of `inputs[0]` in the whole input set (default 0): running images i..j of a
+   * set alone gives the very outputs they get in a run over the whole set (the read noise is
+   * keyed by that index), which is how a run is cut into queue jobs (lib/study/queue/). */
+  firstImage?: number;
 }
 
 export interface RunResult {
   /** Chip outputs of the last layer, per input, in float units. */
   outputs: Float64Array[];
+  /** The same outputs as the chip's INT8 values (outputs = int8 / scales[last layer]). */
+  int8: Int8Array[];
   /** The float64 reference's outputs. */
   reference: Float64Array[];
   /** ‖chip − reference‖₂ / ‖reference‖₂ over all outputs. */
@@ -160,8 +166,11 @@ export async function runNetwork(
   // Default: RUN_CHUNK, or fewer so that every thread gets a chunk.
   const size0 = o.chunk ?? Math.max(1, Math.min(RUN_CHUNK, Math.ceil(inputs.length / threads)));
   if (!Number.isInteger(size0) || size0 < 1) throw new ArgumentError("chunk", "a positive integer (inputs per chunk)", o.chunk);
+  const first = o.firstImage ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > 0x7fffffff) throw new ArgumentError("firstImage", "an integer ≥ 0 (the index of inputs[0] in the whole set)", o.firstImage);
   const at = o.at ?? chip.at(o.t ?? 25, { compensation: o.compensation ?? true, ...(o.fit ? { fit: o.fit } : {}), ...(o.draw ? { draw: o.draw } : {}) });
   const outputs: Float64Array[] = [];
+  const int8: Int8Array[] = [];
   const reference: Float64Array[] = [];
   try {
     // Each chunk is one task (inline, or on a worker with its own buffers): patches, every
@@ -185,7 +194,7 @@ export async function runNetwork(
     const ys = await mapTasks<keyof ExecBuffers, Int8Array[]>(
       chunks, threads, execLayout(Math.min(size0, inputs.length) * plan.maxPositions, Math.min(size0, inputs.length) * plan.maxPadded),
       (i, mem) => ({
-        kind: "runChunk", plan, firstImage: i * size0, mem: mem as ExecBuffers,
+        kind: "runChunk", plan, firstImage: first + i * size0, mem: mem as ExecBuffers,
         images: inputs.slice(i * size0, (i + 1) * size0).map((x) => Int8Array.from(prepare(x), q)),
       }),
       (_, __) => {
@@ -193,14 +202,19 @@ export async function runNetwork(
         o.onProgress?.(done, inputs.length);
       },
     );
-    for (const y of ys) for (const v of y) outputs.push(Float64Array.from(v, (x) => x / s));
+    for (const y of ys) {
+      for (const v of y) {
+        int8.push(v);
+        outputs.push(Float64Array.from(v, (x) => x / s));
+      }
+    }
     if (withReference) {
       for (let i0 = 0; i0 < inputs.length; i0 += size0) reference.push(...evaluate(net, inputs.slice(i0, i0 + size0)).get(last)!);
     }
   } finally {
     if (!o.at) at.dispose();
   }
-  if (!withReference) return { outputs, reference: [], error: NaN, agreement: NaN, scales };
+  if (!withReference) return { outputs, int8, reference: [], error: NaN, agreement: NaN, scales };
   let num = 0;
   let den = 0;
   let agree = 0;
@@ -212,7 +226,7 @@ export async function runNetwork(
     }
     if (argmax(y) === argmax(r)) agree++;
   });
-  return { outputs, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length, scales };
+  return { outputs, int8, reference, error: Math.sqrt(num / den), agreement: agree / outputs.length, scales };
 }
 
 /** Index of the largest value (the first on ties). */

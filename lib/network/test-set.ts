@@ -34,10 +34,10 @@ export interface InputTransform {
 }
 
 export interface TestSetOptions extends InputTransform {
-  /** Images (or sequences): .npy or IDX, gzip or plain. */
-  images: string;
-  /** Integer labels: .npy or IDX. */
-  labels: string;
+  /** Images (or sequences): .npy or IDX, gzip or plain (a path, or the file's bytes). */
+  images: FileSource;
+  /** Integer labels: .npy or IDX (a path, or the file's bytes). */
+  labels: FileSource;
   /** The first `limit` images (default all). */
   limit?: number;
   /** The model's number of classes (outputs): labels must be below it (not checked when 1 or absent). */
@@ -70,14 +70,28 @@ export interface StoredArray {
   data: NpyData;
 }
 
-/** Read a .npy or IDX file (gzip or plain), telling them apart by their magic; `flag` names it in errors. */
-export function readArray(path: string, flag: string): StoredArray {
+/** A file's contents already in memory (e.g. fetched from a queue), with a name for messages. */
+export interface FileBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A path, or a file's bytes. */
+export type FileSource = string | FileBytes;
+
+const sourceName = (s: FileSource): string => (typeof s === "string" ? s : s.name);
+
+/** Read a .npy or IDX file (gzip or plain; a path or its bytes), telling them apart by their magic; `flag` names it in errors. */
+export function readArray(source: FileSource, flag: string): StoredArray {
   let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new ArgumentError(flag, `a readable .npy or IDX file (${(e as Error).message})`, path);
-  }
+  const path = sourceName(source);
+  if (typeof source === "string") {
+    try {
+      bytes = readFileSync(source);
+    } catch (e) {
+      throw new ArgumentError(flag, `a readable .npy or IDX file (${(e as Error).message})`, path);
+    }
+  } else bytes = source.bytes;
   const what = `${flag} ${path}`;
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
@@ -149,18 +163,26 @@ function wanted(expected: readonly number[], layout: Layout): string {
   return `N × ${expected[0]} (or N × … of ${expected[0]} values)`;
 }
 
+/** A test set's images, read and checked, turned into model inputs one at a time (see the header). */
+export interface PreparedImages {
+  /** Images in the file. */
+  count: number;
+  /** Image i (0 ≤ i < count) as a model input (C × H × W floats), transformed. */
+  image(i: number): Float32Array;
+  info: TestSet["info"];
+}
+
 /**
- * Load a test set and turn it into inputs for a model whose input (one image, no batch axis)
- * is `expectedShape`: the first `limit` images, transformed (see the header), and their labels.
+ * Read an images file and check it against a model whose input (one image, no batch axis)
+ * is `expectedShape`; images are transformed on demand (`image(i)`), by the one function
+ * every reader of a test set uses (loadTestSet here, queue workers in lib/study/queue/).
  */
-export function loadTestSet(o: TestSetOptions, expectedShape: readonly number[]): TestSet {
+export function prepareImages(o: InputTransform & { images: FileSource }, expectedShape: readonly number[]): PreparedImages {
   const layout = o.layout ?? "nchw";
   if (!(LAYOUTS as readonly string[]).includes(layout)) throw new ArgumentError("--layout", `one of ${LAYOUTS.join(", ")}`, layout);
   if (layout === "nhwc" && expectedShape.length !== 3) {
     throw new ArgumentError("--layout", `nchw (the default) for this model: nhwc is for image inputs [C, H, W], the model's input is ${fmt(expectedShape)}`, layout);
   }
-  const limit = o.limit ?? Infinity;
-  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new ArgumentError("--limit", "a positive integer (images to use)", limit);
   if (o.inputScale !== undefined && (!(o.inputScale > 0) || !Number.isFinite(o.inputScale))) {
     throw new ArgumentError("--input-scale", "a number > 0 (input = stored value × scale)", o.inputScale);
   }
@@ -168,6 +190,7 @@ export function loadTestSet(o: TestSetOptions, expectedShape: readonly number[])
   const mean = perChannel(o.mean, C, "--mean", expectedShape);
   const std = perChannel(o.std, C, "--std", expectedShape);
 
+  const name = sourceName(o.images);
   const img = readArray(o.images, "--images");
   const stored = img.shape.slice(1);
   const n = img.shape[0] ?? 0;
@@ -177,40 +200,54 @@ export function loadTestSet(o: TestSetOptions, expectedShape: readonly number[])
     throw new ArgumentError(
       "--images",
       `${wanted(expectedShape, layout)} for the model's input ${fmt(expectedShape)}`,
-      `${o.images} of shape ${fmt(img.shape)} (${img.dtype})${layout === "nchw" && hwc ? ": N × H × W × C needs --layout nhwc" : ""}`,
+      `${name} of shape ${fmt(img.shape)} (${img.dtype})${layout === "nchw" && hwc ? ": N × H × W × C needs --layout nhwc" : ""}`,
     );
   }
-  if (n < 1) throw new ArgumentError("--images", "at least one image", `${o.images} of shape ${fmt(img.shape)}`);
-  const count = Math.min(n, limit);
-  const labels = readLabels(o.labels, count, o.images, n);
-  if (o.classes !== undefined && o.classes > 1) {
-    const i = labels.findIndex((v) => v >= o.classes!);
-    if (i >= 0) throw new ArgumentError("--labels", `class labels 0..${o.classes - 1} (the model has ${o.classes} outputs)`, `${o.labels} with ${labels[i]} at index ${i}`);
-  }
+  if (n < 1) throw new ArgumentError("--images", "at least one image", `${name} of shape ${fmt(img.shape)}`);
 
   const inputScale = o.inputScale ?? (img.dtype === "uint8" ? 1 / 255 : 1);
   const size = expectedShape.reduce((a, b) => a * b, 1);
   const perChannelStride = expectedShape.length === 3 ? size / C : 1;
-  const images: Float32Array[] = [];
   const data = img.data;
-  for (let i = 0; i < count; i++) {
+  const image = (i: number): Float32Array => {
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new ArgumentError("image index", `an integer in 0..${n - 1} (${name} holds ${n})`, i);
     const x = new Float32Array(size);
     const base = i * size;
     for (let k = 0; k < size; k++) {
       const src = map.perm ? map.perm[k]! : k;
       const c = expectedShape.length === 3 ? Math.floor(k / perChannelStride) : k % C;
       const v = (Number(data[base + src]!) * inputScale - mean[c]!) / std[c]!;
-      if (!Number.isFinite(v)) throw new ArgumentError("--images", "finite values", `${o.images}: ${Number(data[base + src]!)} in image ${i}`);
+      if (!Number.isFinite(v)) throw new ArgumentError("--images", "finite values", `${name}: ${Number(data[base + src]!)} in image ${i}`);
       x[k] = v;
     }
-    images.push(x);
-  }
-  return { images, labels, info: { format: img.format, dtype: img.dtype, shape: img.shape, layout, inputScale, mean, std } };
+    return x;
+  };
+  return { count: n, image, info: { format: img.format, dtype: img.dtype, shape: img.shape, layout, inputScale, mean, std } };
 }
 
-/** The first `count` labels of `path`: non-negative integers, [N] or [N, 1]. */
-export function readLabels(path: string, count: number, imagesPath = "the images", imagesTotal = count): Int32Array {
-  const a = readArray(path, "--labels");
+/**
+ * Load a test set and turn it into inputs for a model whose input (one image, no batch axis)
+ * is `expectedShape`: the first `limit` images, transformed (see the header), and their labels.
+ */
+export function loadTestSet(o: TestSetOptions, expectedShape: readonly number[]): TestSet {
+  const limit = o.limit ?? Infinity;
+  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new ArgumentError("--limit", "a positive integer (images to use)", limit);
+  const p = prepareImages(o, expectedShape);
+  const count = Math.min(p.count, limit);
+  const labels = readLabels(o.labels, count, sourceName(o.images), p.count);
+  if (o.classes !== undefined && o.classes > 1) {
+    const i = labels.findIndex((v) => v >= o.classes!);
+    if (i >= 0) throw new ArgumentError("--labels", `class labels 0..${o.classes - 1} (the model has ${o.classes} outputs)`, `${sourceName(o.labels)} with ${labels[i]} at index ${i}`);
+  }
+  const images: Float32Array[] = [];
+  for (let i = 0; i < count; i++) images.push(p.image(i));
+  return { images, labels, info: p.info };
+}
+
+/** The first `count` labels of `source`: non-negative integers, [N] or [N, 1]. */
+export function readLabels(source: FileSource, count: number, imagesPath = "the images", imagesTotal = count): Int32Array {
+  const path = sourceName(source);
+  const a = readArray(source, "--labels");
   if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
     throw new ArgumentError("--labels", "one label per image: shape [N] or [N, 1]", `${path} of shape ${fmt(a.shape)}`);
   }

@@ -1,7 +1,7 @@
 // The parallel engine: one Piscina pool per process whose workers share the process's wasm
 // memory and run the task kinds the parts register (lib/runtime/tasks.ts), and slots of
 // scratch buffers so that at most `threads` tasks hold them at once.
-// `threads: 1` runs inline, without a pool. Results never depend on the thread count:
+// `threads: 1` runs inline, without a pool (unless setInlineOneThread(false)). Results never depend on the thread count:
 // every random draw is keyed by what it belongs to (seed, core, device, step).
 
 import { availableParallelism } from "node:os";
@@ -65,10 +65,21 @@ export async function shutdownPool(): Promise<void> {
   if (p) await p.destroy();
 }
 
+let inlineOneThread = true;
+
+/**
+ * Whether `threads: 1` runs tasks inline (the default) or on a pool of one thread. A process
+ * whose main thread must stay responsive while it computes (a queue worker renewing its job
+ * locks) turns inlining off; results are the same bits either way.
+ */
+export function setInlineOneThread(on: boolean): void {
+  inlineOneThread = on;
+}
+
 /** Run one task inline or on the pool; failures name the task. */
 export async function run(task: Task, threads: number): Promise<unknown> {
   try {
-    if (threads === 1) {
+    if (threads === 1 && inlineOneThread) {
       // Inline, but yield to the event loop first so signals and progress are handled.
       await new Promise((r) => setImmediate(r));
       return runTask(task);

@@ -21,13 +21,13 @@ import { canonicalJson, sha256Hex, type JsonValue, type Metrics } from "./checkp
 import type { Fidelity } from "../chip/config.ts";
 import type { FunctionalFit } from "../chip/functional-fit.ts";
 import { outputShape, type Network } from "../network/graph.ts";
-import { loadTestSet, type InputTransform, type Layout } from "../network/test-set.ts";
+import { loadTestSet, type InputTransform, type Layout, type TestSet } from "../network/test-set.ts";
 import { assertFits } from "../network/needs.ts";
 import { mapNetwork, type Mapping } from "../network/mapper.ts";
 import { runStudy, type StudyResult } from "./montecarlo.ts";
 import { readModel } from "../network/onnx.ts";
-import { evaluate } from "../network/graph-eval.ts";
-import { argmax, calibrateScales, programNetwork, runNetwork } from "../network/run.ts";
+import { programNetwork } from "../network/run.ts";
+import { CALIBRATION_IMAGES, countCorrect, inferImages, modelScales, outputScale } from "./model-run.ts";
 import type { Scheme } from "../chip/targets.ts";
 import type { StudyRunOptions } from "./drift-study.ts";
 import { ArgumentError } from "../runtime/validate.ts";
@@ -35,8 +35,7 @@ import { ArgumentError } from "../runtime/validate.ts";
 /** What the `accuracy` metric is (in the JSON next to the series). */
 export const ACCURACY_METRIC = "accuracy: fraction in [0, 1] of the test images whose largest output is their label (top-1)";
 
-/** Images whose float64 activations set the INT8 scales (the first ones of the subset). */
-export const CALIBRATION_IMAGES = 16;
+export { CALIBRATION_IMAGES };
 
 /** A model and its test subset, loaded and checked once per study. */
 export interface ModelData {
@@ -55,6 +54,8 @@ export interface ModelData {
   mean?: number[];
   std?: number[];
   layout?: Layout;
+  /** The transform with its defaults resolved (what queue workers are told). */
+  input: Pick<TestSet["info"], "layout" | "inputScale" | "mean" | "std">;
 }
 
 /** What a model drift trial computes besides its seed and times. */
@@ -90,6 +91,7 @@ export async function loadModelData(files: { model: string; images: string; labe
   const set = loadTestSet({ images: files.images, labels: files.labels, limit, classes, ...transform }, net.inputShape);
   return {
     net, mapping: mapNetwork(net), images: set.images, labels: set.labels, files, sha256, limit, inputScale: set.info.inputScale,
+    input: { layout: set.info.layout, inputScale: set.info.inputScale, mean: set.info.mean, std: set.info.std },
     ...(transform.mean ? { mean: set.info.mean } : {}), ...(transform.std ? { std: set.info.std } : {}), ...(transform.layout ? { layout: set.info.layout } : {}),
   };
 }
@@ -120,7 +122,7 @@ const SCALES = new WeakMap<object, Record<string, number>>();
 function scalesOf(d: ModelWorkload["data"]): Record<string, number> {
   let s = SCALES.get(d);
   if (!s) {
-    s = calibrateScales(d.net, d.mapping, evaluate(d.net, d.images.slice(0, CALIBRATION_IMAGES)));
+    s = modelScales(d.net, d.mapping, d.images);
     SCALES.set(d, s);
   }
   return s;
@@ -137,15 +139,12 @@ export async function modelDriftTrial(
   try {
     await programNetwork(chip, net, mapping, w.scheme, threads);
     const out: Metrics[] = [];
-    const scales = scalesOf(w.data);
+    const model = { net, mapping, scales: scalesOf(w.data) };
     for (const t of times) {
       signal?.throwIfAborted(); // a stop request: this chip is dropped, its times are not recorded
-      const r = await runNetwork(chip, net, mapping, images, { t, threads, reference: false, scales, ...(w.fit ? { fit: w.fit } : {}) });
-      let correct = 0;
-      r.outputs.forEach((y, i) => {
-        if (argmax(y) === labels[i]) correct++;
-      });
-      out.push({ accuracy: correct / images.length });
+      // The function of a queue worker's infer job (lib/study/queue/worker-infer.ts), on all images.
+      const v = await inferImages(chip, model, images, { t, threads, ...(w.fit ? { fit: w.fit } : {}) });
+      out.push({ accuracy: countCorrect(v, labels, 0, outputScale(model)) / images.length });
       onTime?.(out.length);
       await new Promise((r) => setImmediate(r));
     }

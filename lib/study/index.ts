@@ -12,4 +12,5 @@ export { runStudy, summarize, StudyAbortedError, TrialError, type StudyOptions, 
 export { openCheckpoint, CheckpointError, studyHash } from "./checkpoint.ts";
 export { driftStudy, DRIFT_METRICS, type DriftStudyOptions } from "./drift-study.ts";
 export { modelDriftStudy, loadModelData, type ModelDriftStudyOptions } from "./drift-model.ts";
-export { driftStudyOnQueue, runWorker as runQueueWorker, parseQueueUrl, QueueError, type QueueStudyOptions, type WorkerRunOptions } from "./queue/index.ts";
+export { inferImages, modelScales, readAt, RunTally, CALIBRATION_IMAGES, type InferModel } from "./model-run.ts";
+export { driftStudyOnQueue, modelDriftStudyOnQueue, modelRunOnQueue, runWorker as runQueueWorker, parseQueueUrl, QueueError, type QueueStudyOptions, type WorkerRunOptions } from "./queue/index.ts";

@@ -13,6 +13,7 @@ import { progressBar } from "../../runtime/progress.ts";
 import { writeReport } from "../../report/html.ts";
 import { lineChart } from "../../report/svg.ts";
 import { withSignalHandling } from "../../runtime/signals.ts";
+import { Submission, modelDriftStudyOnQueue, parseQueueUrl } from "../../study/queue/index.ts";
 import type { Scheme } from "../../chip/targets.ts";
 
 export interface DriftModelCommandOptions {
@@ -31,30 +32,52 @@ export interface DriftModelCommandOptions {
   resume: boolean;
   json?: boolean;
   out?: string;
+  /** Run the chips × times on queue workers (lib/study/queue/submit-model.ts). */
+  queue?: string;
+  tlsCa?: string;
+  jobImages?: number;
 }
 
 export async function driftModelCommand(o: DriftModelCommandOptions, out: (s: string) => void): Promise<void> {
+  // Connect first: a wrong password or an unreachable server fails before any work.
+  const submission = o.queue === undefined ? undefined : await Submission.open({ queue: o.queue, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
+  try {
+    await driftModel(o, submission, out);
+  } finally {
+    await submission?.close();
+  }
+}
+
+async function driftModel(o: DriftModelCommandOptions, submission: Submission | undefined, out: (s: string) => void): Promise<void> {
   const t0 = performance.now();
   const data = await loadModelData(o.files, o.limit, o.transform);
   const floatAccuracy = await onnxruntimeAccuracy(o.files.model, data.net.inputShape, data.images, data.labels);
   const bar = progressBar("drift study: chips × times", o.json ? { json: true } : {});
+  const queue = o.queue === undefined ? undefined : parseQueueUrl(o.queue).display;
   const r = await withSignalHandling(
-    (signal) =>
-      modelDriftStudy({
+    (signal) => {
+      const study = {
         data, scheme: o.scheme, fidelity: o.fidelity, ...(o.fit ? { fit: o.fit } : {}),
         seed: o.seed, trials: o.trials, times: o.times, threads: o.threads, signal, onProgress: bar.update,
         ...(o.checkpoint ? { checkpoint: { path: o.checkpoint, resume: o.resume } } : {}),
-      }),
+      };
+      return !submission
+        ? modelDriftStudy(study)
+        : modelDriftStudyOnQueue({
+            ...study, queue: o.queue!, submission, ...(o.jobImages ? { jobImages: o.jobImages } : {}),
+            log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
+          });
+    },
     { what: "drift study" },
   ).finally(() => bar.done());
   const wallS = (performance.now() - t0) / 1000;
-  const where = `on ${o.threads} thread${o.threads === 1 ? "" : "s"}`;
+  const where = queue ? `on the workers of ${queue}` : `on ${o.threads} thread${o.threads === 1 ? "" : "s"}`;
   const doc = {
     seed: r.seed, threads: o.threads, trials: r.trials, times: r.times, options: r.options, studyHash: r.studyHash,
     model: o.files.model, images: o.files.images, labels: o.files.labels, n: data.images.length, cores: data.mapping.cores,
     metrics: { accuracy: ACCURACY_METRIC },
     floatAccuracy, floatReference: "onnxruntime (CPU, float32) on the same images",
-    series: r.series, digest: r.digest, ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), wallS: Number(wallS.toFixed(2)),
+    series: r.series, digest: r.digest, ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(queue ? { queue } : {}), wallS: Number(wallS.toFixed(2)),
   };
   const last = r.times[r.times.length - 1]!;
   let report: string | undefined;

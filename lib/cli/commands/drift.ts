@@ -12,7 +12,7 @@ import { loadFit } from "../../chip/functional-fit.ts";
 import type { SeriesPoint, StudyResult } from "../../study/montecarlo.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
 import { progressBar } from "../../runtime/progress.ts";
-import { driftStudyOnQueue, parseQueueUrl } from "../../study/queue/index.ts";
+import { driftStudyOnQueue, queueTarget } from "../../study/queue/index.ts";
 import { parsePhases } from "../../chip/readout.ts";
 import { writeReport } from "../../report/html.ts";
 import { lineChart, type Series } from "../../report/svg.ts";
@@ -50,6 +50,9 @@ export interface DriftCommandOptions {
   out?: string;
   /** redis://HOST:PORT: run the trials on `hermes-sim worker`s (lib/study/queue/index.ts). */
   queue?: string;
+  tlsCa?: string;
+  /** With --model and --queue: images per job (default all). */
+  jobImages?: string;
 }
 
 /** Options of one workload only: given with the other, they are usage errors. */
@@ -63,7 +66,6 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
     for (const [k, flag] of CHARACTERISATION_ONLY) {
       if (opts[k] !== undefined) throw new ArgumentError(flag, "left out with --model (it sets the characterisation workload, which a model study does not run)", opts[k]);
     }
-    if (opts.queue !== undefined) throw new ArgumentError("--queue", "left out with --model (model studies run locally for now)", opts.queue);
     if (opts.images === undefined || opts.labels === undefined) {
       throw new ArgumentError(opts.images === undefined ? "--images" : "--labels", "given with --model (test images and labels: .npy or IDX, gzip or plain)", undefined);
     }
@@ -71,7 +73,14 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
     for (const [k, flag] of MODEL_ONLY) {
       if (opts[k] !== undefined) throw new ArgumentError(flag, "given only with --model (an ONNX model to study)", opts[k]);
     }
+    if (opts.jobImages !== undefined) throw new ArgumentError("--job-images", "given only with --model and --queue", opts.jobImages);
   }
+  if (opts.queue === undefined) {
+    if (opts.tlsCa !== undefined) throw new ArgumentError("--tls-ca", "given only with --queue (a rediss:// URL)", opts.tlsCa);
+    if (opts.jobImages !== undefined) throw new ArgumentError("--job-images", "given only with --queue", opts.jobImages);
+  }
+  // Checked before any file is read: the URL, a --tls-ca file.
+  const queue = opts.queue === undefined ? undefined : queueTarget({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) }).display;
   if (opts.trials !== undefined && opts.chips !== undefined) throw new ArgumentError("--chips", "left out when --trials is given (they are the same option)", opts.chips);
   const seed = parseSeedArg(opts.seed, "--seed");
   const trials = parseIntArg(opts.chips ?? opts.trials ?? "8", 1, 1 << 20, opts.chips !== undefined ? "--chips" : "--trials");
@@ -85,12 +94,14 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
   if (opts.model !== undefined) {
     const limit = opts.limit === undefined ? 100 : parseIntArg(opts.limit, 1, 1_000_000, "--limit");
     const transform = parseTransformFlags(opts);
+    const jobImages = opts.jobImages === undefined ? undefined : parseIntArg(opts.jobImages, 1, 1_000_000, "--job-images");
     return driftModelCommand(
       {
         files: { model: opts.model, images: opts.images!, labels: opts.labels! }, limit, transform,
         seed, trials, times, scheme, fidelity, threads, ...(fit ? { fit } : {}),
         ...(path ? { checkpoint: path } : {}), resume: opts.resume ?? false,
         ...(opts.json ? { json: true } : {}), ...(opts.out ? { out: opts.out } : {}),
+        ...(opts.queue !== undefined ? { queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}), ...(jobImages ? { jobImages } : {}) } : {}),
       },
       out,
     );
@@ -98,7 +109,6 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
   const cores = parseIntArg(opts.cores ?? "8", 1, 64, "--cores");
   const inputs = parseIntArg(opts.inputs ?? "1024", 256, 65536, "--inputs");
   const phases = parsePhases(opts.phases ?? "4", "--phases");
-  const queue = opts.queue === undefined ? undefined : parseQueueUrl(opts.queue).display;
   const t0 = performance.now();
   const bar = progressBar("drift study: chips", { json: opts.json });
   const r = await withSignalHandling(
@@ -110,7 +120,7 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
       };
       return opts.queue === undefined
         ? driftStudy(study)
-        : driftStudyOnQueue({ ...study, queue: opts.queue, log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`) });
+        : driftStudyOnQueue({ ...study, queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}), log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`) });
     },
     { what: "drift study" },
   ).finally(() => bar.done());

@@ -5,17 +5,12 @@
 import { Chip } from "../../chip/chip.ts";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
-import { inferShapes, INPUT, outputShape } from "../../network/graph.ts";
+import { inferShapes, INPUT } from "../../network/graph.ts";
 import { mapNetwork } from "../../network/mapper.ts";
-import { applyHead, readModel } from "../../network/onnx.ts";
-import { loadTestSet, parseTransformFlags } from "../../network/test-set.ts";
-import { assertFits } from "../../network/needs.ts";
 import { loadOnnxLstm } from "../../network/onnx-lstm.ts";
 import { bitsPerCharacter, encodeText, readVocabulary } from "../../network/text.ts";
 import { readFileSync } from "node:fs";
-import { progressBar } from "../../runtime/progress.ts";
-import { programNetwork, runNetwork, runOnChip } from "../../network/run.ts";
-import { accuracyOf, compareOutputs, onnxruntimeOutputs } from "../../network/onnx-float.ts";
+import { runOnChip } from "../../network/run.ts";
 import { lstmCost, networkCost } from "../../cost/network.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
 import { sparseUniform } from "../../chip/workload.ts";
@@ -23,10 +18,12 @@ import { CHIP_CORE, Purpose } from "../../chip/rng.ts";
 import { parseScheme } from "../../chip/targets.ts";
 import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../../runtime/validate.ts";
 import { networkByName } from "./map.ts";
+import { runModelCommand } from "./run-model.ts";
 import { writeReport } from "../../report/html.ts";
-import { modelRunReport, networkFigures } from "../../report/model-run.ts";
+import { networkFigures } from "../../report/model-run.ts";
 import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../../network/lstm-map.ts";
 import { randomLstm, runLstmOnChip } from "../../network/lstm-run.ts";
+import { isSequenceModelFile, runSequenceCommand } from "./run-sequence.ts";
 
 export interface RunCommandOptions {
   network: string;
@@ -49,11 +46,25 @@ export interface RunCommandOptions {
   threads?: string;
   json?: boolean;
   out?: string;
+  /** With --model and a test set: run on queue workers (lib/study/queue/). */
+  queue?: string;
+  tlsCa?: string;
+  jobImages?: string;
+  checkpoint?: string;
+  resume?: boolean;
 }
+
+const MODEL_QUEUE_ONLY = [["queue", "--queue"], ["tlsCa", "--tls-ca"], ["jobImages", "--job-images"], ["checkpoint", "--checkpoint"], ["resume", "--resume"]] as const;
 
 export async function runCommand(opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
   const seed = parseSeedArg(opts.seed, "--seed");
+  if (opts.model === undefined || opts.text !== undefined) {
+    for (const [k, flag] of MODEL_QUEUE_ONLY) {
+      if (opts[k] !== undefined) throw new ArgumentError(flag, "given only with --model and a test set (--images, --labels)", opts[k]);
+    }
+  }
   if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
+  if (opts.model !== undefined && isSequenceModelFile(opts.model)) return runSequenceCommand(seed, opts, out);
   if (opts.model !== undefined) return runModelCommand(seed, opts, out);
   const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network];
   if (lstm) return runLstmCommand(lstm, seed, opts, out);
@@ -139,84 +150,6 @@ async function runLstmCommand(spec: LstmSpec, seed: bigint, opts: RunCommandOpti
         `${spec.name} on ${doc.cores} cores and ${r.mapping.gdpuSlices.length} GDPU slices (${fidelity}, ${scheme}, read at ${opts.time}), ${T} timesteps of random inputs:`,
         `  ‖chip − float64‖ / ‖float64‖ of the outputs: ${r.error.toFixed(4)}; largest |h| ${r.maxHidden.toFixed(3)}; ${doc.wallS} s of simulation`,
         `  cost model: ${doc.cost.latencyUsPerTimestep.toFixed(2)} µs, ${doc.cost.energyUjPerTimestep.toFixed(2)} µJ per timestep (4-phase)`,
-      ].join("\n") + "\n",
-    );
-  } finally {
-    chip.dispose();
-  }
-}
-
-/** An ONNX model over a test set (.npy or IDX): accuracy on the chip and in float (onnxruntime),
- * and how closely the chip's outputs follow the float model's (agreement, outputError). */
-async function runModelCommand(seed: bigint, opts: RunCommandOptions, out: (s: string) => void): Promise<void> {
-  if (!opts.images || !opts.labels) throw new ArgumentError(opts.images ? "--labels" : "--images", "given with --model (test images and labels: .npy or IDX, gzip or plain)", undefined);
-  // Every flag is checked before any file is read or anything is written.
-  const limit = opts.limit === undefined ? 100 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (images to run)", opts.limit);
-  const transform = parseTransformFlags(opts);
-  const scheme = parseScheme(opts.scheme, "--scheme");
-  const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
-  const t = parseDuration(opts.time, "--time");
-  const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
-  const runs = opts.runs === undefined ? 1 : Number(opts.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new ArgumentError("--runs", "an integer in 1..100 (repeated inference runs)", opts.runs);
-  const { net, head } = await readModel(opts.model!);
-  assertFits(net, opts.model!);
-  const classes = outputShape(net).reduce((a, b) => a * b, 1);
-  const set = loadTestSet({ images: opts.images, labels: opts.labels, limit, classes, ...transform }, net.inputShape);
-  const { images, labels } = set;
-  const t0 = performance.now();
-  // The float reference first: a model onnxruntime cannot run fails before the chip's work.
-  const float = await onnxruntimeOutputs(opts.model!, net.inputShape, images);
-  const floatAccuracy = accuracyOf(float.outputs, labels);
-  const mapping = mapNetwork(net);
-  const chip = Chip.create({ seed, fidelity });
-  try {
-    await programNetwork(chip, net, mapping, scheme, threads);
-    const accuracies: number[] = [];
-    const agreements: number[] = [];
-    const outputErrors: number[] = [];
-    let scales: Record<string, number> | undefined;
-    const bar = progressBar(`run: images${runs > 1 ? ` × ${runs} runs` : ""}`, { json: opts.json });
-    for (let draw = 0; draw < runs; draw++) {
-      const r = await runNetwork(chip, net, mapping, images, {
-        t, threads, reference: false, calibration: images.slice(0, 16), draw, ...(scales ? { scales } : {}),
-        onProgress: (done) => bar.update(draw * images.length + done, runs * images.length),
-      });
-      scales = r.scales;
-      accuracies.push(accuracyOf(r.outputs, labels));
-      // The ONNX model's own output: final activations the chip graph dropped (applyHead) applied on the host.
-      const c = compareOutputs(head.length ? r.outputs.map((y) => applyHead(head, y)) : r.outputs, float.outputs);
-      agreements.push(c.agreement);
-      outputErrors.push(c.outputError);
-    }
-    bar.done();
-    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-    const accuracy = mean(accuracies);
-    const accuracyStd = runs > 1 ? Math.sqrt(accuracies.reduce((a, b) => a + (b - accuracy) ** 2, 0) / (runs - 1)) : 0;
-    const cost = networkCost(net, mapping, "4-phase");
-    const { format, dtype, shape, layout, inputScale, mean: m, std } = set.info;
-    const doc = {
-      model: opts.model, fidelity, scheme, t, n: images.length, cores: mapping.cores, seed: seed.toString(),
-      accuracy, accuracyStd, runs, accuracies, floatAccuracy,
-      agreement: mean(agreements), outputError: mean(outputErrors),
-      ...(runs > 1 ? { agreements, outputErrors } : {}),
-      input: { format, dtype, shape, layout, inputScale, mean: m, std },
-      cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
-      wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
-    };
-    const report = opts.out ? modelRunReport(opts.out, { ...doc, model: opts.model! }, formatDuration(t), mapping, cost) : undefined;
-    if (opts.json) {
-      out(JSON.stringify(doc) + "\n");
-      return;
-    }
-    out(
-      [
-        ...(report ? [`report: ${report}`] : []),
-        `${opts.model} on ${mapping.cores} cores (${fidelity}, ${scheme}, read ${formatDuration(t)} after programming), ${images.length} images:`,
-        `  accuracy ${(100 * accuracy).toFixed(2)} %${runs > 1 ? ` ± ${(100 * accuracyStd).toFixed(2)} (std over ${runs} runs)` : ""} on the chip, ${(100 * floatAccuracy).toFixed(2)} % in float (onnxruntime)`,
-        `  top-1 agreement with float ${(100 * doc.agreement).toFixed(2)} %; ‖chip − float‖ / ‖float‖ of the outputs ${doc.outputError.toFixed(4)}`,
-        `  cost model: ${cost.latencyUs.toFixed(1)} µs, ${cost.energyUj.toFixed(1)} µJ per image (4-phase); ${doc.wallS} s of simulation`,
       ].join("\n") + "\n",
     );
   } finally {

@@ -1,6 +1,6 @@
 // Redis connections for the queue: URLs (redacted in messages), timings, fail-fast connect (see lib/study/queue/index.ts).
 
-import { hostname } from "node:os";
+import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { ArgumentError } from "../../runtime/validate.ts";
 
@@ -19,8 +19,42 @@ export interface QueueTarget {
   username?: string;
   password?: string;
   tls: boolean;
+  /** With TLS: the certificate authority to trust (PEM), besides Node's own and NODE_EXTRA_CA_CERTS. */
+  ca?: Buffer;
   /** The URL without user or password (user:password shown as ***): safe to print. */
   display: string;
+}
+
+/** Where a queue command connects: the URL (--queue), a CA file for TLS (--tls-ca). */
+export interface QueueAccess {
+  queue: string;
+  tlsCa?: string;
+}
+
+/**
+ * The queue target of a command: the URL parsed; the password from HERMES_QUEUE_PASSWORD when
+ * the URL has none (so that it needs not be on the command line, where `ps` shows it); with
+ * rediss://, the CA from --tls-ca or HERMES_QUEUE_TLS_CA (Node's NODE_EXTRA_CA_CERTS works too).
+ */
+export function queueTarget(a: QueueAccess): QueueTarget {
+  const target = parseQueueUrl(a.queue);
+  const envPassword = process.env["HERMES_QUEUE_PASSWORD"];
+  if (target.password === undefined && envPassword) {
+    target.password = envPassword;
+    if (!target.display.includes("***@")) target.display = target.display.replace("//", "//***@");
+  }
+  const caPath = a.tlsCa ?? (process.env["HERMES_QUEUE_TLS_CA"] || undefined);
+  if (caPath !== undefined) {
+    const flag = a.tlsCa !== undefined ? "--tls-ca" : "HERMES_QUEUE_TLS_CA";
+    if (!target.tls) throw new ArgumentError(flag, "given only with a rediss:// (TLS) --queue URL", caPath);
+    try {
+      target.ca = readFileSync(caPath);
+    } catch (e) {
+      throw new ArgumentError(flag, `a readable PEM file of the certificate authority (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, caPath);
+    }
+    if (!/-----BEGIN CERTIFICATE-----/.test(target.ca.toString("latin1"))) throw new ArgumentError(flag, "a PEM file (-----BEGIN CERTIFICATE-----)", caPath);
+  }
+  return target;
 }
 
 /** `text` with any user:password (or token) before an "@" replaced by "***". */
@@ -72,20 +106,43 @@ export function queueTimings(): { connectMs: number; reconnectMs: number; lockMs
   };
 }
 
+const TLS_CERT_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_SIGNATURE_FAILURE", "CERT_UNTRUSTED",
+]);
+
 /** One line for a connection failure; never contains the password. */
 export function explain(e: unknown, target: QueueTarget): string {
   const err = e as NodeJS.ErrnoException & { message?: string };
   const code = err?.code ?? "";
   const msg = String(err?.message ?? e);
   const where = target.display;
-  if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(msg)) return `no Redis server at ${where} (connection refused): start one (redis-server --port ${target.port}) or fix --queue`;
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /ENOTFOUND|EAI_AGAIN/.test(msg)) return `cannot resolve the host of ${where}: check --queue`;
-  if (code === "ETIMEDOUT" || /ETIMEDOUT|timed? ?out/i.test(msg)) return `no answer from ${where} within the connect timeout: is Redis running there and reachable?`;
-  if (code === "ECONNRESET" || code === "EPIPE") return `${where} closed the connection (is it a Redis server?)`;
-  if (/RESP|Protocol error/i.test(msg)) return `${where} does not answer as a Redis server does: check the host and port in --queue`;
-  if (/NOAUTH|WRONGPASS|AUTH/.test(msg)) return `Redis at ${where} refused the credentials (${msg.split(/\s+/)[0]}): check the user and password in --queue`;
-  const clean = target.password ? msg.split(target.password).join("***") : msg;
-  return `Redis at ${where}: ${clean.split("\n")[0]}`;
+  const line = (): string => {
+    if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+      return `the TLS certificate of ${where} does not name that host (${msg.split("\n")[0]}): connect by a name or address the certificate holds`;
+    }
+    if (TLS_CERT_CODES.has(code)) {
+      return `the TLS certificate of ${where} is not trusted (${code}: ${msg.split("\n")[0]}): give its certificate authority with --tls-ca FILE (or HERMES_QUEUE_TLS_CA, NODE_EXTRA_CA_CERTS)`;
+    }
+    if (/^ERR_SSL_|SSL routines|wrong version number/i.test(`${code} ${msg}`)) return `TLS with ${where} failed (${msg.split("\n")[0]}): is that port a TLS port (rediss://) or a plain one (redis://)?`;
+    if (/NOAUTH/.test(msg)) return `Redis at ${where} requires a password: give it in --queue (redis://:PASSWORD@HOST:PORT, or user:password for an ACL user) or in HERMES_QUEUE_PASSWORD`;
+    if (/WRONGPASS|invalid (username|password)|AUTH.*(failed|called without)/i.test(msg)) return `Redis at ${where} refused the credentials (${msg.split(/\s+/)[0]}): check the user and password in --queue`;
+    if (/NOPERM/.test(msg)) return `Redis at ${where}: the user may not run a command the queue needs (${msg.split("\n")[0]}): see the ACL line in the README`;
+    if (code === "ECONNREFUSED" || /ECONNREFUSED/.test(msg)) return `no Redis server at ${where} (connection refused): start one or fix --queue`;
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /ENOTFOUND|EAI_AGAIN/.test(msg)) return `cannot resolve the host of ${where}: check --queue`;
+    if (code === "ETIMEDOUT" || /ETIMEDOUT|timed? ?out/i.test(msg)) {
+      return `no answer from ${where} within the connect timeout: is Redis running there and reachable${target.tls ? ", and is that port a TLS port?" : "?"}`;
+    }
+    if (code === "ECONNRESET" || code === "EPIPE") return `${where} closed the connection (is it a Redis server${target.tls ? "" : ", or a TLS port that needs rediss://"}?)`;
+    if (/RESP|Protocol error/i.test(msg)) return `${where} does not answer as a Redis server does: check the host and port in --queue`;
+    return `Redis at ${where}: ${msg.split("\n")[0]}`;
+  };
+  return redactSecret(line(), target);
+}
+
+/** `text` with the target's password (if any) replaced by "***". */
+export function redactSecret(text: string, target: QueueTarget): string {
+  return target.password ? text.split(target.password).join("***") : text;
 }
 
 interface Connection {
@@ -112,7 +169,7 @@ export async function connectRedis(target: QueueTarget, role: string, blocking: 
     db: target.db,
     ...(target.username ? { username: target.username } : {}),
     ...(target.password ? { password: target.password } : {}),
-    ...(target.tls ? { tls: {} } : {}),
+    ...(target.tls ? { tls: target.ca ? { ca: target.ca } : {} } : {}),
     connectionName: `hermes-sim-${role}`,
     lazyConnect: true,
     // The first connection is made (and checked) here, before BullMQ sees the client. Later,

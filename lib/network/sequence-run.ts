@@ -1,0 +1,247 @@
+// A sequence model (lib/network/sequence-model.ts) on the simulated chip (issue 18), the GDPU
+// path of lib/network/lstm-run.ts generalised to stacked layers and a dense head:
+//  - mapping: lib/network/lstm-map.ts mapLstmStack (each layer its own columns and GDPU
+//    slices; the head on the free cores); a model that does not fit is a MappingError with
+//    the cores it needs;
+//  - per sequence the state starts at zero (cell states in the GDPU slices, h on the host);
+//    timestep by timestep, layer by layer: per column the input-gate tiles (INT8 x, or the
+//    layer below's INT8 h) and the hidden-gate tiles (INT8 h of the previous step) chain
+//    their partial sums down into row 4's LDPU (gate biases added there), whose INT8 gate
+//    pre-activations feed the column's GDPU slice (FP16 sigmoid / tanh, cell state, INT8 h);
+//    the dense head reads the last layer's h at every step ("all") or at the last ("last"),
+//    ReLU in the receivers' LDPUs, and the final activations run on the host;
+//  - INT8 scales from the float64 reference on the first `calibration` sequences: inputs
+//    127 / max|x|; gate pre-activations per row 127 / max|g_r| (the LDPU's per-channel scale
+//    and the GDPU's per-input gate scale; floored at 1 % of the layer's largest range);
+//    hidden states 127 (|h| < 1); dense outputs 127 / max|y| per layer;
+//  - all sequences advance in lockstep, one batched MVM per tile and timestep (mvmParallel
+//    over the pool for large batches: same bits for any thread count); the read noise of
+//    sequence s at step t is keyed by t·N + s, so results do not depend on threads either.
+
+import type { Chip } from "../chip/chip.ts";
+import type { FunctionalFit } from "../chip/functional-fit.ts";
+import { GdpuSlice } from "../chip/gdpu.ts";
+import type { Scheme } from "../chip/targets.ts";
+import { ArgumentError } from "../runtime/validate.ts";
+import { lstmStackOf, mapLstmStack, type LstmLayer, type LstmMapping } from "./lstm-map.ts";
+import { applyHead } from "./onnx.ts";
+import { argmax } from "./run.ts";
+import { emptyRanges, sequenceForwardBatch, sequenceVectors, type SequenceModel, type SequenceOutputs, type SequenceRanges } from "./sequence-model.ts";
+
+const N = 256;
+
+/** The model's layers placed on the chip (MappingError with the cores it needs when it does not fit). */
+export function mapSequenceModel(m: SequenceModel): LstmMapping {
+  return mapLstmStack({ name: m.name, inputs: m.layers[0]!.inputs, hidden: m.layers.map((l) => l.hidden), dense: m.dense.map((d) => d.outputs) });
+}
+
+/** Program every tile of the mapping (program-and-verify, `scheme`). */
+export async function programSequenceModel(chip: Chip, mapping: LstmMapping, m: SequenceModel, scheme: Scheme, threads?: number): Promise<void> {
+  const stack = lstmStackOf(mapping);
+  const byCore = new Map<number, Float32Array>();
+  const put = (l: LstmLayer, w: Float32Array, cols: number) => {
+    for (const t of l.tiles) {
+      const tile = new Float32Array(N * N);
+      for (let r = t.rowRange[0]; r < t.rowRange[1]; r++) tile.set(w.subarray(r * cols + t.colRange[0], r * cols + t.colRange[1]), (r - t.rowRange[0]) * N);
+      byCore.set(t.core, tile);
+    }
+  };
+  stack.lstm.forEach(({ input, hidden }, k) => {
+    const l = m.layers[k]!;
+    put(mapping.layers[input]!, l.wih, l.inputs);
+    put(mapping.layers[hidden]!, l.whh, l.hidden);
+  });
+  stack.dense.forEach((d, k) => put(mapping.layers[d]!, m.dense[k]!.w, m.dense[k]!.inputs));
+  await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores: Math.max(...byCore.keys()) + 1, ...(threads ? { threads } : {}) });
+}
+
+export interface SequenceScales {
+  input: number;
+  /** Per LSTM layer, per gate row. */
+  gates: Float64Array[];
+  hidden: number;
+  dense: number[];
+}
+
+/** INT8 scales from the float64 ranges (see the header). */
+export function sequenceScales(r: SequenceRanges): SequenceScales {
+  return {
+    input: 127 / (r.input || 1),
+    gates: r.gates.map((g) => {
+      const top = Math.max(...g) || 1;
+      return g.map((v) => 127 / Math.max(v, top / 100));
+    }),
+    hidden: 127,
+    dense: r.dense.map((v) => 127 / (v || 1)),
+  };
+}
+
+export interface SequenceRunOptions {
+  /** Read time, seconds since programming (default 25). */
+  t?: number;
+  /** Independent repetition (chip.at's draw). */
+  draw?: number;
+  /** Functional fidelity: the weight-noise fit. */
+  fit?: FunctionalFit;
+  /** Worker threads for the batched MVMs (default 1: inline); same bits for any count. */
+  threads?: number;
+  /** Sequences whose float64 pass sets the INT8 scales (default: the first 16). */
+  calibration?: number;
+  /** Scales from an earlier run (skips the calibration). */
+  scales?: SequenceScales;
+  /** Evaluate the float64 reference on every sequence (default true); false: NaN error and agreement. */
+  reference?: boolean;
+}
+
+export interface SequenceRunResult {
+  /** The chip's outputs per sequence (one vector, or one per step), final activations applied. */
+  outputs: SequenceOutputs;
+  /** The float64 reference, the same way. */
+  reference: SequenceOutputs;
+  /** ‖chip − float64‖ / ‖float64‖ over every output. */
+  error: number;
+  /** Top-1 agreement of the chip with float64 over every output vector, 0..1. */
+  agreement: number;
+  scales: SequenceScales;
+}
+
+function checkSequences(m: SequenceModel, seqs: readonly ArrayLike<number>[]): void {
+  if (!Array.isArray(seqs) || seqs.length === 0) throw new ArgumentError("sequences", "a non-empty array of sequences", seqs);
+  const size = m.steps * m.features;
+  seqs.forEach((s, i) => {
+    if (!s || s.length !== size) throw new ArgumentError(`sequences[${i}]`, `${size} values (${m.steps} steps × ${m.features}${m.embedding ? " token id" : " features"})`, s?.length);
+  });
+  if (seqs.length * m.steps >= 2 ** 30) throw new ArgumentError("sequences", "fewer than 2^30 timesteps in all", seqs.length * m.steps);
+}
+
+/** Run sequences through the programmed model at read time t (see the header). */
+export async function runSequences(chip: Chip, m: SequenceModel, mapping: LstmMapping, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions = {}): Promise<SequenceRunResult> {
+  checkSequences(m, seqs);
+  const S = seqs.length;
+  const withRef = o.reference ?? true;
+  let scales = o.scales;
+  let reference: SequenceOutputs = [];
+  if (!scales || withRef) {
+    const ranges = emptyRanges(m);
+    const cal = Math.min(S, o.calibration ?? 16);
+    const ref = [...sequenceForwardBatch(m, seqs.slice(0, cal), ranges), ...(withRef ? sequenceForwardBatch(m, seqs.slice(cal)) : [])];
+    scales ??= sequenceScales(ranges);
+    if (withRef) reference = ref.map((ys) => ys.map((y) => applyHead(m.head, y)));
+  }
+  const sc = scales;
+  const stack = lstmStackOf(mapping);
+  const threads = o.threads ?? 1;
+  const at = chip.at(o.t ?? 25, { ...(o.draw ? { draw: o.draw } : {}), ...(o.fit ? { fit: o.fit } : {}) });
+  const q = (v: number) => Math.max(-128, Math.min(127, Math.round(v)));
+  const outputs: SequenceOutputs = seqs.map(() => []);
+  try {
+    // The per-sequence state: INT8 h per layer and FP16 cell states per (layer, block).
+    const h8 = m.layers.map((l) => seqs.map(() => new Int8Array(l.hidden)));
+    const slices = stack.lstm.map(({ input }, k) => mapping.layers[input]!.receivers.map((_, ob) => {
+      const [r0, r1] = mapping.layers[input]!.tiles.find((t) => t.outputBlock === ob)!.rowRange;
+      return new GdpuSlice({ units: (r1 - r0) / 4, gateScale: Array.from(sc.gates[k]!.subarray(r0, r1), (s) => 1 / s), outScale: sc.hidden });
+    }));
+    const cells = slices.map((ls) => ls.map((sl): Uint16Array[] => seqs.map(() => new Uint16Array(sl.units))));
+    const xs = seqs.map((s) => sequenceVectors(m, s));
+    // One chain of tiles (partial sums towards the last) over the batch.
+    const chain = async (tiles: LstmLayer["tiles"], src: (k: number) => { v: Int8Array[]; scale: number }, rowScale: ArrayLike<number>, bias: Float64Array, key: number, relu: boolean): Promise<Int8Array> => {
+      let partial: Int8Array | undefined;
+      for (const [k, t] of tiles.entries()) {
+        const { v, scale } = src(k);
+        const x = new Int8Array(S * N);
+        v.forEach((row, s) => x.set(row.subarray(t.colRange[0], t.colRange[1]), s * N));
+        const receiver = k === tiles.length - 1;
+        const opts = {
+          outputScale: 1 / scale,
+          firstInput: key,
+          rows: t.rowRange[1] - t.rowRange[0],
+          ldpu: { scale: rowScale, rxScale: 1, ...(receiver ? { bias, ...(relu ? { flags: 2 } : {}) } : {}) },
+          ...(partial ? { rx: partial } : {}),
+        };
+        partial = (threads > 1 && S >= 2 * N ? await at.mvmParallel(t.core, x, { ...opts, threads }) : at.mvm(t.core, x, opts)).y;
+      }
+      return partial!;
+    };
+    const blockTiles = (l: LstmLayer, ob: number) => l.tiles.filter((t) => t.outputBlock === ob);
+    for (let step = 0; step < m.steps; step++) {
+      const key = step * S;
+      let below = { v: xs.map((x) => Int8Array.from(x[step]!, (v) => q(v * sc.input))), scale: sc.input };
+      for (const [k, { input, hidden }] of stack.lstm.entries()) {
+        const li = mapping.layers[input]!;
+        const lh = mapping.layers[hidden]!;
+        const layer = m.layers[k]!;
+        const prev = { v: h8[k]!, scale: sc.hidden };
+        const next = seqs.map(() => new Int8Array(layer.hidden));
+        for (let ob = 0; ob < li.receivers.length; ob++) {
+          const ti = blockTiles(li, ob);
+          const tiles = [...ti, ...blockTiles(lh, ob)];
+          const [r0, r1] = tiles[0]!.rowRange;
+          const rows = Float64Array.from({ length: N }, (_, r) => (r < r1 - r0 ? sc.gates[k]![r0 + r]! : 1));
+          const bias = Float64Array.from({ length: N }, (_, r) => (r < r1 - r0 ? rows[r]! * layer.bias[r0 + r]! : 0));
+          const below0 = below;
+          const g = await chain(tiles, (j) => (j < ti.length ? below0 : prev), rows, bias, key, false);
+          const slice = slices[k]![ob]!;
+          for (let s = 0; s < S; s++) {
+            slice.setCellBits(cells[k]![ob]![s]!);
+            next[s]!.set(slice.step(g.subarray(s * N, s * N + (r1 - r0))), r0 / 4);
+            cells[k]![ob]![s] = slice.cellBits();
+          }
+        }
+        h8[k] = next;
+        below = { v: next, scale: sc.hidden };
+      }
+      if (m.outputs === "all" || step === m.steps - 1) {
+        let v = below;
+        for (const [k, d] of stack.dense.entries()) {
+          const l = mapping.layers[d]!;
+          const dense = m.dense[k]!;
+          const sd = sc.dense[k]!;
+          const y = seqs.map(() => new Int8Array(dense.outputs));
+          for (let ob = 0; ob < l.receivers.length; ob++) {
+            const tiles = blockTiles(l, ob);
+            const [r0, r1] = tiles[0]!.rowRange;
+            const bias = Float64Array.from({ length: N }, (_, r) => (r < r1 - r0 ? sd * dense.b[r0 + r]! : 0));
+            const vin = v;
+            const out = await chain(tiles, () => vin, Float64Array.from({ length: N }, () => sd), bias, key, dense.relu);
+            for (let s = 0; s < S; s++) y[s]!.set(out.subarray(s * N, s * N + (r1 - r0)), r0);
+          }
+          v = { v: y, scale: sd };
+        }
+        v.v.forEach((y, s) => outputs[s]!.push(applyHead(m.head, Float64Array.from(y, (q8) => q8 / v.scale))));
+      }
+    }
+  } finally {
+    at.dispose();
+  }
+  const { error, agreement } = withRef ? compareSequenceOutputs(outputs, reference) : { error: NaN, agreement: NaN };
+  return { outputs, reference, error, agreement, scales: sc };
+}
+
+/** ‖a − b‖/‖b‖ over every output and the top-1 agreement of a with b over every output vector. */
+export function compareSequenceOutputs(a: SequenceOutputs, b: SequenceOutputs): { error: number; agreement: number } {
+  let num = 0;
+  let den = 0;
+  let same = 0;
+  let count = 0;
+  a.forEach((ys, s) => ys.forEach((y, t) => {
+    const r = b[s]![t]!;
+    for (let j = 0; j < y.length; j++) {
+      num += (y[j]! - r[j]!) ** 2;
+      den += r[j]! ** 2;
+    }
+    if (argmax(y) === argmax(r)) same++;
+    count++;
+  }));
+  return { error: Math.sqrt(num / (den || 1)), agreement: same / count };
+}
+
+/** Map, program (`scheme`, default TDP) and run in one call. */
+export async function runSequenceModel(
+  chip: Chip, m: SequenceModel, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions & { scheme?: Scheme } = {},
+): Promise<SequenceRunResult & { mapping: LstmMapping }> {
+  checkSequences(m, seqs);
+  const mapping = mapSequenceModel(m);
+  await programSequenceModel(chip, mapping, m, o.scheme ?? "tdp", o.threads);
+  const { scheme: _scheme, ...rest } = o;
+  return { ...(await runSequences(chip, m, mapping, seqs, rest)), mapping };
+}

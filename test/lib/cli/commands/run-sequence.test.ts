@@ -1,0 +1,126 @@
+// `hermes-sim run --model M.onnx --images X.npy --labels Y.npy` for a sequence model: labels
+// are onnxruntime's own predictions, so the float accuracy is 1 and the chip's accuracy is its
+// agreement; bad input is one line with exit 2, a model the chip cannot hold exit 1.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../../../lib/cli/main.ts";
+import { loadSequenceModel } from "../../../../lib/network/onnx-sequence.ts";
+import { sequenceFloatOutputs } from "../../../../lib/network/sequence-data.ts";
+import { rnd } from "../../../fixtures/onnx-models.ts";
+import { seqModel } from "../../../fixtures/sequence-models.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "hermes-run-seq-"));
+/** A .npy (1.0) of little-endian '<f4', '<i8' or '|u1' values. */
+function npy(descr: "<f4" | "<i8" | "|u1", shape: number[], data: ArrayLike<number>): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
+  header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
+  const body = descr === "<f4" ? new Uint8Array(Float32Array.from(data).buffer) : descr === "<i8" ? new Uint8Array(BigInt64Array.from(Array.from(data, (v) => BigInt(v))).buffer) : Uint8Array.from(data);
+  const head = new Uint8Array(10 + header.length);
+  head.set([0x93, ..."NUMPY"].map((c) => (typeof c === "string" ? c.charCodeAt(0) : c)));
+  head[6] = 1;
+  new DataView(head.buffer).setUint16(8, header.length, true);
+  head.set(new TextEncoder().encode(header), 10);
+  return Uint8Array.from([...head, ...body]);
+}
+const argmax = (v: ArrayLike<number>) => Array.from(v).reduce((b, x, i, a) => (x > a[b]! ? i : b), 0);
+
+async function run(argv: string[]) {
+  let out = "";
+  const code = await main(argv, (s) => (out += s));
+  return { code, out };
+}
+
+const N = 12;
+const T = 8;
+
+test("a batch_first 2-layer float model over N × T × F uint8 sequences (input scale 1/255)", async () => {
+  const bytes = seqModel({ batchFirst: true, layers: 2, hidden: 16, features: 6, classes: 5, softmax: true });
+  writeFileSync(join(dir, "rows.onnx"), bytes);
+  const raw = Array.from({ length: N * T * 6 }, () => Math.floor(rnd() * 256));
+  writeFileSync(join(dir, "x.npy"), npy("|u1", [N, T, 6], raw));
+  const m = await loadSequenceModel(bytes, { steps: T });
+  const seqs = Array.from({ length: N }, (_, i) => Float32Array.from(raw.slice(i * T * 6, (i + 1) * T * 6), (v) => v / 255));
+  const labels = (await sequenceFloatOutputs(m, seqs)).map((ys) => argmax(ys[0]!));
+  writeFileSync(join(dir, "y.npy"), npy("<i8", [N], labels));
+  const { code, out } = await run(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "x.npy"), "--labels", join(dir, "y.npy"), "--limit", "10", "--fidelity", "functional", "--threads", "1", "--json", "--out", join(dir, "report")]);
+  assert.is(code, 0, out);
+  const d = JSON.parse(out) as Record<string, number | string | number[] | Record<string, number>>;
+  assert.is(d["n"], 10);
+  assert.is(d["steps"], T);
+  assert.is(d["outputs"], "last");
+  assert.equal(d["layers"], [16, 16]);
+  assert.is(d["cores"], 5);
+  assert.is(d["floatAccuracy"], 1);
+  assert.is(d["accuracy"], d["agreement"]);
+  assert.ok((d["agreement"] as number) >= 0.7 && (d["outputError"] as number) < 0.2, out);
+  assert.ok((d["cost"] as Record<string, number>)["latencyUs"]! > 0);
+  assert.ok(readFileSync(join(dir, "report", "floorplan.svg"), "utf8").includes("lstm1.gates"));
+});
+
+test("an embedding model predicting every step over N × T int64 token ids with N × T labels", async () => {
+  const bytes = seqModel({ vocab: 9, outputs: "all", hidden: 12, classes: 9 });
+  writeFileSync(join(dir, "char.onnx"), bytes);
+  const ids = Array.from({ length: N * T }, () => Math.floor(rnd() * 9));
+  writeFileSync(join(dir, "ids.npy"), npy("<i8", [N, T], ids));
+  writeFileSync(join(dir, "next.npy"), npy("<i8", [N, T], ids.map((_, i) => ids[i + 1] ?? 0)));
+  const { code, out } = await run(["run", "--model", join(dir, "char.onnx"), "--images", join(dir, "ids.npy"), "--labels", join(dir, "next.npy"), "--limit", "6", "--fidelity", "functional", "--json"]);
+  assert.is(code, 0, out);
+  const d = JSON.parse(out) as Record<string, number | string>;
+  assert.is(d["outputs"], "all");
+  assert.is(d["predictions"], 6 * T);
+  assert.ok((d["agreement"] as number) > 0.8, out);
+  // Labels of one per sequence for an all-steps model: exit 2, one line naming the flag.
+  writeFileSync(join(dir, "one.npy"), npy("<i8", [N], Array(N).fill(0)));
+  const bad = await run(["run", "--model", join(dir, "char.onnx"), "--images", join(dir, "ids.npy"), "--labels", join(dir, "one.npy"), "--json"]);
+  assert.is(bad.code, 2);
+});
+
+test("bad input: exit 2 naming the flag; a model the chip cannot hold: exit 1 with the cores it needs", async () => {
+  const ex = async (argv: string[]) => {
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+    try {
+      const r = await run(argv);
+      return { ...r, err: err.join("") };
+    } finally {
+      process.stderr.write = write;
+    }
+  };
+  const flat = await ex(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "ids.npy"), "--labels", join(dir, "y.npy")]);
+  assert.is(flat.code, 2);
+  assert.match(flat.err, /--images must be N × T × F sequences for this model/);
+  writeFileSync(join(dir, "x5.npy"), npy("<f4", [N, T, 5], Array(N * T * 5).fill(0.1)));
+  const narrow = await ex(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "x5.npy"), "--labels", join(dir, "y.npy")]);
+  assert.is(narrow.code, 2);
+  assert.match(narrow.err, /--images must be sequences of 8 × 6 \(the model's input \[1, 8, 6\]\), got ".*x5\.npy: 5 features per step"/);
+  writeFileSync(join(dir, "big.onnx"), seqModel({ batchFirst: true, layers: 3, hidden: 256, features: 4, classes: 3 }));
+  writeFileSync(join(dir, "x4.npy"), npy("<f4", [2, 3, 4], Array(24).fill(0.1)));
+  writeFileSync(join(dir, "y2.npy"), npy("<i8", [2], [0, 1]));
+  const big = await ex(["run", "--model", join(dir, "big.onnx"), "--images", join(dir, "x4.npy"), "--labels", join(dir, "y2.npy"), "--out", join(dir, "no-report")]);
+  assert.is(big.code, 1);
+  assert.match(big.err, /big\.onnx: the LSTM layers' gates need 12 output blocks, one GDPU slice each; the chip has 8 \(it needs 25 cores/);
+  assert.ok(!existsSync(join(dir, "no-report")));
+});
+
+// The trained fixtures (tools/fixtures/make_onnx_fixtures.py: real torch.onnx.export graphs).
+const FIXTURES = join(new URL("../../../../", import.meta.url).pathname, "test/fixtures/models");
+test("the trained 2-layer batch_first row LSTM (Fashion-MNIST rows, last step) on 20 images", async () => {
+  const model = join(FIXTURES, "lstm-rows.onnx");
+  if (!existsSync(model)) {
+    console.log("skipped: test/fixtures/models/lstm-rows.onnx not generated");
+    return;
+  }
+  const { code, out } = await run(["run", "--model", model, "--images", join(FIXTURES, "fmnist-500-u8.npy"), "--labels", join(FIXTURES, "fmnist-500-labels.npy"), "--limit", "20", "--fidelity", "functional", "--json"]);
+  assert.is(code, 0, out);
+  const d = JSON.parse(out) as Record<string, number | string | number[]>;
+  assert.equal([d["n"], d["steps"], d["outputs"], d["cores"], d["gdpuSlices"]], [20, 28, "last", 5, 2]);
+  assert.equal(d["layers"], [64, 64]);
+  assert.ok((d["floatAccuracy"] as number) >= 0.6, out);
+  assert.ok(Math.abs((d["accuracy"] as number) - (d["floatAccuracy"] as number)) <= 0.15 && (d["agreement"] as number) >= 0.8, out);
+});
+
+test.run();
