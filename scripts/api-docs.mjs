@@ -121,6 +121,17 @@ function memberLine(m) {
   return `- \`${oneLine(signature(m))}\`${desc ? " — " + desc : ""}`;
 }
 
+// Links to the exported types an item's signature (and its members') names, so a reader can
+// follow MapOptions → Mapping → LayerPlacement across pages. Filled by renderDocs.
+const typePage = new Map();
+function typeLinks(item, part) {
+  const names = new Set();
+  for (const it of [item, ...(item.members ?? [])]) {
+    for (const t of it.excerptTokens ?? []) if (t.kind === "Reference" && typePage.has(t.text) && t.text !== nameOf(item)) names.add(t.text);
+  }
+  return [...names].sort().map((n) => `[${n}](${typePage.get(n) === part ? "" : typePage.get(n) + ".md"}#${anchor(n)})`).join(", ");
+}
+
 function renderItem(item) {
   const lines = [`### ${nameOf(item)}`, "", `*${KIND_NAME[item.kind] ?? item.kind}*`, ""];
   const sum = summaryOf(item);
@@ -133,6 +144,8 @@ function renderItem(item) {
     for (const m of members) lines.push(memberLine(m));
     lines.push("");
   }
+  const links = typeLinks(item, partOf(item));
+  if (links) lines.push("See: " + links, "");
   return lines.join("\n");
 }
 
@@ -154,6 +167,7 @@ function renderDocs(apiJson) {
     if (!summaryOf(i)) undocumented.push(`${nameOf(i)} (${i.fileUrlPath})`);
     for (const m of i.members ?? []) if (!isInternal(m) && !summaryOf(m)) undocumented.push(`${nameOf(i)}.${m.displayName} (${i.fileUrlPath})`);
   }
+  for (const i of items) typePage.set(nameOf(i), partOf(i));
   const files = new Map();
   const byPart = new Map(PARTS.map((p) => [p, []]));
   for (const i of items) {
