@@ -35,6 +35,7 @@ export class Core {
   readonly col: number;
 
   constructor(
+    /** Core index 0..63, row-major over the 8 × 8 grid. */
     readonly index: number,
     private readonly rt: WasmRuntime,
     /** Byte offset of the four device planes, or 0 at functional fidelity. */
@@ -72,6 +73,7 @@ export class Core {
     return this.rt.i16(this.readPlanePtr, CELLS);
   }
 
+  /** The core's identity as plain data (index, grid position, label), for JSON output. */
   toJSON(): { index: number; row: number; col: number; label: string } {
     return { index: this.index, row: this.row, col: this.col, label: this.label };
   }

@@ -80,9 +80,13 @@ export function gdpuSigmoid(h: number): number {
 export interface GdpuParams {
   /** Hidden units of the slice, 1..64 (default 64): 4·units inputs per timestep. */
   units?: number;
+  /** Scale S_g of the INT8 gate pre-activations (x_g = S_g·g + B_g), per gate entry. */
   gateScale: number | ArrayLike<number>;
+  /** Bias B_g of the gate pre-activations, per gate entry; default 0. */
   gateBias?: number | ArrayLike<number>;
+  /** Scale S_out of the hidden output (out = int8(S_out·h + B_out)), per output entry. */
   outScale: number | ArrayLike<number>;
+  /** Bias B_out of the hidden output, INT8 units, per output entry; default 0. */
   outBias?: number | ArrayLike<number>;
 }
 
@@ -133,11 +137,14 @@ export function packGdpuParams(params: GdpuParams): Uint16Array {
  * to the kernel through scratch memory, so a slice owns no wasm memory).
  */
 export class GdpuSlice {
+  /** Hidden units of the slice, 1..64. */
   readonly units: number;
+  /** The packed parameters: units × 10 FP16 bit patterns (S_I, S_A, S_F, S_O, B_I, B_A, B_F, B_O, S_out, B_out). */
   readonly params: Uint16Array;
   private readonly cell: Uint16Array;
   private readonly h: Uint16Array;
 
+  /** @throws {@link ArgumentError} on a bad units count or a parameter that is not a finite FP16 number (named, e.g. `params.gateScale`) */
   constructor(params: GdpuParams) {
     this.params = packGdpuParams(params);
     this.units = this.params.length / GDPU_UNIT_PARAMS;
