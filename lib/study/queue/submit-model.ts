@@ -74,11 +74,14 @@ export function imageRanges(n: number, size: number): { first: number; count: nu
   return out;
 }
 
+/** Options of `modelDriftStudyOnQueue`: a model drift study plus the queue's Redis URL and access. */
 export interface ModelDriftQueueOptions extends ModelDriftStudyOptions, QueueAccess {
   /** Images per job (default: all, i.e. one job per chip and read time). */
   jobImages?: number;
-  /** A submission opened by the caller (connecting first fails fast); closed by the caller. */
+  /** A submission opened by the caller (connecting first fails fast); closed by the caller.
+   * @internal */
   submission?: Submission;
+  /** Status lines (stderr). */
   log?: (line: string) => void;
 }
 
