@@ -22,3 +22,4 @@ export { GdpuSlice, gdpuTanh, gdpuSigmoid, type GdpuParams } from "./gdpu.ts";
 export { toHalf, fromHalf } from "./fp16.ts";
 export { route, type Link, type Route, type RouteOptions, type LinkKind } from "./links.ts";
 export { characterisationWeights } from "./workload.ts";
+export type { Seed } from "./rng.ts";

@@ -85,6 +85,7 @@ export function sequenceAxis(m: ModelProto, input: string): number | undefined {
   return undefined;
 }
 
+/** Options of `loadSequenceModel`. */
 export interface ReadSequenceOptions {
   /** The sequence length to read the model for (a test set's); needed when the model's
    * sequence axis is free, checked against it when not. */

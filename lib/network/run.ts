@@ -27,9 +27,11 @@ import "./tasks.ts"; // the runChunk task kind
 
 const N = 256;
 
+/** Options of `runNetwork` and `runOnChip`. */
 export interface RunOptions {
   /** Read time, seconds since programming (default 25). */
   t?: number;
+  /** Global drift compensation in the LDPU gain (default true). */
   compensation?: boolean;
   /** Inputs whose float64 activations set the INT8 scales (default: the first 16 inputs). */
   calibration?: readonly ArrayLike<number>[];
@@ -60,6 +62,7 @@ export interface RunOptions {
   firstImage?: number;
 }
 
+/** What `runNetwork` and `runOnChip` return. */
 export interface RunResult {
   /** Chip outputs of the last layer, per input, in float units. */
   outputs: Float64Array[];

@@ -10,11 +10,13 @@ import { loadOrt } from "./ort.ts";
 import type { SequenceModel, SequenceOutputs } from "./sequence-model.ts";
 import { readArray, type InputTransform } from "./test-set.ts";
 
+/** A sequence test set (`readSequenceSet`). */
 export interface SequenceSet {
   /** One flat array per sequence: T × F floats, or T token ids. */
   sequences: Float32Array[];
   /** Per sequence one label ("last") or T labels ("all"). */
   labels: Int32Array[];
+  /** Timesteps T per sequence. */
   steps: number;
 }
 

@@ -3,11 +3,15 @@
 import { readFileSync } from "node:fs";
 import { ArgumentError } from "../runtime/validate.ts";
 
+/** A character vocabulary (`readVocabulary`): ids ↔ characters. */
 export interface Vocabulary {
+  /** The characters, index = id. */
   chars: string[];
+  /** Character → id. */
   ids: Map<string, number>;
   /** Id for characters outside the vocabulary, or undefined (they are skipped). */
   unknown?: number;
+  /** Whether text is lower-cased before encoding. */
   lowercase: boolean;
 }
 
