@@ -194,6 +194,7 @@ export class ChipAtTime {
   /**
    * `mvm` on `threads` worker threads (default: all cores), the batch sharded in slices
    * of at least 256 inputs: the same bits as `mvm` for any thread count.
+   * @throws as `mvm`, and {@link ArgumentError} on a bad `threads` (1..256)
    */
   async mvmParallel(core: number, x: Int8Array | ArrayLike<number>, options: MvmOptions & { threads?: number } = {}): Promise<MvmResult> {
     const { threads: th, ...rest } = options;
@@ -289,7 +290,7 @@ export class ChipAtTime {
     return this.prepare(core, new Int8Array(N), options).task;
   }
 
-  /** The drift compensation factor of a core (measured at first use). */
+  /** The drift compensation factor of a core (measured at first use; 1 means no drift). @throws {@link ArgumentError} when the core is not programmed */
   alpha(core: number): number {
     const pc = this.chip.programmedCore(this.chip.core(core).index);
     if (!pc) throw new ArgumentError("core", "a programmed core", core);

@@ -137,7 +137,7 @@ export class Chip {
     return this.cores[intInRange(index, 0, this.cores.length - 1, "core index")]!;
   }
 
-  /** Core by 0-based grid position. */
+  /** Core by 0-based grid position (row, col 0..7). @throws {@link ArgumentError} on a position off the grid */
   coreAt(row: number, col: number): Core {
     intInRange(row, 0, ARCH.gridRows.value - 1, "row");
     intInRange(col, 0, ARCH.gridCols.value - 1, "col");
@@ -155,7 +155,7 @@ export class Chip {
     return this.measured;
   }
 
-  /** `devices()` on `threads` worker threads (same result for any thread count). */
+  /** `devices()` on `threads` worker threads (default: all machine cores; same result for any thread count). @throws {@link ArgumentError} on a bad thread count */
   async measure(options: { threads?: number; onCore?: (done: number, total: number) => void } = {}): Promise<DeviceMeasurement> {
     this.assertLive();
     if (this.measured) return this.measured;
@@ -291,6 +291,8 @@ export class Chip {
   /**
    * The chip as read `t` seconds after programming (drift, noise, compensation): MVMs on
    * programmed cores at this chip's fidelity. Dispose the view when done.
+   * @param t - time since programming, s (\> 0)
+   * @throws {@link ArgumentError} on a bad `t` or option value; {@link UnknownOptionError} on an unknown option; Error when the chip is disposed
    */
   at(t: number, options: AtOptions = {}): ChipAtTime {
     this.assertLive();

@@ -59,7 +59,10 @@ export class Core {
     return this.row === 3;
   }
 
-  /** A view of one device plane (0..3, see DEVICE_NAMES), 65,536 f32 conductances. */
+  /**
+   * A view of one device plane (0 g1+, 1 g2+, 2 g1−, 3 g2−), 65,536 f32 conductances in ADC counts, row-major.
+   * @throws RangeError on another `device`; Error at functional fidelity (no devices)
+   */
   devicePlane(device: number): Float32Array {
     if (!this.devicesPtr) throw new Error(`${this.label}: no device planes at functional fidelity`);
     if (!Number.isInteger(device) || device < 0 || device >= DEVICES_PER_CELL) {

@@ -64,12 +64,12 @@ function half(h: unknown, argument: string): number {
   return intInRange(h, 0, 0xffff, argument);
 }
 
-/** The GDPU's tanh of an FP16 bit pattern (LUT with FMA interpolation). */
+/** The GDPU's tanh of an FP16 bit pattern (LUT with FMA interpolation), as an FP16 bit pattern. @throws {@link ArgumentError} when `h` is not an integer in 0..0xffff */
 export function gdpuTanh(h: number): number {
   return k().gdpuTanh(half(h, "h"));
 }
 
-/** The GDPU's sigmoid of an FP16 bit pattern: 1/2 + 1/2·tanh(x/2). */
+/** The GDPU's sigmoid of an FP16 bit pattern: 1/2 + 1/2·tanh(x/2), as an FP16 bit pattern. @throws {@link ArgumentError} when `h` is not an integer in 0..0xffff */
 export function gdpuSigmoid(h: number): number {
   return k().gdpuSigmoid(half(h, "h"));
 }
@@ -162,7 +162,7 @@ export class GdpuSlice {
     return this.units * GDPU_CLOCKS_PER_OUTPUT;
   }
 
-  /** One timestep: 4·units INT8 gate pre-activations in, `units` INT8 hidden outputs out. */
+  /** One timestep: 4·units INT8 gate pre-activations in (I, A, F, O per unit), `units` INT8 hidden outputs out. @throws {@link ArgumentError} when `gates` is not an Int8Array of 4·units */
   step(gates: Int8Array): Int8Array<ArrayBuffer> {
     if (!(gates instanceof Int8Array) || gates.length !== this.inputs) {
       throw new ArgumentError("gates", `an Int8Array of length ${this.inputs} (I, A, F, O interleaved per unit)`, gates);
@@ -201,7 +201,7 @@ export class GdpuSlice {
     return Float64Array.from(this.cell, (b) => k().f16ToF64(b));
   }
 
-  /** Set the cell state from FP16 bit patterns (e.g. a checkpoint). */
+  /** Set the cell state from FP16 bit patterns (e.g. a checkpoint). @throws {@link ArgumentError} when `bits` is not a Uint16Array of `units` */
   setCellBits(bits: Uint16Array): void {
     if (!(bits instanceof Uint16Array) || bits.length !== this.units) {
       throw new ArgumentError("bits", `a Uint16Array of length ${this.units}`, bits);

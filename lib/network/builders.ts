@@ -90,7 +90,7 @@ export class GraphBuilder {
   flatten(name: string, input = this.last): string {
     return this.add({ op: "flatten", name, input });
   }
-  /** Output shape of a node added so far (checks the network built so far). */
+  /** Output shape of a node added so far (checks the network built so far). @throws {@link ArgumentError} on an unknown name or an inconsistent network */
   shapeOf(name = this.last): Shape {
     const s = inferShapes({ name: this.name, inputShape: this.inputShape, nodes: this.nodes }).get(name);
     if (s === undefined) throw new ArgumentError("name", `"${INPUT}" or the name of a node added so far`, name);

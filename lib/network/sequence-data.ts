@@ -22,7 +22,8 @@ export interface SequenceSet {
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
-/** Read sequences and labels (see the header); the first `limit`; `classes`: labels must be below it. */
+/** Read sequences and labels (see the header); the first `limit`; `classes`: labels must be below it.
+ * @throws {@link ArgumentError} naming the flag and file for an unreadable file, a shape or label that does not fit the model */
 export function readSequenceSet(o: InputTransform & { images: string; labels: string; limit?: number; ids: boolean; classes?: number }): SequenceSet {
   const x = readArray(o.images, "--images");
   const want = o.ids ? "N × T token ids" : "N × T × F sequences";

@@ -121,7 +121,8 @@ function checkSequences(m: SequenceModel, seqs: readonly ArrayLike<number>[]): v
   if (seqs.length * m.steps >= 2 ** 30) throw new ArgumentError("sequences", "fewer than 2^30 timesteps in all", seqs.length * m.steps);
 }
 
-/** Run sequences through the programmed model at read time t (see the header). */
+/** Run sequences through the programmed model at read time t (see the header).
+ * @throws {@link ArgumentError} on no sequences, a sequence of the wrong length or a bad option */
 export async function runSequences(chip: Chip, m: SequenceModel, mapping: LstmMapping, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions = {}): Promise<SequenceRunResult> {
   checkSequences(m, seqs);
   const S = seqs.length;
@@ -242,7 +243,8 @@ export function compareSequenceOutputs(a: SequenceOutputs, b: SequenceOutputs): 
   return { error: Math.sqrt(num / (den || 1)), agreement: same / count };
 }
 
-/** Map, program (`scheme`, default TDP) and run in one call. */
+/** Map, program (`scheme`, default TDP) and run in one call.
+ * @throws {@link MappingError} when the model does not fit; {@link ArgumentError} as `runSequences` */
 export async function runSequenceModel(
   chip: Chip, m: SequenceModel, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions & { scheme?: Scheme } = {},
 ): Promise<SequenceRunResult & { mapping: LstmMapping }> {

@@ -275,7 +275,8 @@ export function readLabels(source: FileSource, count: number, imagesPath = "the 
   return out;
 }
 
-/** The transform flags as given on the command line (strings), checked; undefined stays undefined. */
+/** The transform flags as given on the command line (strings), checked; undefined stays undefined.
+ * @throws {@link ArgumentError} naming the flag for a bad layout or number */
 export function parseTransformFlags(o: { layout?: string; inputScale?: string; mean?: string; std?: string }): InputTransform {
   const list = (text: string, flag: string): number[] => {
     const parts = text.split(",").map((s) => s.trim());

@@ -19,6 +19,7 @@ export interface Vocabulary {
  * A vocabulary JSON: an array of characters (index = id), an object with such an array
  * under "chars" / "vocab" / "itos" (optionally "unknown": id or character, "lowercase":
  * true), or an object mapping each character to its id.
+ * @throws {@link ArgumentError} (named --vocab) when the file cannot be read or is none of these
  */
 export function readVocabulary(path: string): Vocabulary {
   let doc: unknown;

@@ -170,7 +170,10 @@ export async function modelDriftTrial(
   }
 }
 
-/** A drift study of a model over a test set (`hermes-sim drift --model`): accuracy per chip and read time; as `driftStudy` for checkpoints and errors. */
+/**
+ * A drift study of a model over a test set (`hermes-sim drift --model`): accuracy per chip and read time; as `driftStudy` for checkpoints and errors.
+ * @throws {@link StudyAbortedError} on `signal`; {@link TrialError} when a chip fails; {@link CheckpointError}; {@link ArgumentError} on a bad option
+ */
 export async function modelDriftStudy(o: ModelDriftStudyOptions): Promise<StudyResult> {
   // Progress in (chip, time) readings: whole chips from runStudy, plus the times done by chips in flight.
   const perTrial = o.times.length;

@@ -122,7 +122,7 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   return a + (h - lo) * (sorted[lo + 1]! - a);
 }
 
-/** Statistics of `values` (in a fixed order: the sums are taken in that order). */
+/** Statistics of `values` (in a fixed order: the sums are taken in that order). @throws {@link ArgumentError} when `values` is empty */
 export function summarize(values: readonly number[]): Omit<SeriesPoint, "t" | "metric"> {
   const n = values.length;
   if (n === 0) throw new ArgumentError("values", "a non-empty array", values);

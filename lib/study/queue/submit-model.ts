@@ -85,7 +85,8 @@ export interface ModelDriftQueueOptions extends ModelDriftStudyOptions, QueueAcc
   log?: (line: string) => void;
 }
 
-/** `drift --model` on the workers of the queue: the same StudyResult as modelDriftStudy. */
+/** `drift --model` on the workers of the queue: the same StudyResult as modelDriftStudy.
+ * @throws {@link QueueError} on a connection failure; otherwise as `modelDriftStudy` */
 export async function modelDriftStudyOnQueue(o: ModelDriftQueueOptions): Promise<StudyResult> {
   const log = o.log ?? (() => {});
   const d = o.data;
