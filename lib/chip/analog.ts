@@ -117,7 +117,7 @@ export interface ReadableChip {
  * programmed throws. Call `dispose()` to free the cached drifted state.
  */
 export class ChipAtTime {
-  /** Time since programming, s (\> 0). */
+  /** Time since programming, s (≥ 0, finite). */
   readonly t: number;
   /** Read mode: 4 (4-phase) or 1 (1-phase); physical fidelity only. Default 4. */
   readonly phases: Phases;
@@ -134,7 +134,7 @@ export class ChipAtTime {
   /**
    * Prefer `chip.at(t, options)`.
    * @param chip - the chip to read
-   * @param t - time since programming, s (\> 0)
+   * @param t - time since programming, s (≥ 0, finite)
    * @throws {@link ArgumentError} on a bad `t` or option value; {@link UnknownOptionError} on an unknown option
    */
   constructor(

@@ -118,7 +118,8 @@ export class Chip {
   }
 
   /**
-   * Create a chip (64 MiB of wasm memory per chip at physical fidelity).
+   * Create a chip: about 73 MiB of the shared wasm memory at physical fidelity (device
+   * planes, read planes, ADC tables), 8 MiB at functional fidelity.
    * @throws {@link UnknownOptionError} on an unknown option; {@link ArgumentError} on a bad
    *   seed or fidelity; TypeError when `options` is not an object;
    *   {@link WasmMemoryExhaustedError} when the 2 GiB shared memory is full
@@ -291,7 +292,7 @@ export class Chip {
   /**
    * The chip as read `t` seconds after programming (drift, noise, compensation): MVMs on
    * programmed cores at this chip's fidelity. Dispose the view when done.
-   * @param t - time since programming, s (\> 0)
+   * @param t - time since programming, s (≥ 0, finite)
    * @throws {@link ArgumentError} on a bad `t` or option value; {@link UnknownOptionError} on an unknown option; Error when the chip is disposed
    */
   at(t: number, options: AtOptions = {}): ChipAtTime {

@@ -12,7 +12,7 @@ import type { Mapping } from "../network/mapper.ts";
 
 /** The cost of one layer of a mapped network, per inference (`networkCost`, `lstmCost`). */
 export interface LayerCost {
-  /** The layer's node id (LSTM: "gates (+GDPU)", "lstm k gates (+GDPU)" or the dense layer's id). */
+  /** The layer's node name (LSTM: "gates (+GDPU)", "lstm k gates (+GDPU)", or the dense layer's: "dense0", …, "output"). */
   layer: string;
   /** Cores the layer occupies. */
   cores: number;

@@ -51,7 +51,7 @@ export interface LstmTile {
 
 /** One matrix of an LSTM mapping (the input gates, the hidden gates, or a dense layer) and its tiles. */
 export interface LstmLayer {
-  /** The matrix's name (e.g. "gates.input", "gates.hidden", "lstm0.gates.input", or the dense layer's). */
+  /** The matrix's name: "gates.input", "gates.hidden" (stacked: "lstm0.gates.input", …), "dense0", …, "output". */
   layer: string;
   /** The matrix's size: rows = outputs (4H for gates), cols = inputs. */
   matrix: { rows: number; cols: number };

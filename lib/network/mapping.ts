@@ -97,7 +97,7 @@ export interface Mapping {
   readonly network: string;
   /** Number of cores used. */
   readonly cores: number;
-  /** The cores used, in increasing order. */
+  /** The cores used, layer by layer in tile order. */
   readonly coreIds: readonly number[];
   /** Weights mapped (all layers). */
   readonly weights: number;

@@ -20,7 +20,7 @@ export interface StudyRunOptions {
   seed: bigint;
   /** Trials (simulated chips), 1..2^24. */
   trials: number;
-  /** Read times, s since programming (distinct, \> 0). */
+  /** Read times, s since programming (distinct; \> 0 for `driftStudy`, ≥ 0 for `modelDriftStudy`). */
   times: number[];
   /** Trials in flight at once and worker threads, 1..256; results do not depend on it. */
   threads: number;

@@ -44,7 +44,7 @@ export function modelScales(net: Network, mapping: Mapping, images: readonly Arr
 
 /** When and how the chip is read: time since programming, repetition (`draw`), functional fit. */
 export interface ReadPoint {
-  /** Time since programming, s (\> 0). */
+  /** Time since programming, s (≥ 0, finite). */
   t: number;
   /** Independent repetition 0..65535 (default 0): its own read noise. */
   draw?: number;
