@@ -29,20 +29,34 @@ export function adcParams(seed: bigint, core: number): Float64Array {
   return b;
 }
 
+/**
+ * One ADC's mismatch and trim registers (assembly/adc.ts): transfer
+ * count = floor(clamp(o + g·(q − a·q²/4095), 0, 4095)) for a charge q in ideal LSBs, with
+ * o = offset − trimOffset·step, g = gain·(1 + trimGain·step), a = nonlin − trimNonlin·step.
+ */
 export interface AdcRecord {
+  /** Gain mismatch g_r (relative, around 1). */
   gain: number;
+  /** Offset o_r, counts. */
   offset: number;
+  /** Compressive nonlinearity a_r: fraction of full scale lost at full scale. */
   nonlin: number;
+  /** Offset DAC register (signed integer; step ADC.offsetStepCounts). */
   trimOffset: number;
+  /** Gain trim register (signed integer; step ADC.gainStep). */
   trimGain: number;
+  /** Nonlinearity trim register (unsigned integer; step ADC.nonlinStep). */
   trimNonlin: number;
 }
 
 /** One core's ADCs: a table at `ptr` (ADC_TABLE_BYTES) owned by the chip. */
 export class CoreAdcs {
   constructor(
+    /** The chip's seed (keys the mismatch draw). */
     readonly seed: bigint,
+    /** Core index 0..63. */
     readonly core: number,
+    /** Byte offset of the table (256 ADCs × 48 bytes) in the shared wasm memory. */
     readonly ptr: number,
   ) {}
 
@@ -65,6 +79,7 @@ export class CoreAdcs {
     });
   }
 
+  /** ADC `row` (0..255): its mismatch and trim registers. */
   record(row: number): AdcRecord {
     const v = WasmRuntime.get().f64(this.ptr + row * ADC_STRIDE, 6);
     return { gain: v[0]!, offset: v[1]!, nonlin: v[2]!, trimOffset: v[3]!, trimGain: v[4]!, trimNonlin: v[5]! };
@@ -75,6 +90,7 @@ export class CoreAdcs {
     return WasmRuntime.get().f64(this.ptr, ADC_ROWS * 6).slice();
   }
 
+  /** Write back a table taken by `snapshot()`. */
   restore(snapshot: Float64Array): void {
     WasmRuntime.get().f64(this.ptr, ADC_ROWS * 6).set(snapshot);
   }

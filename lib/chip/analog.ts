@@ -32,7 +32,7 @@ const CELLS = N * N;
 
 /** Options of `chip.at(t, options)`; an unknown key throws UnknownOptionError. */
 export interface AtOptions {
-  /** 4 (4-phase, default) or 1 (1-phase). Physical fidelity only. */
+  /** Read mode: 4 (4-phase, default) or 1 (1-phase). Physical fidelity only. */
   phases?: Phases;
   /** Global drift compensation in the LDPU gain (default true). */
   compensation?: boolean;
@@ -57,7 +57,10 @@ export interface MvmOptions {
   counts?: boolean;
   /** LDPU settings after the ADC gain: per-channel affine scale and bias, link-input scales,
    * and ReLU flags (1: before the RX add, 2: after it). Default: identity, no ReLU. */
-  ldpu?: LdpuSettings & { flags?: number };
+  ldpu?: LdpuSettings & {
+    /** ReLU flags, 0..3: 1 = ReLU before the RX add, 2 = after it (3 = both); default 0. */
+    flags?: number;
+  };
   /** INT8 partial sums arriving over the links (batch × 256), added in the LDPU. */
   rx?: Int8Array;
   /** INT8 residual data (batch × 256), added after the second ReLU. */
@@ -74,9 +77,11 @@ const MVM_KEYS = ["outputScale", "firstInput", "counts", "ldpu", "rx", "residual
 export interface MvmResult {
   /** INT8 outputs, batch × 256 (rows beyond the programmed ones read ~0). */
   y: Int8Array;
+  /** The output scale used: INT8 output units per unit of W·x (the option, or the default of {@link defaultOutputScale}). */
   outputScale: number;
   /** The drift compensation factor applied (1 without compensation). */
   alpha: number;
+  /** With `counts: true` (physical fidelity): the ADC counts, batch × 256 pairs (positive, negative counter), 0..4095. */
   counts?: Uint16Array;
 }
 
@@ -95,9 +100,13 @@ interface CoreState {
 /** What a read needs of a chip (lib/chip/chip.ts's Chip is one): its seed, fidelity, cores
  * and what was programmed on them. */
 export interface ReadableChip {
+  /** Seed of every random draw of the chip (0..2^64 − 1). */
   readonly seed: bigint;
+  /** The chip's fidelity. */
   readonly fidelity: Fidelity;
+  /** Core by index 0..63; throws ArgumentError on another index. */
   core(index: number): Core;
+  /** What was programmed on a core, or undefined when it was never programmed. */
   programmedCore(core: number): ProgrammedCore | undefined;
 }
 
@@ -108,9 +117,13 @@ export interface ReadableChip {
  * programmed throws. Call `dispose()` to free the cached drifted state.
  */
 export class ChipAtTime {
+  /** Time since programming, s (≥ 0, finite). */
   readonly t: number;
+  /** Read mode: 4 (4-phase) or 1 (1-phase); physical fidelity only. Default 4. */
   readonly phases: Phases;
+  /** Whether global drift compensation scales the LDPU gain (default true). */
   readonly compensation: boolean;
+  /** Whether read noise is applied (default true; physical fidelity only). */
   readonly noise: boolean;
   private readonly rt = WasmRuntime.get();
   private readonly cores = new Map<number, CoreState>();
@@ -118,6 +131,12 @@ export class ChipAtTime {
   private fit: FunctionalFit | undefined;
   private disposed = false;
 
+  /**
+   * Prefer `chip.at(t, options)`.
+   * @param chip - the chip to read
+   * @param t - time since programming, s (≥ 0, finite)
+   * @throws {@link ArgumentError} on a bad `t` or option value; {@link UnknownOptionError} on an unknown option
+   */
   constructor(
     private readonly chip: ReadableChip,
     t: number,
@@ -134,9 +153,17 @@ export class ChipAtTime {
     this.draw = options.draw ?? 0;
     if (!Number.isInteger(this.draw) || this.draw < 0 || this.draw > 0xffff) throw new ArgumentError("draw", "an integer in 0..65535", this.draw);
   }
+  /** The independent repetition 0..65535 this view reads (default 0). */
   readonly draw: number;
 
-  /** MVMs of `batch` INT8 input vectors (x: batch × 256, values −128..127) on a programmed core. */
+  /**
+   * MVMs of `batch` INT8 input vectors (x: batch × 256, values −128..127) on a programmed core,
+   * on the calling thread.
+   * @param core - core index 0..63 (a programmed core)
+   * @param x - inputs, batch × 256 row-major, integers −128..127
+   * @throws {@link ArgumentError} when the core is not programmed, on bad inputs or option
+   *   values; {@link UnknownOptionError} on an unknown option; Error when the view is disposed
+   */
   mvm(core: number, x: Int8Array | ArrayLike<number>, options: MvmOptions = {}): MvmResult {
     const p = this.prepare(core, x, options);
     const rt = this.rt;
@@ -167,6 +194,7 @@ export class ChipAtTime {
   /**
    * `mvm` on `threads` worker threads (default: all cores), the batch sharded in slices
    * of at least 256 inputs: the same bits as `mvm` for any thread count.
+   * @throws as `mvm`, and {@link ArgumentError} on a bad `threads` (1..256)
    */
   async mvmParallel(core: number, x: Int8Array | ArrayLike<number>, options: MvmOptions & { threads?: number } = {}): Promise<MvmResult> {
     const { threads: th, ...rest } = options;
@@ -256,12 +284,13 @@ export class ChipAtTime {
 
   /** What `mvm` would read for `core` with `options`, without inputs: the read description
    * for executors that call readTaskInto on their own buffers (lib/network/run-exec.ts), in this
-   * thread or a worker. Valid while this view is not disposed. */
+   * thread or a worker. Valid while this view is not disposed.
+   * @internal */
   readTemplate(core: number, options: Omit<MvmOptions, "rx" | "residual" | "counts" | "firstInput"> = {}): ReadTemplate {
     return this.prepare(core, new Int8Array(N), options).task;
   }
 
-  /** The drift compensation factor of a core (measured at first use). */
+  /** The drift compensation factor of a core (measured at first use; 1 means no drift). @throws {@link ArgumentError} when the core is not programmed */
   alpha(core: number): number {
     const pc = this.chip.programmedCore(this.chip.core(core).index);
     if (!pc) throw new ArgumentError("core", "a programmed core", core);

@@ -27,10 +27,11 @@ export interface ProgramOptions {
   scheme?: Scheme;
   /** Worker threads for whole-chip work (programAll); 1 runs inline. Default: all cores. */
   threads?: number;
-  /** Wmax of Eq. 1; default the largest |weight| of the core. Must be > 0 and ≥ max |w|. */
+  /** Wmax of Eq. 1, in weight units; default the largest |weight| of the core. Must be \> 0 and ≥ max |w|. */
   wmax?: number;
-  /** Shape of `weights` (row-major); default 256 × 256. Smaller matrices are zero-filled. */
+  /** Rows of `weights` (row-major), 1..256; default 256. Smaller matrices are zero-filled. */
   rows?: number;
+  /** Columns of `weights`, 1..256; default 256. */
   cols?: number;
   /** programAll: program cores 0..cores−1 only (default all 64). */
   cores?: number;
@@ -39,10 +40,13 @@ const PROGRAM_KEYS = ["scheme", "wmax", "rows", "cols", "threads", "cores"] as c
 
 /** What `chip.programAll` did: per-core results and chip-wide summaries. */
 export interface ChipProgramResult {
+  /** The weight-programming scheme used. */
   scheme: Scheme;
+  /** The chip's seed, as a decimal string. */
   seed: string;
-  /** Per core: Gmax used (counts) and unit-cell yield (%). */
+  /** Per core: the Gmax used, ADC counts. */
   gmax: number[];
+  /** Per core: unit-cell yield, percent (Fig. 2a criterion; functional fidelity: the fit's). */
   yield: number[];
   /** Fraction of iterated devices that converged within the margin, over all cores. */
   converged: number;
@@ -52,6 +56,7 @@ export interface ChipProgramResult {
   programmingTimeS: number;
   /** The same, cores one after another, s. */
   programmingTimeSerialS: number;
+  /** Per programmed core, in core order. */
   cores: CoreProgramResult[];
 }
 
@@ -75,8 +80,11 @@ export const DEFAULT_SEED = 1;
  * (the memory is not garbage-collected); using a disposed chip throws.
  */
 export class Chip {
+  /** Seed of every random draw of this chip (0..2^64 − 1). */
   readonly seed: bigint;
+  /** 'physical' or 'functional', fixed at creation. */
   readonly fidelity: Fidelity;
+  /** The 64 cores, by index (row-major over the 8 × 8 grid). */
   readonly cores: readonly Core[];
   private readonly rt: WasmRuntime;
   private readonly regionPtr: number;
@@ -109,7 +117,13 @@ export class Chip {
     this.cores = cores;
   }
 
-  /** Create a chip. Throws on unknown options or bad values, naming the option. */
+  /**
+   * Create a chip: about 73 MiB of the shared wasm memory at physical fidelity (device
+   * planes, read planes, ADC tables), 8 MiB at functional fidelity.
+   * @throws {@link UnknownOptionError} on an unknown option; {@link ArgumentError} on a bad
+   *   seed or fidelity; TypeError when `options` is not an object;
+   *   {@link WasmMemoryExhaustedError} when the 2 GiB shared memory is full
+   */
   static create(options: ChipOptions = {}): Chip {
     if (options === null || typeof options !== "object") {
       throw new TypeError(`Chip.create options must be an object, got ${String(options)}`);
@@ -118,13 +132,13 @@ export class Chip {
     return new Chip(options);
   }
 
-  /** Core by index 0..63 (row-major over the 8 × 8 grid). */
+  /** Core by index 0..63 (row-major over the 8 × 8 grid). @throws {@link ArgumentError} on another index */
   core(index: number): Core {
     this.assertLive();
     return this.cores[intInRange(index, 0, this.cores.length - 1, "core index")]!;
   }
 
-  /** Core by 0-based grid position. */
+  /** Core by 0-based grid position (row, col 0..7). @throws {@link ArgumentError} on a position off the grid */
   coreAt(row: number, col: number): Core {
     intInRange(row, 0, ARCH.gridRows.value - 1, "row");
     intInRange(col, 0, ARCH.gridCols.value - 1, "col");
@@ -142,7 +156,7 @@ export class Chip {
     return this.measured;
   }
 
-  /** `devices()` on `threads` worker threads (same result for any thread count). */
+  /** `devices()` on `threads` worker threads (default: all machine cores; same result for any thread count). @throws {@link ArgumentError} on a bad thread count */
   async measure(options: { threads?: number; onCore?: (done: number, total: number) => void } = {}): Promise<DeviceMeasurement> {
     this.assertLive();
     if (this.measured) return this.measured;
@@ -159,7 +173,14 @@ export class Chip {
     return this.measured;
   }
 
-  /** Program one core's weights by iterative program-and-verify. */
+  /**
+   * Program one core's weights by iterative program-and-verify (physical fidelity) or record
+   * Eq. 1's mapping (functional), on the calling thread.
+   * @param core - core index 0..63
+   * @param weights - rows × cols weights, row-major (default 256 × 256), finite
+   * @throws {@link ArgumentError} on a bad core, weights or option value;
+   *   {@link UnknownOptionError} on an unknown option
+   */
   program(core: number, weights: ArrayLike<number>, options: ProgramOptions = {}): CoreProgramResult {
     this.assertLive();
     const c = this.core(core);
@@ -179,6 +200,7 @@ export class Chip {
    * Program every core, on `options.threads` worker threads (default: all machine cores;
    * the result does not depend on it). `weights(core)` gives a core's matrix (or pass an
    * array of 64 matrices). `onCore` reports progress.
+   * @throws {@link ArgumentError} on bad weights or option values; {@link UnknownOptionError} on an unknown option
    */
   async programAll(
     weights: ArrayLike<number>[] | ((core: number) => ArrayLike<number>),
@@ -270,6 +292,8 @@ export class Chip {
   /**
    * The chip as read `t` seconds after programming (drift, noise, compensation): MVMs on
    * programmed cores at this chip's fidelity. Dispose the view when done.
+   * @param t - time since programming, s (≥ 0, finite)
+   * @throws {@link ArgumentError} on a bad `t` or option value; {@link UnknownOptionError} on an unknown option; Error when the chip is disposed
    */
   at(t: number, options: AtOptions = {}): ChipAtTime {
     this.assertLive();
@@ -287,6 +311,7 @@ export class Chip {
     return ((physical ? DEVICE_PLANE_BYTES + ADC_TABLE_BYTES : 0) + READ_PLANE_BYTES) * this.cores.length;
   }
 
+  /** Whether `dispose()` was called. */
   get disposed(): boolean {
     return this.isDisposed;
   }

@@ -12,8 +12,11 @@
 
 /** One modelled constant: its value, unit and source (the paper, a fit, or an assumption, said in `source`). */
 export interface Param<T = number> {
+  /** The value, in `unit`. */
   readonly value: T;
+  /** Its unit, e.g. "ns", "µA", "ADC counts", "relative". */
   readonly unit: string;
+  /** Where it comes from: "Paper §…", "EDT I", "Methods", "Fit: …" or "Assumed: …". */
   readonly source: string;
 }
 
@@ -194,9 +197,13 @@ export const LINKS = {
  * `fittedTo` names the Table I entries that fix it (lib/cost/fit.ts re-derives them).
  */
 export interface CostParam {
+  /** The value, in `unit`. */
   readonly value: number;
+  /** Its unit, e.g. "ns", "W", "pJ". */
   readonly unit: string;
+  /** "paper": stated in the paper; "assumed": a structural choice; "fitted": fitted to Table I. */
   readonly kind: "paper" | "assumed" | "fitted";
+  /** Where it comes from, or what it was fitted to and how. */
   readonly source: string;
   /** For kind "fitted": the Table I entries (see `table1EntryId`) the value is fitted to. */
   readonly fittedTo?: readonly string[];

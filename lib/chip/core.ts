@@ -35,6 +35,7 @@ export class Core {
   readonly col: number;
 
   constructor(
+    /** Core index 0..63, row-major over the 8 × 8 grid. */
     readonly index: number,
     private readonly rt: WasmRuntime,
     /** Byte offset of the four device planes, or 0 at functional fidelity. */
@@ -58,7 +59,10 @@ export class Core {
     return this.row === 3;
   }
 
-  /** A view of one device plane (0..3, see DEVICE_NAMES), 65,536 f32 conductances. */
+  /**
+   * A view of one device plane (0 g1+, 1 g2+, 2 g1−, 3 g2−), 65,536 f32 conductances in ADC counts, row-major.
+   * @throws RangeError on another `device`; Error at functional fidelity (no devices)
+   */
   devicePlane(device: number): Float32Array {
     if (!this.devicesPtr) throw new Error(`${this.label}: no device planes at functional fidelity`);
     if (!Number.isInteger(device) || device < 0 || device >= DEVICES_PER_CELL) {
@@ -72,6 +76,7 @@ export class Core {
     return this.rt.i16(this.readPlanePtr, CELLS);
   }
 
+  /** The core's identity as plain data (index, grid position, label), for JSON output. */
   toJSON(): { index: number; row: number; col: number; label: string } {
     return { index: this.index, row: this.row, col: this.col, label: this.label };
   }

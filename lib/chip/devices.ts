@@ -13,22 +13,27 @@ export const HIST_MAX = 260;
 
 /** One core's Fig. 2a measurement: yield, SET/RESET percentiles and histograms (ADC counts). */
 export interface CoreDeviceMeasurement {
+  /** Core index 0..63. */
   core: number;
-  /** Unit cells with |G_RESET| < 5 and G_SET > 50, percent. */
+  /** Unit cells with |G_RESET| \< 5 and G_SET \> 50, percent. */
   yieldPct: number;
-  /** SET distribution percentiles (counts). */
+  /** SET distribution: 10th percentile (counts). */
   setP10: number;
+  /** SET distribution: median (counts). */
   setMedian: number;
   /** RESET distribution: median of |G_RESET| (counts). */
   resetMedianAbs: number;
-  /** Counts per 1-count bin from HIST_MIN; values outside are clamped into the end bins. */
+  /** SET conductances: devices per 1-count bin from −20 to 260 counts (281 bins); values outside are clamped into the end bins. */
   setHistogram: number[];
+  /** RESET conductances, binned like `setHistogram`. */
   resetHistogram: number[];
+  /** True for the chip's outlier core(s) (paper §IV: one core at 98.4 % yield). */
   outlier: boolean;
 }
 
 /** The Fig. 2a measurement of a chip (`chip.devices()`, `chip.measure()`): every core, and the ODP/TDP Gmax derived from them. */
 export interface DeviceMeasurement {
+  /** Per core, in core order. */
   cores: CoreDeviceMeasurement[];
   /** 10th percentile of the least conductive core's SET distribution, counts (floored). */
   odpGmax: number;

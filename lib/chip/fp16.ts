@@ -14,13 +14,13 @@ function half(h: unknown, argument: string): number {
 
 const k = () => WasmRuntime.get().kernels;
 
-/** A number to the nearest binary16 (ties to even), as its bit pattern. */
+/** A number to the nearest binary16 (ties to even), as its bit pattern (0..0xffff). @throws {@link ArgumentError} when `x` is not a number */
 export function toHalf(x: number): number {
   if (typeof x !== "number") throw new ArgumentError("x", "a number", x);
   return k().f64ToF16(x);
 }
 
-/** The value of a binary16 bit pattern (exact). */
+/** The value of a binary16 bit pattern (exact). @throws {@link ArgumentError} when `h` is not an integer in 0..0xffff */
 export function fromHalf(h: number): number {
   return k().f16ToF64(half(h, "h"));
 }

@@ -9,21 +9,35 @@ import { readFileSync } from "node:fs";
 import type { Scheme } from "./targets.ts";
 import { ArgumentError } from "../runtime/validate.ts";
 
+/** The functional model's parameters for one weight-programming scheme. */
 export interface SchemeFit {
+  /** Times after programming the fit was measured at, s, increasing. */
   times: number[];
+  /** Per core: the Gmax used, counts. */
   gmax: number[];
+  /** Per core: unit-cell yield, percent. */
   yield: number[];
-  /** cores[c].poly[k] = [c0, c1, c2] at times[k]; cores[c].alpha[k]. */
+  /**
+   * Per core: `poly[k]` = [c0, c1, c2] of the weight-noise polynomial at `times[k]`
+   * (σ/Wmax = c0 + c1·u + c2·u², u = |W|/Wmax), and `alpha[k]`, the global drift
+   * compensation factor there.
+   */
   cores: { poly: number[][]; alpha: number[] }[];
 }
 
 /** The functional model's parameters, per scheme and core (written by `hermes-sim characterize --fit-out`). */
 export interface FunctionalFit {
+  /** File tag, always "hermes-sim-functional-fit". */
   kind: "hermes-sim-functional-fit";
+  /** Format version, 1. */
   version: 1;
+  /** Seed of the physical chip the fit was measured on, decimal. */
   seed: string;
+  /** Read mode (1 or 4) of the characterisation the fit comes from. */
   phases: number;
+  /** The measured chip's ODP Gmax, counts. */
   odpGmax: number;
+  /** The fit per weight-programming scheme (those that were characterised). */
   schemes: Partial<Record<Scheme, SchemeFit>>;
 }
 

@@ -64,12 +64,12 @@ function half(h: unknown, argument: string): number {
   return intInRange(h, 0, 0xffff, argument);
 }
 
-/** The GDPU's tanh of an FP16 bit pattern (LUT with FMA interpolation). */
+/** The GDPU's tanh of an FP16 bit pattern (LUT with FMA interpolation), as an FP16 bit pattern. @throws {@link ArgumentError} when `h` is not an integer in 0..0xffff */
 export function gdpuTanh(h: number): number {
   return k().gdpuTanh(half(h, "h"));
 }
 
-/** The GDPU's sigmoid of an FP16 bit pattern: 1/2 + 1/2·tanh(x/2). */
+/** The GDPU's sigmoid of an FP16 bit pattern: 1/2 + 1/2·tanh(x/2), as an FP16 bit pattern. @throws {@link ArgumentError} when `h` is not an integer in 0..0xffff */
 export function gdpuSigmoid(h: number): number {
   return k().gdpuSigmoid(half(h, "h"));
 }
@@ -80,9 +80,13 @@ export function gdpuSigmoid(h: number): number {
 export interface GdpuParams {
   /** Hidden units of the slice, 1..64 (default 64): 4·units inputs per timestep. */
   units?: number;
+  /** Scale S_g of the INT8 gate pre-activations (x_g = S_g·g + B_g), per gate entry. */
   gateScale: number | ArrayLike<number>;
+  /** Bias B_g of the gate pre-activations, per gate entry; default 0. */
   gateBias?: number | ArrayLike<number>;
+  /** Scale S_out of the hidden output (out = int8(S_out·h + B_out)), per output entry. */
   outScale: number | ArrayLike<number>;
+  /** Bias B_out of the hidden output, INT8 units, per output entry; default 0. */
   outBias?: number | ArrayLike<number>;
 }
 
@@ -133,11 +137,14 @@ export function packGdpuParams(params: GdpuParams): Uint16Array {
  * to the kernel through scratch memory, so a slice owns no wasm memory).
  */
 export class GdpuSlice {
+  /** Hidden units of the slice, 1..64. */
   readonly units: number;
+  /** The packed parameters: units × 10 FP16 bit patterns (S_I, S_A, S_F, S_O, B_I, B_A, B_F, B_O, S_out, B_out). */
   readonly params: Uint16Array;
   private readonly cell: Uint16Array;
   private readonly h: Uint16Array;
 
+  /** @throws {@link ArgumentError} on a bad units count or a parameter that is not a finite FP16 number (named, e.g. `params.gateScale`) */
   constructor(params: GdpuParams) {
     this.params = packGdpuParams(params);
     this.units = this.params.length / GDPU_UNIT_PARAMS;
@@ -155,7 +162,7 @@ export class GdpuSlice {
     return this.units * GDPU_CLOCKS_PER_OUTPUT;
   }
 
-  /** One timestep: 4·units INT8 gate pre-activations in, `units` INT8 hidden outputs out. */
+  /** One timestep: 4·units INT8 gate pre-activations in (I, A, F, O per unit), `units` INT8 hidden outputs out. @throws {@link ArgumentError} when `gates` is not an Int8Array of 4·units */
   step(gates: Int8Array): Int8Array<ArrayBuffer> {
     if (!(gates instanceof Int8Array) || gates.length !== this.inputs) {
       throw new ArgumentError("gates", `an Int8Array of length ${this.inputs} (I, A, F, O interleaved per unit)`, gates);
@@ -194,7 +201,7 @@ export class GdpuSlice {
     return Float64Array.from(this.cell, (b) => k().f16ToF64(b));
   }
 
-  /** Set the cell state from FP16 bit patterns (e.g. a checkpoint). */
+  /** Set the cell state from FP16 bit patterns (e.g. a checkpoint). @throws {@link ArgumentError} when `bits` is not a Uint16Array of `units` */
   setCellBits(bits: Uint16Array): void {
     if (!(bits instanceof Uint16Array) || bits.length !== this.units) {
       throw new ArgumentError("bits", `a Uint16Array of length ${this.units}`, bits);

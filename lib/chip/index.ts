@@ -8,14 +8,18 @@
 // May import: lib/runtime.
 
 export { Chip, DEFAULT_SEED, type ChipOptions, type ChipProgramResult, type ProgramOptions } from "./chip.ts";
-export { ChipAtTime, defaultOutputScale, type AtOptions, type MvmOptions, type MvmResult } from "./analog.ts";
+export { ChipAtTime, defaultOutputScale, type AtOptions, type MvmOptions, type MvmResult, type ReadableChip } from "./analog.ts";
+export type { Phases, LdpuSettings } from "./readout.ts";
 export { Core } from "./core.ts";
+export type { CoreAdcs, AdcRecord } from "./adc.ts";
 export { ARCH, PROGRAMMING, PCM, ADC, DRIFT, MVM, LINKS, COST, FIDELITIES, CONFIG_GROUPS, type Fidelity, type Param } from "./config.ts";
 export { SCHEMES, type Scheme } from "./targets.ts";
-export type { CoreProgramResult, ProgrammedCore } from "./program.ts";
+export type { CoreProgramResult, ProgrammedCore, ErrorSummary } from "./program.ts";
 export type { DeviceMeasurement, CoreDeviceMeasurement } from "./devices.ts";
-export { loadFit, type FunctionalFit } from "./functional-fit.ts";
-export { GdpuSlice, gdpuTanh, gdpuSigmoid } from "./gdpu.ts";
+export type { CoreDeviceStats } from "./pcm-params.ts";
+export { loadFit, type FunctionalFit, type SchemeFit } from "./functional-fit.ts";
+export { GdpuSlice, gdpuTanh, gdpuSigmoid, type GdpuParams } from "./gdpu.ts";
 export { toHalf, fromHalf } from "./fp16.ts";
-export { route, type Link, type Route } from "./links.ts";
+export { route, type Link, type Route, type RouteOptions, type LinkKind } from "./links.ts";
 export { characterisationWeights } from "./workload.ts";
+export type { Seed } from "./rng.ts";

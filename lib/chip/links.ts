@@ -59,14 +59,19 @@ export const NODES = OFFCHIP + 1;
 export const GDPU_ROW_ABOVE = ROWS / 2 - 1;
 export const MAX_NEIGHBOURS = ARCH.linkMaxNeighbours.value;
 
+/** What a link joins: "core" core → core, "gdpu" core → GDPU slice, "offchip-in" chip I/O → core or slice, "offchip-out" slice → chip I/O. */
 export type LinkKind = "core" | "gdpu" | "offchip-in" | "offchip-out";
 /** One on-chip link between two nodes: cores 0..63, GDPU slices 64..71, the chip I/O 72 (see the header). */
 export interface Link {
+  /** Index 0..417 of the link in the chip's link list. */
   readonly id: number;
+  /** Sending node: core 0..63, GDPU slice 64..71 or the chip I/O 72. */
   readonly from: number;
+  /** Receiving node, numbered like `from`. */
   readonly to: number;
   /** Manhattan length in core pitches. */
   readonly length: number;
+  /** What the link joins. */
   readonly kind: LinkKind;
 }
 
@@ -172,16 +177,19 @@ export const hasLink = (a: number, b: number): boolean => linkBetween(a, b) !== 
 export interface Route {
   /** Nodes from source to destination. */
   readonly path: number[];
+  /** The links taken, in order. */
   readonly links: Link[];
+  /** Number of links taken (0 when source = destination). */
   readonly hops: number;
   /** Sum of link lengths (core pitches). */
   readonly length: number;
 }
 
+/** Options of `route`. */
 export interface RouteOptions {
   /** Only these cores may be used as intermediate hops (the endpoints are always allowed). */
   via?: Iterable<number>;
-  /** Longest route accepted, in links. */
+  /** Longest route accepted, in links (a non-negative integer); default no limit. */
   maxHops?: number;
 }
 
@@ -189,6 +197,9 @@ export interface RouteOptions {
  * Shortest route from `from` to `to` over links: fewest links first, then the least total
  * Manhattan length, then the lowest node ids (deterministic). Intermediate hops are cores
  * only (GDPU slices and the chip I/O do not forward). null when no route exists.
+ * @param from - source node: core 0..63, GDPU slice 64..71 or the chip I/O 72
+ * @param to - destination node, numbered like `from`
+ * @throws {@link ArgumentError} on a bad node, `via` or `maxHops`
  */
 export function route(from: number, to: number, options: RouteOptions = {}): Route | null {
   checkNode(from, "from");

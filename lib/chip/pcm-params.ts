@@ -21,14 +21,15 @@ const PURPOSE_OUTLIER = Purpose.OUTLIER_CORES;
 
 export const SCHEME_CODE: Record<Scheme, number> = { odp: 0, tdp: 1, "tdp-maxfill": 2 };
 
-/** Per-core device statistics. */
+/** Per-core device statistics of the PCM model (drawn from the chip's seed; lib/chip/config.ts PCM gives the sources). */
 export interface CoreDeviceStats {
   /** Mean SET conductance of the core's devices, counts. */
   setMean: number;
   /** Device-to-device σ of SET conductance, counts. */
   setSigma: number;
-  /** Probability a device cannot be SET / cannot be RESET. */
+  /** Probability a device is stuck RESET (cannot be SET). */
   stuckReset: number;
+  /** Probability a device is stuck SET (cannot be RESET). */
   stuckSet: number;
   /** True for the chip's outlier core(s) (paper §IV: one core at 98.4 % yield). */
   outlier: boolean;

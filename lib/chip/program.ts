@@ -29,10 +29,13 @@ export const WORK = (() => {
   return { ACTIVE, CURRENT, GOAL, LAST_ERR, GSET, PLANE, ITERS, STUCK, SET, FLOOR, MID, WIDTH, SLOT, BYTES } as const;
 })();
 
+/** A distribution of programming errors |G − target|, counts. */
 export interface ErrorSummary {
-  /** Percentiles of |G − target| over non-zero targets, counts. */
+  /** Median of |G − target| over non-zero targets, counts. */
   p50: number;
+  /** 90th percentile, counts. */
   p90: number;
+  /** 99th percentile, counts. */
   p99: number;
   /** Root mean square, counts (includes defective cells). */
   rms: number;
@@ -40,14 +43,19 @@ export interface ErrorSummary {
 
 /** What programming one core did (`chip.program`; one entry of `programAll`'s `cores`). */
 export interface CoreProgramResult {
+  /** Core index 0..63. */
   core: number;
+  /** The weight-programming scheme used. */
   scheme: Scheme;
   /** Gmax used, counts; `capped` when the bit-line current limit lowered it. */
   gmax: number;
+  /** True when the bit-line current limit lowered Gmax below the scheme's. */
   capped: boolean;
+  /** Wmax of Eq. 1 used, weight units (the option, or the largest |weight|). */
   wmax: number;
-  /** Iterated devices (jobs) and the fraction that ended within the margin. */
+  /** Iterated devices (program-and-verify jobs; 0 at functional fidelity). */
   jobs: number;
+  /** Fraction 0..1 of the iterated devices that ended within the margin. */
   converged: number;
   /** Mean number of pulses per iterated device. */
   iterationsMean: number;
@@ -63,10 +71,15 @@ export interface CoreProgramResult {
 
 /** What the chip keeps of a programmed core, for MVMs and metrics. */
 export interface ProgrammedCore {
+  /** The weight-programming scheme used. */
   scheme: Scheme;
+  /** The weights, 256 × 256 row-major, zero-filled beyond the programmed shape. */
   weights: Float32Array;
+  /** Target unit-cell conductances (Eq. 1: w · Gmax / Wmax), counts, 256 × 256 row-major. */
   targets: Float32Array;
+  /** Gmax used, counts. */
   gmax: number;
+  /** Wmax used, weight units. */
   wmax: number;
 }
 

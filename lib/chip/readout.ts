@@ -39,6 +39,7 @@ export const CHARGE_LSB_PER_COUNT_NS =
   (PCM.countConductanceUs.value * PCM.mvmReadVoltageV.value) /
   ((PROGRAMMING.adcMaxCurrentUa.value * MVM.fullScalePulseNs.value) / ADC.fullScaleCounts.value);
 
+/** The read mode of an MVM (paper §II): 4 = the 4-phase mode (four reads, all with V−; the paper's experiments), 1 = the 1-phase mode. */
 export type Phases = 1 | 4;
 export function parsePhases(v: unknown, argument = "phases"): Phases {
   if (v === 1 || v === 4 || v === "1" || v === "4" || v === "1-phase" || v === "4-phase") return (Number(String(v)[0]) as Phases);
@@ -105,9 +106,13 @@ export interface ReadOptions {
 /** LDPU row parameters beyond the ADC gain (assembly/ldpu.ts): per-channel affine scale A
  * and bias C (one value or 256), the scales of the two INT8 link inputs. */
 export interface LdpuSettings {
+  /** Affine scale A of the activation block (h = A·h + C): one value or one per output channel (256); default 1. Rounded to FP16. */
   scale?: number | ArrayLike<number>;
+  /** Affine bias C, in INT8 output units: one value or one per output channel (256); default 0. Rounded to FP16. */
   bias?: number | ArrayLike<number>;
+  /** Scale R of the INT8 partial sums from the link receiver (`rx`); default 1. Rounded to FP16. */
   rxScale?: number;
+  /** Scale Q of the INT8 residual input (`residual`); default 1. Rounded to FP16. */
   residualScale?: number;
 }
 

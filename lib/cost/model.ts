@@ -56,31 +56,34 @@ function nonNegFinite(value: unknown, argument: string): number {
 
 /** Latency (ns) and energy (nJ) of a piece of work. */
 export interface Cost {
+  /** Latency, ns. */
   readonly latencyNs: number;
+  /** Energy, nJ. */
   readonly energyNj: number;
 }
 
-/** Duration of one PWM read window for full-scale `inputBits`-bit signed inputs, ns. */
+/** Duration of one PWM read window for full-scale `inputBits`-bit signed inputs (1..8, default 8), ns. @throws {@link ArgumentError} on another `inputBits` */
 export function pwmWindowNs(inputBits: number = ARCH.inputBits.value): number {
   intInRange(inputBits, 1, ARCH.inputBits.value, "inputBits");
   const fullScale = P.pwmFullScaleLsb.value / 2 ** (ARCH.inputBits.value - inputBits);
   return fullScale * ARCH.pwmLsbNs.value;
 }
 
-/** MVM latency (all cores in parallel), ns: phases × (PWM window + phase overhead) + fixed overhead. */
+/** MVM latency (all cores in parallel), ns: phases × (PWM window + phase overhead) + fixed overhead. @throws {@link ArgumentError} on a bad mode or `inputBits` (1..8, default 8) */
 export function mvmLatencyNs(mode: ReadMode, inputBits: number = ARCH.inputBits.value): number {
   const phases = phasesOf(parseMode(mode));
   return phases * (pwmWindowNs(inputBits) + P.mvmPhaseOverheadNs.value) + P.mvmFixedOverheadNs.value;
 }
 
-/** What `mvmCost` prices (exported from the package as MvmCostOptions). Throws ArgumentError on values out of range. */
+/** What `mvmCost` prices (exported from the package as MvmCostOptions). `mvmCost` throws ArgumentError on values out of range. */
 export interface MvmOptions {
   /** Cores computing at once, 1..64. */
   readonly cores: number;
-  /** Inputs (crossbar source lines driven by PWM) used per core, 1..256. */
+  /** Inputs (crossbar source lines driven by PWM) used per core, 1..256 (default 256). */
   readonly inputs?: number;
-  /** Outputs (ADC rows read) used per core, 1..256. */
+  /** Outputs (ADC rows read) used per core, 1..256 (default 256). */
   readonly outputs?: number;
+  /** The read mode: "4-phase" (four PWM reads) or "1-phase". */
   readonly mode: ReadMode;
   /** Input precision, 1..8 bit (default 8): the PWM window is 2^(bits−1) ns. */
   readonly inputBits?: number;
@@ -92,9 +95,11 @@ export interface MvmCost extends Cost {
   readonly ops: number;
   /** Fraction of the used cores' unit cells that hold weights. */
   readonly utilisation: number;
+  /** MVM power during the MVM (chip part + per-core part), W. */
   readonly powerW: number;
   /** Part of energyNj that does not scale with the cores (count it once if MVMs overlap). */
   readonly chipEnergyNj: number;
+  /** Part of energyNj that scales with the cores and the cells used, nJ. */
   readonly coreEnergyNj: number;
 }
 
@@ -102,6 +107,7 @@ export interface MvmCost extends Cost {
  * One MVM on `cores` cores, each using `inputs` × `outputs` of its 256 × 256 cells (in the
  * paper's notation a 2016×224 layer split over 8 cores has 252 inputs × 224 outputs per core).
  * Energy is the Table I "MVM energy": crossbar, ADCs and PWMs (Methods 'Power measurements').
+ * @throws {@link ArgumentError} on an option out of range (named)
  */
 export function mvmCost(options: MvmOptions): MvmCost {
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);
@@ -130,6 +136,8 @@ export function mvmCost(options: MvmOptions): MvmCost {
  * One LDPU pass over `n` outputs: pipeline fill plus one value per clock. Energy: the dynamic
  * energy of `n` values through the LDPU and out on its TX link (one hop); background power
  * is separate (digitalBackgroundCost).
+ * @param n - outputs, a non-negative integer
+ * @throws {@link ArgumentError} when `n` is not a non-negative integer
  */
 export function ldpuCost(n: number): Cost {
   nonNegInt(n, "n");
@@ -144,6 +152,9 @@ export function ldpuCost(n: number): Cost {
  * intermediate cores' LDPUs; pipelined): a fixed delay per hop (preamble + RX→TX) plus one
  * byte per clock. Energy: the relays' dynamic energy, (hops − 1) × bytes × per-value energy —
  * the first hop's TX is part of the ldpuCost of the LDPU that produced the values.
+ * @param bytes - INT8 values sent, a non-negative integer
+ * @param hops - links crossed, 0..63
+ * @throws {@link ArgumentError} on a value out of range
  */
 export function linkCost(bytes: number, hops: number): Cost {
   nonNegInt(bytes, "bytes");
@@ -159,6 +170,8 @@ export function linkCost(bytes: number, hops: number): Cost {
  * One GDPU slice processing `hiddenUnits` LSTM hidden units (4 × hiddenUnits gate inputs,
  * one per clock; one output per four clocks), from first input to last output. Dynamic
  * energy is 0: Table I leaves no residual for it (see COST_PARAMETERS.digitalEnergyPerValuePj).
+ * @param hiddenUnits - 0..64
+ * @throws {@link ArgumentError} when `hiddenUnits` is not an integer in 0..64
  */
 export function gdpuCost(hiddenUnits: number): Cost {
   intInRange(hiddenUnits, 0, ARCH.gdpuCellStates.value, "hiddenUnits");
@@ -169,7 +182,13 @@ export function gdpuCost(hiddenUnits: number): Cost {
   return { latencyNs: clocks * DIGITAL_CLOCK_NS, energyNj: 0 };
 }
 
-/** Digital background energy of `activeCores` cores' LDPUs/links (and the shared part) over `latencyNs`. */
+/**
+ * Digital background energy of `activeCores` cores' LDPUs/links (and the shared part) over `latencyNs`.
+ * @param activeCores - 0..64
+ * @param latencyNs - duration, ns (≥ 0)
+ * @returns the cost (latency = `latencyNs`) and the background power, W
+ * @throws {@link ArgumentError} on a value out of range
+ */
 export function digitalBackgroundCost(activeCores: number, latencyNs: number): Cost & { powerW: number } {
   intInRange(activeCores, 0, CORES, "activeCores");
   nonNegFinite(latencyNs, "latencyNs");
@@ -191,24 +210,35 @@ export interface LayerStepSpec {
   readonly outputs: number;
   /** The last core of each chain sends its outputs one more hop to a GDPU slice (LSTM). */
   readonly gdpu?: boolean;
+  /** The read mode: "4-phase" or "1-phase". */
   readonly mode: ReadMode;
+  /** Input precision, 1..8 bit (default 8). */
   readonly inputBits?: number;
 }
 
 /** The cost of one input vector through a layer (`layerStepCost`). */
 export interface LayerStepCost extends Cost {
+  /** Cores used: chains × chainLength. */
   readonly cores: number;
+  /** The MVM part (all cores at once). */
   readonly mvm: MvmCost;
   /** Latency after the MVM: LDPU stream, cascade hops, GDPU. */
   readonly digitalLatencyNs: number;
   /** Dynamic LDPU/link energy. */
   readonly valueEnergyNj: number;
+  /** Digital background energy of the active cores over the whole step, nJ. */
   readonly backgroundEnergyNj: number;
+  /** Link hops of each chain's partial sums: chainLength − 1, plus 1 into a GDPU slice. */
   readonly hopsPerChain: number;
+  /** Values the LDPUs pass on: cores × outputs. */
   readonly valuesProcessed: number;
 }
 
-/** One input vector through a layer mapped as `chains` cascades of `chainLength` cores. */
+/**
+ * One input vector through a layer mapped as `chains` cascades of `chainLength` cores.
+ * @throws {@link ArgumentError} on a value out of range (named), more than 64 cores, more
+ *   than 8 chains with a GDPU, or a GDPU layer whose outputs are not a multiple of 4
+ */
 export function layerStepCost(spec: LayerStepSpec): LayerStepCost {
   if (spec === null || typeof spec !== "object") throw new ArgumentError("spec", "an object", spec);
   const chains = intInRange(spec.chains, 1, CORES, "chains");

@@ -10,31 +10,54 @@ import { inferShapes, type Network } from "../network/graph.ts";
 import { lstmStackOf, type LstmMapping } from "../network/lstm-map.ts";
 import type { Mapping } from "../network/mapper.ts";
 
+/** The cost of one layer of a mapped network, per inference (`networkCost`, `lstmCost`). */
 export interface LayerCost {
+  /** The layer's node name (LSTM: "gates (+GDPU)", "lstm k gates (+GDPU)", or the dense layer's: "dense0", …, "output"). */
   layer: string;
+  /** Cores the layer occupies. */
   cores: number;
   /** MVM steps per inference (output positions of a conv, 1 for a dense layer). */
   steps: number;
   /** Fraction of the layer's crossbar cells holding weights. */
   utilisation: number;
+  /** Latency of one MVM step (MVM, LDPU stream, cascade hops, GDPU), ns. */
   latencyNsPerStep: number;
+  /** Energy of one MVM step, nJ. */
   energyNjPerStep: number;
+  /** Latency per inference (steps × step latency), µs. */
   latencyUs: number;
+  /** Energy per inference, µJ. */
   energyUj: number;
 }
 
+/** Latency, energy and throughput of one inference of a mapped network (`networkCost`; one LSTM timestep for `lstmCost`). Layers run one after another. */
 export interface NetworkCost {
+  /** The network's name. */
   network: string;
+  /** The read mode priced. */
   mode: ReadMode;
+  /** Cores the mapping occupies. */
   cores: number;
+  /** Per layer, in execution order. */
   layers: LayerCost[];
+  /** Latency of one inference, µs (the layers' sum). */
   latencyUs: number;
+  /** Energy of one inference, µJ (the layers' sum). */
   energyUj: number;
   /** Inferences per second and per joule at that latency and energy (one input at a time). */
   inferencesPerS: number;
+  /** Inferences per joule (1 / energy). */
   inferencesPerJ: number;
 }
 
+/**
+ * Latency and energy of one inference of a mapped feed-forward network, from the Table I
+ * model: a conv layer runs one MVM step per output position, a dense layer one; layers run
+ * one after another (no inter-layer pipelining).
+ * @param net - the network (its shapes give each conv layer's output positions)
+ * @param m - its mapping (`mapNetwork(net)`)
+ * @param mode - the read mode to price
+ */
 export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCost {
   const shapes = inferShapes(net);
   const layers = m.layers.map((p): LayerCost => {

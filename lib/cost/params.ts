@@ -35,7 +35,9 @@ export const READ_MODES: readonly ReadMode[] = ["1-phase", "4-phase"];
 
 /** One row of Table I (a use case in a read mode): throughput, efficiencies, energy and latency. */
 export interface Table1Row {
+  /** The use case: "mvm", "resnet9-layer" or "lstm-timestep". */
   readonly workload: Workload;
+  /** The read mode. */
   readonly mode: ReadMode;
   /** Peak MVM throughput, TOPS (MVM ops only, 1 MAC = 2 OPs; Table I footnote b). */
   readonly tops: number;

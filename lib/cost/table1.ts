@@ -65,11 +65,17 @@ export function table1Rows(): Table1Row[] {
 
 /** One Table I entry, model against paper (`compareTable1()`). */
 export interface Table1Comparison {
+  /** The entry's id, "workload/mode/metric" (e.g. "mvm/4-phase/tops"). */
   readonly id: string;
+  /** The use case. */
   readonly workload: Workload;
+  /** The read mode. */
   readonly mode: ReadMode;
+  /** The column: "tops", "topsPerW", "topsPerMm2", "energyUj" or "latencyNs". */
   readonly metric: Table1Metric;
+  /** The model's value, in the metric's unit (see {@link Table1Row}). */
   readonly model: number;
+  /** The paper's value, same unit. */
   readonly paper: number;
   /** (model − paper) / paper. */
   readonly relError: number;

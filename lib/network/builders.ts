@@ -33,7 +33,9 @@ export class GraphBuilder {
   private readonly nodes: Node[] = [];
   private last = INPUT;
   constructor(
+    /** The network's name. */
     readonly name: string,
+    /** The network input's shape, [C, H, W] or [N]. */
     readonly inputShape: Shape,
   ) {}
 
@@ -46,14 +48,17 @@ export class GraphBuilder {
   get current(): string {
     return this.last;
   }
+  /** A 2-D convolution (stride default 1, padding 0, groups 1; see Conv2dNode) on `input` (default: the last node). */
   conv2d(name: string, o: { inChannels: number; outChannels: number; kernel: number; stride?: number; padding?: number; groups?: number; weights: Float32Array; bias?: Float32Array }, input = this.last): string {
     const { bias, stride, padding, groups, ...rest } = o;
     return this.add({ op: "conv2d", name, input, ...rest, stride: stride ?? 1, padding: padding ?? 0, ...(groups && groups !== 1 ? { groups } : {}), ...(bias === undefined ? {} : { bias }) });
   }
+  /** A dense layer (see DenseNode) on `input` (default: the last node). */
   dense(name: string, o: { inFeatures: number; outFeatures: number; weights: Float32Array; bias?: Float32Array }, input = this.last): string {
     const { bias, ...rest } = o;
     return this.add({ op: "dense", name, input, ...rest, ...(bias === undefined ? {} : { bias }) });
   }
+  /** Inference batch norm y = scale·x + shift per channel (folded into the producer's LDPU affine). */
   batchNorm(name: string, scale: Float32Array, shift: Float32Array, input = this.last): string {
     return this.add({ op: "batchNorm", name, input, scale, shift });
   }
@@ -69,25 +74,29 @@ export class GraphBuilder {
   concat(name: string, inputs: readonly string[]): string {
     return this.add({ op: "concat", name, inputs });
   }
+  /** The residual add of nodes `a` and `b` (equal shapes). */
   addResidual(name: string, a: string, b: string): string {
     return this.add({ op: "add", name, inputs: [a, b] });
   }
+  /** Max-pool with a k × k window (host): stride default k, optional pads and ceil mode. */
   maxPool(name: string, kernel: number, stride = kernel, input = this.last, pads?: Pads, ceilMode = false): string {
     return this.add({ op: "maxPool", name, input, kernel, stride, ...(pads ? { pads } : {}), ...(ceilMode ? { ceilMode } : {}) });
   }
+  /** Average pool with a k × k window (host): stride default k, symmetric padding default 0, divisor k·k with `countIncludePad`. */
   avgPool(name: string, kernel: number, stride = kernel, input = this.last, padding = 0, countIncludePad = false): string {
     return this.add({ op: "avgPool", name, input, kernel, stride, padding, ...(countIncludePad ? { countIncludePad } : {}) });
   }
+  /** Flatten [C, H, W] to [C·H·W] (host). */
   flatten(name: string, input = this.last): string {
     return this.add({ op: "flatten", name, input });
   }
-  /** Output shape of a node added so far (checks the network built so far). */
+  /** Output shape of a node added so far (checks the network built so far). @throws {@link ArgumentError} on an unknown name or an inconsistent network */
   shapeOf(name = this.last): Shape {
     const s = inferShapes({ name: this.name, inputShape: this.inputShape, nodes: this.nodes }).get(name);
     if (s === undefined) throw new ArgumentError("name", `"${INPUT}" or the name of a node added so far`, name);
     return s;
   }
-  /** The network, after `inferShapes` has checked it. */
+  /** The network, after `inferShapes` has checked it. @throws {@link ArgumentError} naming the node and what was expected */
   build(): Network {
     const net: Network = { name: this.name, inputShape: [...this.inputShape], nodes: [...this.nodes] };
     inferShapes(net);
@@ -99,14 +108,19 @@ export class GraphBuilder {
 
 /** The paper's ResNet-9 conv widths (Methods; issue 7). */
 export const RESNET9_WIDTHS: readonly number[] = Object.freeze([56, 112, 112, 112, 224, 224, 224, 224]);
+/** Synaptic weights of the paper's ResNet-9 (its "1,866,536 synaptic weights"). */
 export const RESNET9_WEIGHTS = 1_866_536;
 export const RESNET9_BIASES = 10;
 
+/** Options of `resnet9`. */
 export interface Resnet9Options {
+  /** Seed of the random weights (0..2^64 − 1). Default 0. */
   seed?: Seed;
+  /** Output classes (the dense layer's size). Default 10. */
   classes?: number;
   /** [C, H, W], CIFAR-10 [3, 32, 32] by default (the four pools 2, 2, 2, 4 take 32 × 32 to 1 × 1; larger inputs give a wider dense layer). */
   inputShape?: Shape;
+  /** The 8 conv channel widths; widths[1..3] equal and widths[5..7] equal (the residuals). Default RESNET9_WIDTHS. */
   widths?: readonly number[];
 }
 
@@ -115,6 +129,7 @@ export interface Resnet9Options {
  * dense weights (std √(2 / fan-in)), batch norm scale 1 + 0.1·N(0,1) and shift 0.1·N(0,1),
  * dense bias 0.1·N(0,1). Draws come from the Philox stream (core CHIP_CORE, purpose
  * WEIGHTS, trial = node index + 1, step = 1: disjoint from the per-core workload streams).
+ * @throws {@link ArgumentError} on a bad option (named)
  */
 export function resnet9(options: Resnet9Options = {}): Network {
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);

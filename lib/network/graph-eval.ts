@@ -4,9 +4,13 @@
 import { denseConvWeights, inferShapes, INPUT, poolOut, poolPads, type Conv2dNode, type Network, type Node, type Pads } from "./graph.ts";
 import { WasmRuntime } from "../runtime/wasm.ts";
 
+/** Every node's float64 outputs (and "input"'s): node name → one array per input, [C, H, W] row-major. */
 export type Activations = Map<string, Float64Array[]>;
 
-/** Run the network in float64 on `inputs` (one Float64Array/Float32Array of C·H·W per image). */
+/**
+ * Run the network in float64 on `inputs` (one Float64Array/Float32Array of C·H·W per image).
+ * @throws {@link ArgumentError} when the network is inconsistent (see `inferShapes`)
+ */
 export function evaluate(net: Network, inputs: readonly ArrayLike<number>[]): Activations {
   const shapes = inferShapes(net);
   const acts: Activations = new Map();

@@ -17,55 +17,82 @@
 
 import { ArgumentError } from "../runtime/validate.ts";
 
+/** A tensor shape without the batch axis: [C, H, W] for images, [N] for flat vectors. */
 export type Shape = readonly number[];
 /** The network input's name: nodes refer to it like to any other node. */
 export const INPUT = "input";
 
+/** What every node has: its unique name (other nodes refer to it by name). */
 interface Base {
+  /** The node's name, unique in the network and not "input". */
   readonly name: string;
 }
+export type { Base as NodeBase };
+/** A 2-D convolution (an MVM per output position on crossbar cores): input [inChannels, H, W] → [outChannels, H', W']. */
 export interface Conv2dNode extends Base {
+  /** The node's kind. */
   readonly op: "conv2d";
+  /** Name of the input node ("input" for the network input). */
   readonly input: string;
+  /** Input channels (must match the input's C). */
   readonly inChannels: number;
+  /** Output channels. */
   readonly outChannels: number;
   /** Square kernel size k (k × k). */
   readonly kernel: number;
+  /** Stride, \>= 1 (GraphBuilder default 1). */
   readonly stride: number;
+  /** Zero padding on every side, \>= 0 (GraphBuilder default 0). */
   readonly padding: number;
   /** Channel groups (default 1; inChannels = groups for a depthwise conv): output channel o
    * reads input channels [g·in/groups, (g+1)·in/groups) with g = floor(o / (out/groups)). */
   readonly groups?: number;
   /** [out][in/groups][kh][kw], length out·(in/groups)·k·k. */
   readonly weights: Float32Array;
+  /** Per output channel, length outChannels (added in the LDPU affine). */
   readonly bias?: Float32Array;
 }
+/** A fully connected layer (one MVM on crossbar cores): a flat [inFeatures] input → [outFeatures]. */
 export interface DenseNode extends Base {
+  /** The node's kind. */
   readonly op: "dense";
+  /** Name of the input node (a flat tensor). */
   readonly input: string;
+  /** Input size (must match the input's N). */
   readonly inFeatures: number;
+  /** Output size. */
   readonly outFeatures: number;
   /** [out][in], length out·in. */
   readonly weights: Float32Array;
+  /** Per output, length outFeatures. */
   readonly bias?: Float32Array;
 }
 /** Inference batch norm as a per-channel affine y = scale·x + shift (folded into the producer's LDPU affine). */
 export interface BatchNormNode extends Base {
+  /** The node's kind. */
   readonly op: "batchNorm";
+  /** Name of the input node. */
   readonly input: string;
+  /** Per-channel scale, length C. */
   readonly scale: Float32Array;
+  /** Per-channel shift, length C. */
   readonly shift: Float32Array;
 }
 /** ReLU, or with `max` the clipped ReLU min(max(x, 0), max) (ONNX Clip(0, max), ReLU6): the
  * LDPU's ReLU with the output's INT8 scale chosen so that `max` saturates. */
 export interface ReluNode extends Base {
+  /** The node's kind. */
   readonly op: "relu";
+  /** Name of the input node. */
   readonly input: string;
+  /** Clip value (\> 0) of a clipped ReLU; absent for a plain ReLU. */
   readonly max?: number;
 }
 /** Residual add of two equally shaped tensors. */
 export interface AddNode extends Base {
+  /** The node's kind. */
   readonly op: "add";
+  /** Names of the two input nodes. */
   readonly inputs: readonly [string, string];
 }
 /** Pads of a window op: [top, left, bottom, right]. */
@@ -73,51 +100,75 @@ export type Pads = readonly [number, number, number, number];
 /** Host-side max-pool (square window). Optional `pads` (ignored positions, never the max)
  * and `ceilMode` (output size rounded up, windows starting in the padded input only). */
 export interface MaxPoolNode extends Base {
+  /** The node's kind. */
   readonly op: "maxPool";
+  /** Name of the input node ([C, H, W]). */
   readonly input: string;
+  /** Window size k (k × k). */
   readonly kernel: number;
+  /** Stride (GraphBuilder default: the kernel). */
   readonly stride: number;
+  /** Pads [top, left, bottom, right] (default none). */
   readonly pads?: Pads;
+  /** Round the output size up (default false). */
   readonly ceilMode?: boolean;
 }
 /** Host-side average pool (square window; a global pool has kernel = H = W). Symmetric zero
- * padding < kernel; the divisor is k·k with countIncludePad, else the window's in-bounds
+ * padding \< kernel; the divisor is k·k with countIncludePad, else the window's in-bounds
  * count (ONNX AveragePool's count_include_pad 1 / 0). On INT8 tensors the mean is rounded to
  * nearest, ties to even (lib/network/graph-eval.ts avgPool). */
 export interface AvgPoolNode extends Base {
+  /** The node's kind. */
   readonly op: "avgPool";
+  /** Name of the input node ([C, H, W]). */
   readonly input: string;
+  /** Window size k (k × k). */
   readonly kernel: number;
+  /** Stride (GraphBuilder default: the kernel). */
   readonly stride: number;
+  /** Zero padding on every side, less than the kernel (default 0). */
   readonly padding: number;
   /** Asymmetric pads [top, left, bottom, right] (instead of `padding` on every side). */
   readonly pads?: Pads;
+  /** Round the output size up (default false). */
   readonly ceilMode?: boolean;
+  /** Divide by k·k including padded positions (default false: by the in-bounds count). */
   readonly countIncludePad?: boolean;
 }
 /** Host-side flatten of [C, H, W] to [C·H·W] (C-major). */
 export interface FlattenNode extends Base {
+  /** The node's kind. */
   readonly op: "flatten";
+  /** Name of the input node. */
   readonly input: string;
 }
 /** Host-side zero padding of a [C, H, W] tensor by [top, left, bottom, right] (ONNX Pad,
  * constant 0): exact on INT8 (0 stands for 0 at any scale). */
 export interface PadNode extends Base {
+  /** The node's kind. */
   readonly op: "pad";
+  /** Name of the input node ([C, H, W]). */
   readonly input: string;
+  /** Zeros added [top, left, bottom, right]. */
   readonly pads: Pads;
 }
 /** Channel concatenation of [C_i, H, W] tensors (or flat [N_i]) in order: the producers
  * share one INT8 scale, so the join is a copy (SqueezeNet fire modules, Inception branches). */
 export interface ConcatNode extends Base {
+  /** The node's kind. */
   readonly op: "concat";
+  /** Names of the input nodes, in order (one or more). */
   readonly inputs: readonly string[];
 }
+/** A node of a network: one of the op kinds, told apart by `op`. */
 export type Node = Conv2dNode | DenseNode | BatchNormNode | ReluNode | AddNode | MaxPoolNode | AvgPoolNode | FlattenNode | PadNode | ConcatNode;
 export type Op = Node["op"];
+/** A node whose weights run as MVMs on crossbar cores. */
 export type WeightNode = Conv2dNode | DenseNode;
 
+/** A network in hermes-sim's IR: an input shape and nodes in topological order (check it with `inferShapes`). */
 export interface Network {
+  /** The network's name (in reports and errors). */
   readonly name: string;
   /** [C, H, W] (or [N] for a dense-only network). */
   readonly inputShape: Shape;

@@ -7,11 +7,18 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { ArgumentError } from "../runtime/validate.ts";
 
+/** An IDX array of unsigned bytes. */
 export interface Idx {
+  /** The sizes, first dimension first (e.g. [N, 28, 28]). */
   dims: number[];
+  /** The values, C order. */
   data: Uint8Array;
 }
 
+/**
+ * Parse IDX bytes (gzip-compressed too); `what` (the file) names it in errors.
+ * @throws {@link ArgumentError} for anything but a complete IDX array of unsigned bytes
+ */
 export function parseIdx(bytes: Uint8Array, what = "IDX data"): Idx {
   let b = bytes;
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
@@ -33,6 +40,10 @@ export function parseIdx(bytes: Uint8Array, what = "IDX data"): Idx {
   return { dims, data: b.subarray(start, start + size) };
 }
 
+/**
+ * Read an IDX file (plain or gzip).
+ * @throws {@link ArgumentError} when the file cannot be read or is not an IDX array of unsigned bytes
+ */
 export function readIdx(path: string): Idx {
   let bytes: Uint8Array;
   try {

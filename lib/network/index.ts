@@ -9,23 +9,25 @@
 // May import: lib/runtime, lib/chip.
 
 export { INPUT, inferShapes, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
+export type { NodeBase, Conv2dNode, DenseNode, BatchNormNode, ReluNode, AddNode, MaxPoolNode, AvgPoolNode, FlattenNode, PadNode, ConcatNode, Pads } from "./graph.ts";
 export { GraphBuilder, resnet9, RESNET9_WIDTHS, RESNET9_WEIGHTS, type Resnet9Options } from "./builders.ts";
-export { OnnxError, loadOnnx, importOnnx, readOnnx } from "./onnx.ts";
+export { OnnxError, loadOnnx, importOnnx, readOnnx, type HeadOp } from "./onnx.ts";
+export type { ModelProto } from "./onnx-decode.ts";
 export { loadOnnxLstm, type OnnxLstm } from "./onnx-lstm.ts";
-export { exportOnnx } from "./onnx-export.ts";
-export { evaluate } from "./graph-eval.ts";
-export { mapNetwork, MappingError, tileMatrix, type Mapping, type LayerPlacement, type Tile, type MapOptions } from "./mapper.ts";
+export { exportOnnx, type ExportOptions } from "./onnx-export.ts";
+export { evaluate, type Activations } from "./graph-eval.ts";
+export { mapNetwork, MappingError, tileMatrix, type Mapping, type LayerPlacement, type Tile, type MapOptions, type Range, type RouteInfo, type LdpuOp } from "./mapper.ts";
 export { floorplan } from "./floorplan-text.ts";
 export { runOnChip, runNetwork, programNetwork, calibrateScales, argmax, type RunOptions, type RunResult } from "./run.ts";
-export { mapLstm, mapLstmStack, lstmStackOf, LSTM_PTB, LSTM_CAPTION, type LstmSpec, type LstmStackSpec, type LstmMapping } from "./lstm-map.ts";
+export { mapLstm, mapLstmStack, lstmStackOf, LSTM_PTB, LSTM_CAPTION, type LstmSpec, type LstmStackSpec, type LstmMapping, type LstmLayer, type LstmTile, type LstmStackLayout } from "./lstm-map.ts";
 export { loadSequenceModel, type ReadSequenceOptions } from "./onnx-sequence.ts";
-export { sequenceForward, sequenceForwardBatch, type SequenceModel, type SequenceOutputs } from "./sequence-model.ts";
+export { sequenceForward, sequenceForwardBatch, type SequenceModel, type SequenceOutputs, type SequenceLstmLayer, type SequenceDense, type SequenceRanges } from "./sequence-model.ts";
 export { runSequenceModel, runSequences, mapSequenceModel, programSequenceModel, type SequenceRunOptions, type SequenceRunResult, type SequenceScales } from "./sequence-run.ts";
 export { readSequenceSet, sequenceFloatOutputs, sequenceAccuracy, type SequenceSet } from "./sequence-data.ts";
 export { runLstmOnChip, runLstm, programLstm, randomLstm, lstmReference, type LstmWeights, type LstmRunResult } from "./lstm-run.ts";
 export { readIdx, parseIdx, idxImages, type Idx } from "./idx.ts";
-export { readNpy, parseNpy, encodeNpy, type Npy, type NpyDtype } from "./npy.ts";
-export { loadTestSet, parseTransformFlags, type TestSet, type TestSetOptions, type InputTransform, type Layout } from "./test-set.ts";
+export { readNpy, parseNpy, encodeNpy, type Npy, type NpyDtype, type NpyData } from "./npy.ts";
+export { loadTestSet, parseTransformFlags, LAYOUTS, type TestSet, type TestSetOptions, type InputTransform, type Layout, type FileSource, type FileBytes } from "./test-set.ts";
 export { mappingNeeds, assertFits, ModelTooLargeError, type MappingNeeds, type LayerNeeds } from "./needs.ts";
-export { onnxruntimeOutputs, onnxruntimeAccuracy, compareOutputs, accuracyOf } from "./onnx-float.ts";
+export { onnxruntimeOutputs, onnxruntimeAccuracy, compareOutputs, accuracyOf, type FloatOutputs } from "./onnx-float.ts";
 export { readVocabulary, encodeText, bitsPerCharacter, type Vocabulary } from "./text.ts";

@@ -16,10 +16,13 @@ import { gdpuNode, route } from "../chip/links.ts";
 import { MappingError, splitRange, tiling, type Range, type RouteInfo } from "./mapper.ts";
 import { ArgumentError } from "../runtime/validate.ts";
 
+/** The shape of a single-layer LSTM with a dense output layer (`mapLstm`). */
 export interface LstmSpec {
+  /** The network's name. */
   name: string;
   /** Input vector size (embedding or image features). */
   inputs: number;
+  /** Hidden size H, 1..512 (4H gate outputs over at most 8 GDPU slices of 64 cell states). */
   hidden: number;
   /** Output dense layer size (vocabulary). */
   outputs: number;
@@ -30,28 +33,47 @@ export const LSTM_PTB: LstmSpec = { name: "lstm-ptb", inputs: 128, hidden: 504, 
 /** The paper's captioning LSTM (Fig. 5): 504 inputs, hidden 504, 4,064 words. */
 export const LSTM_CAPTION: LstmSpec = { name: "lstm-caption", inputs: 504, hidden: 504, outputs: 4064 };
 
+/** One tile of an LSTM layer's matrix on one core. */
 export interface LstmTile {
+  /** Core index 0..63. */
   core: number;
+  /** Matrix rows (outputs) held, [start, end). */
   rowRange: Range;
+  /** Matrix columns (inputs) held, [start, end). */
   colRange: Range;
+  /** Index of the tile's block of outputs. */
   outputBlock: number;
+  /** Index of the tile's block of inputs. */
   inputBlock: number;
+  /** Route of its partial sums to the block's receiver. */
   route: RouteInfo;
 }
 
+/** One matrix of an LSTM mapping (the input gates, the hidden gates, or a dense layer) and its tiles. */
 export interface LstmLayer {
+  /** The matrix's name: "gates.input", "gates.hidden" (stacked: "lstm0.gates.input", …), "dense0", …, "output". */
   layer: string;
+  /** The matrix's size: rows = outputs (4H for gates), cols = inputs. */
   matrix: { rows: number; cols: number };
+  /** Its tiles, one per core. */
   tiles: LstmTile[];
+  /** Receiving core of each output block. */
   receivers: number[];
 }
 
+/** Where an LSTM network's matrices sit on the chip (`mapLstm`, `mapLstmStack`). */
 export interface LstmMapping {
+  /** The network's name. */
   network: string;
+  /** Cores used. */
   cores: number;
+  /** The cores used, in increasing order. */
   coreIds: number[];
+  /** Weights mapped. */
   weights: number;
+  /** Biases (in the LDPU/GDPU, not on crossbars). */
   biases: number;
+  /** The matrices in order: per LSTM layer its input and hidden gates, then the dense layers. */
   layers: LstmLayer[];
   /** GDPU slice fed by each gate output block (column). */
   gdpuSlices: number[];
@@ -61,16 +83,23 @@ export interface LstmMapping {
   stack?: LstmStackLayout;
 }
 
+/** Which layers of an LSTM mapping are which (indices into `LstmMapping.layers`). */
 export interface LstmStackLayout {
+  /** Per LSTM layer: the indices of its input-gate and hidden-gate matrices. */
   lstm: { input: number; hidden: number }[];
+  /** The dense layers' indices, in order. */
   dense: number[];
 }
 
 /** A stack of LSTM layers and a dense head (output sizes), as ONNX sequence models have. */
 export interface LstmStackSpec {
+  /** The network's name. */
   name: string;
+  /** Input vector size of the first LSTM layer. */
   inputs: number;
+  /** Hidden size of each LSTM layer, in order (one or more). */
   hidden: readonly number[];
+  /** Output size of each dense layer of the head, in order (one or more). */
   dense: readonly number[];
 }
 
@@ -82,6 +111,12 @@ export function lstmStackOf(m: LstmMapping): LstmStackLayout {
 const COLS = ARCH.gridCols.value;
 const GATE_ROWS = ARCH.gridRows.value / 2; // rows 0..3 feed the GDPU from above
 
+/**
+ * Map a single-layer LSTM and its output dense layer (paper Figs. 4b, 5b): gate tiles in grid
+ * rows 1–4 above the GDPU, summed down each column into the slices; the dense layer on free cores.
+ * @throws {@link ArgumentError} on a size that is not a positive integer; {@link MappingError}
+ *   when it does not fit (too many gate blocks, columns too deep, too few free cores)
+ */
 export function mapLstm(spec: LstmSpec): LstmMapping {
   for (const k of ["inputs", "hidden", "outputs"] as const) {
     if (!Number.isInteger(spec[k]) || spec[k] < 1) throw new ArgumentError(k, "a positive integer", spec[k]);
@@ -90,6 +125,11 @@ export function mapLstm(spec: LstmSpec): LstmMapping {
   return m;
 }
 
+/**
+ * Map a stack of LSTM layers and a dense head: each LSTM layer takes its own columns and GDPU
+ * slices, left to right; the dense layers take the free cores in order.
+ * @throws {@link ArgumentError} on bad sizes; {@link MappingError} when it does not fit
+ */
 export function mapLstmStack(spec: LstmStackSpec): LstmMapping {
   const ok = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
   if (!ok(spec.inputs)) throw new ArgumentError("inputs", "a positive integer", spec.inputs);

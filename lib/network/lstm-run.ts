@@ -17,13 +17,19 @@ import { sparseUniform } from "../chip/workload.ts";
 
 const N = 256;
 
+/** The weights of a single-layer LSTM with a dense output layer (float, row-major). */
 export interface LstmWeights {
+  /** The sizes: I inputs, H hidden, O outputs. */
   spec: LstmSpec;
-  /** 4H × I, 4H × H (row 4u + g, g = I, A, F, O), 4H biases; output O × H and O biases. */
+  /** Input-to-gate weights, 4H × I (row 4u + g, g = I, A, F, O). */
   wih: Float32Array;
+  /** Hidden-to-gate weights, 4H × H (same row order). */
   whh: Float32Array;
+  /** Gate biases, 4H (same order). */
   bias: Float32Array;
+  /** Output layer weights, O × H. */
   wout: Float32Array;
+  /** Output layer biases, O. */
   bout: Float32Array;
 }
 
@@ -50,6 +56,12 @@ function tile(w: Float32Array, cols: number, [r0, r1]: readonly [number, number]
   return m;
 }
 
+/**
+ * Program an LSTM mapping's tiles (`mapLstm(w.spec)`) on the chip's cores (program-and-verify
+ * at physical fidelity); cores without a tile get zeros.
+ * @param threads - worker threads (default: all machine cores)
+ * @throws {@link ArgumentError} on a bad scheme or thread count
+ */
 export async function programLstm(chip: Chip, m: LstmMapping, w: LstmWeights, scheme: Scheme, threads?: number): Promise<void> {
   const byCore = new Map<number, Float32Array>();
   const src: Record<string, [Float32Array, number]> = {
@@ -97,8 +109,11 @@ export function lstmReference(w: LstmWeights, xs: readonly ArrayLike<number>[]):
   return { outputs, hidden };
 }
 
+/** What `runLstm` returns. */
 export interface LstmRunResult {
+  /** The chip's outputs (logits, float units) per timestep. */
   outputs: Float64Array[];
+  /** The float64 reference's outputs per timestep. */
   reference: Float64Array[];
   /** ‖chip − float64‖/‖float64‖ of the outputs over all timesteps. */
   error: number;
@@ -109,7 +124,9 @@ export interface LstmRunResult {
 /**
  * Run a sequence (xs[t] of spec.inputs floats) through the programmed LSTM at read time t.
  * INT8 scales: inputs 127/max|x|, gates 127/max|pre-activation| and outputs 127/max|y| of the
- * float64 reference on the same sequence, hidden states 127 (|h| < 1).
+ * float64 reference on the same sequence, hidden states 127 (|h| \< 1).
+ * @param o - `t`: read time, s since programming; `draw`: repetition 0..65535 (default 0)
+ * @throws {@link ArgumentError} on an empty sequence or an input of the wrong length
  */
 export function runLstm(chip: Chip, m: LstmMapping, w: LstmWeights, xs: readonly ArrayLike<number>[], o: { t?: number; draw?: number } = {}): LstmRunResult {
   const { inputs: I, hidden: H, outputs: O } = w.spec;

@@ -5,6 +5,7 @@
 export class MappingError extends RangeError {
   constructor(
     message: string,
+    /** What the network needs: cores and weights. */
     readonly needs: { cores: number; weights: number },
   ) {
     super(message);
@@ -12,22 +13,30 @@ export class MappingError extends RangeError {
   }
 }
 
+/** A half-open index range [start, end). */
 export type Range = readonly [start: number, end: number];
 
+/** A route over the chip's links, as a mapping records it. */
 export interface RouteInfo {
+  /** Nodes from source to destination (cores 0..63, GDPU slices 64..71). */
   readonly path: readonly number[];
+  /** Links taken (0 on the receiver itself). */
   readonly hops: number;
   /** Sum of link lengths, core pitches. */
   readonly length: number;
 }
 
+/** One tile of a layer's MVM matrix on one core. */
 export interface Tile {
+  /** Core index 0..63. */
   readonly core: number;
   /** Outputs held on crossbar rows 0..(end − start − 1). */
   readonly rowRange: Range;
   /** Inputs (unrolled patch indices) on crossbar columns 0..(end − start − 1). */
   readonly colRange: Range;
+  /** Index of the tile's block of outputs (its receiver is `receivers[outputBlock]`). */
   readonly outputBlock: number;
+  /** Index of the tile's block of inputs. */
   readonly inputBlock: number;
   /** Route of this tile's partial sums to its receiver (hops 0 on the receiver itself). */
   readonly route: RouteInfo;
@@ -35,14 +44,19 @@ export interface Tile {
   readonly cycles: number;
 }
 
+/** One step of a receiver's LDPU work after the RX add: the affine (bias and folded batch norms, naming the folded nodes), a ReLU, or a residual add (with the residual's routes). */
 export type LdpuOp =
   | { readonly op: "affine"; readonly folds: readonly string[] }
   | { readonly op: "relu"; readonly node: string }
   | { readonly op: "add"; readonly node: string; readonly residual: string; readonly routes: readonly RouteInfo[] };
 
+/** Where one weight layer sits: its MVM matrix, its tiles and their cores, receivers and LDPU epilogue. */
 export interface LayerPlacement {
+  /** The layer's node name. */
   readonly layer: string;
+  /** The layer's kind. */
   readonly op: "conv2d" | "dense";
+  /** The MVM matrix: rows = outputs (channels), cols = inputs (unrolled patch k·k·C_in, or features). */
   readonly matrix: { readonly rows: number; readonly cols: number };
   /** Blocks along rows (outputs) and columns (inputs): tiles = outputBlocks · inputBlocks,
    * less those of a grouped conv that hold no weight. */
@@ -54,6 +68,7 @@ export interface LayerPlacement {
   readonly groupsPerTile?: number;
   /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
   readonly tileShape: { readonly rows: number; readonly cols: number };
+  /** The tiles, one per core. */
   readonly tiles: readonly Tile[];
   /** Receiving core of each output block. */
   readonly receivers: readonly number[];
@@ -61,7 +76,9 @@ export interface LayerPlacement {
   readonly receiver: number;
   /** Hop count of every tile's route, in tile order. */
   readonly routeHops: readonly number[];
+  /** The layer's weights. */
   readonly weights: number;
+  /** The layer's biases. */
   readonly biases: number;
   /** The receiver's LDPU work after the RX add, in order. */
   readonly ldpu: readonly LdpuOp[];
@@ -74,18 +91,25 @@ export interface LayerPlacement {
   readonly output: string;
 }
 
+/** Where a network sits on the chip (`mapNetwork`): every weight layer's tiles, cores and routes, and what runs on the host. */
 export interface Mapping {
+  /** The network's name. */
   readonly network: string;
   /** Number of cores used. */
   readonly cores: number;
+  /** The cores used, layer by layer in tile order. */
   readonly coreIds: readonly number[];
+  /** Weights mapped (all layers). */
   readonly weights: number;
+  /** Biases (in the LDPU affine). */
   readonly biases: number;
+  /** The weight layers, in network order. */
   readonly layers: readonly LayerPlacement[];
   /** Host-side nodes (pools, flatten, pad, concat, affines that follow no weight layer), in order. */
   readonly host: readonly string[];
 }
 
+/** Options of `mapNetwork`. */
 export interface MapOptions {
   /** Longest accepted partial-sum / residual route, in links (default: any). */
   maxHops?: number;

@@ -10,22 +10,31 @@ import { CORES } from "../chip/links.ts";
 import { isWeightNode, matrixShape, weightCount, type Network } from "./graph.ts";
 import { CHIP_WEIGHTS, layerTiles } from "./tiling.ts";
 
+/** What one weight layer needs of the chip. */
 export interface LayerNeeds {
+  /** The layer's node name. */
   readonly layer: string;
+  /** The layer's kind. */
   readonly op: "conv2d" | "dense";
   /** The MVM matrix: outputs (crossbar rows) × inputs (columns). */
   readonly matrix: { readonly rows: number; readonly cols: number };
   /** Blocks along rows and columns (cores = outputs · inputs, less a grouped conv's tiles without weights). */
   readonly blocks: { readonly outputs: number; readonly inputs: number };
+  /** Cores needed: one per tile. */
   readonly cores: number;
+  /** The layer's weights. */
   readonly weights: number;
 }
 
+/** What a network needs of the chip (`mappingNeeds`), before any placement. */
 export interface MappingNeeds {
+  /** The network's name. */
   readonly network: string;
   /** Cores needed: one per tile. */
   readonly cores: number;
+  /** Weights of all layers. */
   readonly weights: number;
+  /** Per weight layer, in network order. */
   readonly layers: readonly LayerNeeds[];
   /** The chip's cores and weight capacity. */
   readonly chip: { readonly cores: number; readonly weights: number };
@@ -47,9 +56,11 @@ export function mappingNeeds(net: Network): MappingNeeds {
 
 /** A model too large for the chip: exit 1 with the one-line message. */
 export class ModelTooLargeError extends Error {
+  /** Always "ModelTooLargeError". */
   override name = "ModelTooLargeError";
   constructor(
     message: string,
+    /** What the model needs (per layer and in total) against what the chip has. */
     readonly needs: MappingNeeds,
   ) {
     super(message);

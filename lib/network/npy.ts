@@ -21,12 +21,16 @@ const DESCR: Record<string, NpyDtype> = {
 };
 const ITEM: Record<NpyDtype, number> = { uint8: 1, int8: 1, int32: 4, int64: 8, float32: 4, float64: 8 };
 
+/** The values of an .npy array, typed by its dtype (int64 as BigInt64Array). */
 export type NpyData = Uint8Array | Int8Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 
+/** A NumPy array read from an .npy file. */
 export interface Npy {
+  /** The element type. */
   dtype: NpyDtype;
   /** The array's shape (C order). */
   shape: number[];
+  /** The values, C order. */
   data: NpyData;
   /** Format version, e.g. "1.0". */
   version: string;
@@ -51,7 +55,10 @@ function headerField(header: string, key: string): string | undefined {
   return /^[A-Za-z0-9_]+/.exec(rest)?.[0];
 }
 
-/** Parse .npy bytes (gzip-compressed too); `what` (the file) names it in errors. */
+/**
+ * Parse .npy bytes (gzip-compressed too); `what` (the file) names it in errors.
+ * @throws {@link ArgumentError} for a malformed file, a dtype not in {@link NpyDtype}, Fortran order or big-endian data
+ */
 export function parseNpy(bytes: Uint8Array, what = ".npy data"): Npy {
   let b = bytes;
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
@@ -120,7 +127,7 @@ export function parseNpy(bytes: Uint8Array, what = ".npy data"): Npy {
   return { dtype, shape, data, version };
 }
 
-/** Read a .npy file (plain or gzip). */
+/** Read a .npy file (plain or gzip). @throws {@link ArgumentError} when it cannot be read or parsed */
 export function readNpy(path: string): Npy {
   let bytes: Uint8Array;
   try {

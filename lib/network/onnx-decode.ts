@@ -3,14 +3,18 @@
 
 import { readFileSync } from "node:fs";
 import onnxProto from "onnx-proto";
+import type { onnx as OnnxTypes } from "onnx-proto";
 import { ArgumentError } from "../runtime/validate.ts";
 
 const { onnx } = onnxProto;
 export type NodeProto = InstanceType<typeof onnx.NodeProto>;
 export type TensorProto = InstanceType<typeof onnx.TensorProto>;
-export type ModelProto = InstanceType<typeof onnx.ModelProto>;
+/** A decoded ONNX model (onnx-proto's `onnx.ModelProto`). */
+export type ModelProto = OnnxTypes.ModelProto;
 
+/** An ONNX model the chip cannot run, or a file that is not one: the message names the file, the node and the reason (exit 1 on the command line). */
 export class OnnxError extends Error {
+  /** Always "OnnxError". */
   override name = "OnnxError";
 }
 

@@ -17,11 +17,17 @@ const f32 = (name: string, dims: number[], data: ArrayLike<number>) => ({
 const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
 const float = (name: string, v: number) => ({ name, type: 1, f: v });
 
+/** Options of `exportOnnx`. */
 export interface ExportOptions {
   /** A fixed batch size (default: a free batch axis "N"). */
   batch?: number;
 }
 
+/**
+ * Write a network as an ONNX model (opset 13), so it runs on onnxruntime: the bytes of a
+ * .onnx file whose input "input" is [batch, ...inputShape], batch free ("N") unless `options.batch` fixes it.
+ * @throws {@link ArgumentError} when the network is inconsistent or `batch` is not a positive integer
+ */
 export function exportOnnx(net: Network, options: ExportOptions = {}): Uint8Array {
   const shapes = inferShapes(net);
   const batch = options.batch;

@@ -37,6 +37,7 @@ export function onnxDataInput(bytes: Uint8Array): { name: string; dims: (number 
   return { name: input.name ?? "", dims };
 }
 
+/** What `onnxruntimeOutputs` returns: the float model's outputs and how they were computed. */
 export interface FloatOutputs {
   /** The model's first output per image (float32, as onnxruntime gives it). */
   outputs: Float32Array[];

@@ -7,7 +7,9 @@
 import type { LstmWeights } from "./lstm-run.ts";
 import { attr, OnnxError, readOnnx, tensorOf } from "./onnx.ts";
 
+/** A single-layer LSTM read from ONNX (`loadOnnxLstm`). */
 export interface OnnxLstm {
+  /** Its weights, in the GDPU's gate order. */
   weights: LstmWeights;
   /** The Gather table (vocabulary × embedding), applied on the host; undefined when the
    * model takes input vectors directly. */
@@ -36,6 +38,13 @@ export function gdpuGateOrder(W: Float32Array, R: Float32Array, B: Float32Array 
   return { wih: reorder(W, I), whh: reorder(R, H), bias };
 }
 
+/**
+ * Read an ONNX model with one forward LSTM node and an output dense layer (MatMul/Gemm,
+ * optionally after a Gather embedding) as LSTM weights for `mapLstm` / `runLstm`.
+ * @param source - a path or the file's bytes
+ * @param name - the network's name (default "onnx-lstm")
+ * @throws {@link OnnxError} naming the file and node for anything else
+ */
 export function loadOnnxLstm(source: string | Uint8Array, name = "onnx-lstm"): OnnxLstm {
   const { model, what } = readOnnx(source);
   const g = model.graph!;

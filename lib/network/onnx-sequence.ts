@@ -85,6 +85,7 @@ export function sequenceAxis(m: ModelProto, input: string): number | undefined {
   return undefined;
 }
 
+/** Options of `loadSequenceModel`. */
 export interface ReadSequenceOptions {
   /** The sequence length to read the model for (a test set's); needed when the model's
    * sequence axis is free, checked against it when not. */
@@ -98,8 +99,8 @@ export function sequenceModelInput(bytes: Uint8Array, what = "model"): { name: s
   return dataInput(decodeOnnx(bytes, what), what);
 }
 
-/** Read an ONNX sequence model (path or bytes): see the header. OnnxError for what the chip
- * cannot run (naming the node), ArgumentError for an unreadable file or a bad `steps`. */
+/** Read an ONNX sequence model (path or bytes): see the header.
+ * @throws {@link OnnxError} for what the chip cannot run (naming the node); {@link ArgumentError} for an unreadable file or a bad `steps` */
 export async function loadSequenceModel(source: string | Uint8Array, options: ReadSequenceOptions = {}): Promise<SequenceModel> {
   const what = options.name ?? (typeof source === "string" ? source : "model");
   const bytes = modelBytes(source);

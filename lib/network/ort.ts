@@ -24,6 +24,7 @@ export interface OrtSession {
 
 /** Neither onnxruntime-node nor onnxruntime-web could be loaded (or the one forced by HERMES_ORT). */
 export class OrtMissingError extends Error {
+  /** Always "OrtMissingError". */
   override name = "OrtMissingError";
 }
 

@@ -27,9 +27,11 @@ import "./tasks.ts"; // the runChunk task kind
 
 const N = 256;
 
+/** Options of `runNetwork` and `runOnChip`. */
 export interface RunOptions {
   /** Read time, seconds since programming (default 25). */
   t?: number;
+  /** Global drift compensation in the LDPU gain (default true). */
   compensation?: boolean;
   /** Inputs whose float64 activations set the INT8 scales (default: the first 16 inputs). */
   calibration?: readonly ArrayLike<number>[];
@@ -60,6 +62,7 @@ export interface RunOptions {
   firstImage?: number;
 }
 
+/** What `runNetwork` and `runOnChip` return. */
 export interface RunResult {
   /** Chip outputs of the last layer, per input, in float units. */
   outputs: Float64Array[];
@@ -75,7 +78,7 @@ export interface RunResult {
   scales: Record<string, number>;
 }
 
-/** Program every tile of a mapping on its core (other cores stay RESET). */
+/** Program every tile of a mapping on its core (other cores stay RESET); `threads` default all machine cores. */
 export async function programNetwork(chip: Chip, net: Network, m: Mapping, scheme: Scheme, threads?: number): Promise<void> {
   const byCore = new Map<number, Float32Array>();
   const layers = new Map(net.nodes.map((n) => [n.name, n]));
@@ -142,7 +145,8 @@ export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float
 export const RUN_CHUNK = 64;
 
 /** Run `inputs` (C·H·W floats each) through the programmed network at read time t, in
- * chunks of RUN_CHUNK inputs (`onProgress(done, total)` after each). */
+ * chunks of RUN_CHUNK inputs (`onProgress(done, total)` after each).
+ * @throws {@link ArgumentError} on no inputs, an input of the wrong size or a bad option */
 export async function runNetwork(
   chip: Chip, net: Network, m: Mapping, inputs: readonly ArrayLike<number>[], o: RunOptions & { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<RunResult> {
@@ -247,6 +251,7 @@ function maxAbs(v: ArrayLike<number>): number {
  * (`scheme`, default TDP) and run `inputs` through it at read time `t` (default 25 s): the
  * one call for a whole network. Returns the outputs, the float64 reference's, the error and
  * the mapping.
+ * @throws {@link MappingError} when the network does not fit; {@link ArgumentError} on bad inputs or options
  */
 export async function runOnChip(
   chip: Chip, net: Network, inputs: readonly ArrayLike<number>[], o: RunOptions & { scheme?: Scheme; threads?: number; mapping?: Mapping } = {},

@@ -10,17 +10,20 @@ import { loadOrt } from "./ort.ts";
 import type { SequenceModel, SequenceOutputs } from "./sequence-model.ts";
 import { readArray, type InputTransform } from "./test-set.ts";
 
+/** A sequence test set (`readSequenceSet`). */
 export interface SequenceSet {
   /** One flat array per sequence: T × F floats, or T token ids. */
   sequences: Float32Array[];
   /** Per sequence one label ("last") or T labels ("all"). */
   labels: Int32Array[];
+  /** Timesteps T per sequence. */
   steps: number;
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 
-/** Read sequences and labels (see the header); the first `limit`; `classes`: labels must be below it. */
+/** Read sequences and labels (see the header); the first `limit`; `classes`: labels must be below it.
+ * @throws {@link ArgumentError} naming the flag and file for an unreadable file, a shape or label that does not fit the model */
 export function readSequenceSet(o: InputTransform & { images: string; labels: string; limit?: number; ids: boolean; classes?: number }): SequenceSet {
   const x = readArray(o.images, "--images");
   const want = o.ids ? "N × T token ids" : "N × T × F sequences";

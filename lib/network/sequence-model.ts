@@ -11,25 +11,35 @@ import type { Conv2dNode } from "./graph.ts";
 
 /** One LSTM layer in the GDPU's gate order: rows 4u + g (g = I, A, F, O). */
 export interface SequenceLstmLayer {
+  /** Input vector size. */
   inputs: number;
+  /** Hidden size H. */
   hidden: number;
-  /** 4H × inputs, 4H × H, 4H (both ONNX biases summed). */
+  /** Input-to-gate weights, 4H × inputs. */
   wih: Float32Array;
+  /** Hidden-to-gate weights, 4H × H. */
   whh: Float32Array;
+  /** Gate biases, 4H (both ONNX biases summed). */
   bias: Float32Array;
 }
 
 /** One dense layer of the head: y = W·x + b (W outputs × inputs, row-major), then ReLU if set. */
 export interface SequenceDense {
+  /** Input size. */
   inputs: number;
+  /** Output size. */
   outputs: number;
+  /** Weights, outputs × inputs row-major. */
   w: Float32Array;
+  /** Biases, outputs. */
   b: Float32Array;
+  /** Whether a ReLU follows (in the LDPU). */
   relu: boolean;
   /** The ONNX node (MatMul or Gemm) it came from. */
   node: string;
 }
 
+/** A sequence model as the chip runs it (`loadSequenceModel`): embedding, stacked LSTM layers, dense head, final activations. */
 export interface SequenceModel {
   /** The file (or "model"), for messages. */
   name: string;
@@ -42,7 +52,9 @@ export interface SequenceModel {
   features: number;
   /** Token ids → vectors (vocabulary × dim), on the host; absent for float inputs. */
   embedding?: { table: Float32Array; vocabulary: number; dim: number };
+  /** The LSTM layers, bottom first. */
   layers: SequenceLstmLayer[];
+  /** The dense layers of the head, in order. */
   dense: SequenceDense[];
   /** Host-side final activations (softmax, …) on each output vector. */
   head: HeadOp[];
@@ -51,6 +63,7 @@ export interface SequenceModel {
   outputs: "last" | "all";
   /** The ONNX output read, and the original bytes (for onnxruntime's float reference). */
   output: string;
+  /** The model file's bytes. */
   bytes: Uint8Array;
 }
 
@@ -81,8 +94,11 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 /** What the float64 pass saw, for the chip's INT8 scales: max |input|, per LSTM layer the max
  * |gate pre-activation| of each gate row, per dense layer the max |output|. */
 export interface SequenceRanges {
+  /** Largest |input value|. */
   input: number;
+  /** Per LSTM layer, per gate row (4H): largest |pre-activation|. */
   gates: Float64Array[];
+  /** Per dense layer: largest |output|. */
   dense: number[];
 }
 

@@ -55,11 +55,15 @@ export async function programSequenceModel(chip: Chip, mapping: LstmMapping, m: 
   await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores: Math.max(...byCore.keys()) + 1, ...(threads ? { threads } : {}) });
 }
 
+/** The INT8 scales of a sequence model's tensors (INT8 units per float unit; `sequenceScales`). */
 export interface SequenceScales {
+  /** Of the input vectors: 127 / max |x|. */
   input: number;
-  /** Per LSTM layer, per gate row. */
+  /** Per LSTM layer, per gate row: 127 / max |pre-activation| (floored at 1 % of the layer's largest range). */
   gates: Float64Array[];
+  /** Of the hidden states: 127 (|h| \< 1). */
   hidden: number;
+  /** Per dense layer: 127 / max |output|. */
   dense: number[];
 }
 
@@ -76,6 +80,7 @@ export function sequenceScales(r: SequenceRanges): SequenceScales {
   };
 }
 
+/** Options of `runSequences` and `runSequenceModel`. */
 export interface SequenceRunOptions {
   /** Read time, seconds since programming (default 25). */
   t?: number;
@@ -93,6 +98,7 @@ export interface SequenceRunOptions {
   reference?: boolean;
 }
 
+/** What `runSequences` returns. */
 export interface SequenceRunResult {
   /** The chip's outputs per sequence (one vector, or one per step), final activations applied. */
   outputs: SequenceOutputs;
@@ -102,6 +108,7 @@ export interface SequenceRunResult {
   error: number;
   /** Top-1 agreement of the chip with float64 over every output vector, 0..1. */
   agreement: number;
+  /** The INT8 scales used, reusable as `scales`. */
   scales: SequenceScales;
 }
 
@@ -114,7 +121,8 @@ function checkSequences(m: SequenceModel, seqs: readonly ArrayLike<number>[]): v
   if (seqs.length * m.steps >= 2 ** 30) throw new ArgumentError("sequences", "fewer than 2^30 timesteps in all", seqs.length * m.steps);
 }
 
-/** Run sequences through the programmed model at read time t (see the header). */
+/** Run sequences through the programmed model at read time t (see the header).
+ * @throws {@link ArgumentError} on no sequences, a sequence of the wrong length or a bad option */
 export async function runSequences(chip: Chip, m: SequenceModel, mapping: LstmMapping, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions = {}): Promise<SequenceRunResult> {
   checkSequences(m, seqs);
   const S = seqs.length;
@@ -235,7 +243,8 @@ export function compareSequenceOutputs(a: SequenceOutputs, b: SequenceOutputs): 
   return { error: Math.sqrt(num / (den || 1)), agreement: same / count };
 }
 
-/** Map, program (`scheme`, default TDP) and run in one call. */
+/** Map, program (`scheme`, default TDP) and run in one call.
+ * @throws {@link MappingError} when the model does not fit; {@link ArgumentError} as `runSequences` */
 export async function runSequenceModel(
   chip: Chip, m: SequenceModel, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions & { scheme?: Scheme } = {},
 ): Promise<SequenceRunResult & { mapping: LstmMapping }> {

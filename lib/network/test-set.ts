@@ -19,7 +19,9 @@ import { ArgumentError } from "../runtime/validate.ts";
 import { parseIdx } from "./idx.ts";
 import { isNpy, parseNpy, type NpyData, type NpyDtype } from "./npy.ts";
 
+/** Every Layout. */
 export const LAYOUTS = ["nchw", "nhwc"] as const;
+/** How a test set's images are stored: "nchw" (N × C × H × W, or N × H × W) or "nhwc" (N × H × W × C, transposed on reading). */
 export type Layout = (typeof LAYOUTS)[number];
 
 /** How stored values become model inputs. */
@@ -30,9 +32,11 @@ export interface InputTransform {
   inputScale?: number;
   /** Then (v − mean) / std per channel: one value or one per channel (defaults 0 and 1). */
   mean?: readonly number[];
+  /** Per-channel standard deviation: one value or one per channel (default 1). */
   std?: readonly number[];
 }
 
+/** Options of `loadTestSet`: the files, how many images, the transform. */
 export interface TestSetOptions extends InputTransform {
   /** Images (or sequences): .npy or IDX, gzip or plain (a path, or the file's bytes). */
   images: FileSource;
@@ -44,6 +48,7 @@ export interface TestSetOptions extends InputTransform {
   classes?: number;
 }
 
+/** A test set turned into model inputs (`loadTestSet`). */
 export interface TestSet {
   /** Model inputs, one Float32Array per image in the model's layout (C × H × W). */
   images: Float32Array[];
@@ -72,7 +77,9 @@ export interface StoredArray {
 
 /** A file's contents already in memory (e.g. fetched from a queue), with a name for messages. */
 export interface FileBytes {
+  /** The file's name, for messages. */
   name: string;
+  /** Its contents. */
   bytes: Uint8Array;
 }
 
@@ -228,6 +235,8 @@ export function prepareImages(o: InputTransform & { images: FileSource }, expect
 /**
  * Load a test set and turn it into inputs for a model whose input (one image, no batch axis)
  * is `expectedShape`: the first `limit` images, transformed (see the header), and their labels.
+ * @throws {@link ArgumentError} naming the flag and file for an unreadable file, a shape that
+ *   does not fit the model, a label out of range or a bad transform
  */
 export function loadTestSet(o: TestSetOptions, expectedShape: readonly number[]): TestSet {
   const limit = o.limit ?? Infinity;
@@ -266,7 +275,8 @@ export function readLabels(source: FileSource, count: number, imagesPath = "the 
   return out;
 }
 
-/** The transform flags as given on the command line (strings), checked; undefined stays undefined. */
+/** The transform flags as given on the command line (strings), checked; undefined stays undefined.
+ * @throws {@link ArgumentError} naming the flag for a bad layout or number */
 export function parseTransformFlags(o: { layout?: string; inputScale?: string; mean?: string; std?: string }): InputTransform {
   const list = (text: string, flag: string): number[] => {
     const parts = text.split(",").map((s) => s.trim());

@@ -3,11 +3,15 @@
 import { readFileSync } from "node:fs";
 import { ArgumentError } from "../runtime/validate.ts";
 
+/** A character vocabulary (`readVocabulary`): ids ↔ characters. */
 export interface Vocabulary {
+  /** The characters, index = id. */
   chars: string[];
+  /** Character → id. */
   ids: Map<string, number>;
   /** Id for characters outside the vocabulary, or undefined (they are skipped). */
   unknown?: number;
+  /** Whether text is lower-cased before encoding. */
   lowercase: boolean;
 }
 
@@ -15,6 +19,7 @@ export interface Vocabulary {
  * A vocabulary JSON: an array of characters (index = id), an object with such an array
  * under "chars" / "vocab" / "itos" (optionally "unknown": id or character, "lowercase":
  * true), or an object mapping each character to its id.
+ * @throws {@link ArgumentError} (named --vocab) when the file cannot be read or is none of these
  */
 export function readVocabulary(path: string): Vocabulary {
   let doc: unknown;

@@ -8,6 +8,11 @@ export const DEFAULT_ALIGN = 64; // a cache line; also satisfies v128 (16 B) loa
 
 /** The shared wasm memory cannot grow to what was asked (2 GiB at most, shared by every chip of the process): dispose() chips no longer needed. */
 export class WasmMemoryExhaustedError extends Error {
+  /**
+   * @param requested - bytes asked for
+   * @param free - bytes the memory could still provide
+   * @param maximum - the memory's maximum, bytes
+   */
   constructor(requested: number, free: number, maximum: number) {
     const mib = (b: number) => (b / 1048576).toFixed(1);
     super(
@@ -23,15 +28,19 @@ interface Block {
   bytes: number;
 }
 
+/**
+ * The first-fit allocator of the shared wasm memory (main thread only). Internal: reached
+ * through {@link WasmRuntime.alloc} and {@link WasmRuntime.free}; may change without notice.
+ */
 export class Arena {
   private readonly freeList: Block[] = [];
   private readonly live = new Map<number, number>(); // ptr -> bytes
   private top: number;
 
   /**
-   * @param memory the (shared) wasm memory
-   * @param base first byte the arena may use (the module's __heap_base)
-   * @param maxPages the memory's declared maximum, in 64 KiB pages
+   * @param memory - the (shared) wasm memory
+   * @param base - first byte the arena may use (the module's __heap_base)
+   * @param maxPages - the memory's declared maximum, in 64 KiB pages
    */
   constructor(
     private readonly memory: WebAssembly.Memory,

@@ -7,7 +7,13 @@ export const UNITS: Record<string, number> = {
   s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 7 * 86400, mo: 30 * 86400, y: 365 * 86400,
 };
 
-/** "25", "25s", "1h", "1.5d", "1w", "1mo", "1y" → seconds (> 0). */
+/**
+ * Parse a duration: `"25"`, `"25s"`, `"1h"`, `"1.5d"`, `"1w"`, `"1mo"`, `"1y"` → seconds (\> 0).
+ * Units: s, m or min, h, d, w, mo (30 days), y (365 days); no unit means seconds.
+ * @param argument - the name the error gives the text
+ * @defaultValue argument: `"time"`
+ * @throws {@link ArgumentError} when `text` is not a positive finite time
+ */
 export function parseDuration(text: string, argument = "time"): number {
   const m = /^\s*(\d+(?:\.\d*)?(?:e[+-]?\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m?.[2]?.toLowerCase() ?? "";
@@ -19,7 +25,11 @@ export function parseDuration(text: string, argument = "time"): number {
   return v;
 }
 
-/** A comma-separated list of durations, in increasing order. */
+/**
+ * Parse a comma-separated list of durations (see {@link parseDuration}) → seconds, in increasing order.
+ * @defaultValue argument: `"--times"`
+ * @throws {@link ArgumentError} on a bad item (named `argument[i]`) or when the times do not increase
+ */
 export function parseDurations(text: string, argument = "--times"): number[] {
   const out = text.split(",").map((s, i) => parseDuration(s, `${argument}[${i}]`));
   out.forEach((t, i) => {
@@ -28,7 +38,7 @@ export function parseDurations(text: string, argument = "--times"): number[] {
   return out;
 }
 
-/** 2592000 → "1mo", 3600 → "1h", 25 → "25s". */
+/** Format seconds with the largest unit that divides them: 2592000 → `"1mo"`, 3600 → `"1h"`, 25 → `"25s"`. */
 export function formatDuration(s: number): string {
   for (const [u, k] of [["y", UNITS["y"]!], ["mo", UNITS["mo"]!], ["w", UNITS["w"]!], ["d", UNITS["d"]!], ["h", 3600], ["min", 60]] as const) {
     if (s >= k && Number.isInteger(s / k)) return `${s / k}${u}`;

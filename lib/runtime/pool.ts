@@ -31,6 +31,7 @@ export function checkThreads(threads: unknown, argument = "threads"): number {
 /** A task that failed inline or on a worker thread: `task` names it (as its kind describes it), `cause` is the original error. */
 export class TaskError extends Error {
   constructor(
+    /** The failed task, as its kind describes it. */
     readonly task: string,
     cause: unknown,
   ) {

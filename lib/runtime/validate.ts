@@ -5,6 +5,7 @@
 export class ArgumentError extends RangeError {
   /** `argument` must be `expected`, got `got`. */
   constructor(
+    /** The argument or option at fault, as the caller spells it (e.g. `"options.threads"`, `"--seed"`). */
     readonly argument: string,
     expected: string,
     got: unknown,
@@ -17,6 +18,7 @@ export class ArgumentError extends RangeError {
 /** An options object with a key the function does not know (a RangeError); the message lists the known keys. */
 export class UnknownOptionError extends RangeError {
   constructor(
+    /** The unknown option, with its path (e.g. `"options.thread"`). */
     readonly argument: string,
     allowed: readonly string[],
   ) {

@@ -8,7 +8,10 @@ import { fileURLToPath } from "node:url";
 import { Arena, WASM_PAGE_BYTES } from "./arena.ts";
 import type { instantiate } from "../../build/hermes.js";
 
-/** The kernel exports of build/hermes.wasm, typed from asc's generated declaration. */
+/**
+ * The kernel exports of build/hermes.wasm, typed from asc's generated declaration.
+ * Internal: raw pointers and lengths, no argument checks; may change without notice.
+ */
 export type Kernels = Omit<Awaited<ReturnType<typeof instantiate>>, "memory">;
 
 /**
@@ -68,11 +71,17 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
 
 /** The process-wide runtime: module, shared memory, kernels and (main thread) the arena. */
 export class WasmRuntime {
+  /**
+   * The raw kernel exports of build/hermes.wasm (pointers and lengths, no checks).
+   * @internal
+   */
   readonly kernels: Kernels;
   private readonly heap: Arena | undefined;
 
   private constructor(
+    /** The compiled build/hermes.wasm, shared with the worker threads. */
     readonly module: WebAssembly.Module,
+    /** The one shared memory (64 KiB pages, at most 2 GiB) that holds every chip's device state. */
     readonly memory: WebAssembly.Memory,
     owner: boolean,
   ) {
@@ -105,22 +114,38 @@ export class WasmRuntime {
     return WasmRuntime.instance;
   }
 
-  /** The arena (main thread only). */
+  /**
+   * The arena (main thread only).
+   * @throws Error on a worker thread, which does not allocate.
+   * @internal
+   */
   get arena(): Arena {
     if (!this.heap) throw new Error("worker threads do not allocate wasm memory: pass pointers from the main thread");
     return this.heap;
   }
 
-  /** Allocate a zero-filled region. */
   /** Whether this thread allocates wasm memory (the main thread; workers get pointers). */
   get canAllocate(): boolean {
     return this.heap !== undefined;
   }
 
+  /**
+   * Allocate a zero-filled region of the shared memory (main thread only); release it with {@link WasmRuntime.free}.
+   * @param bytes - size, bytes (a positive integer)
+   * @param align - alignment, bytes (a power of two up to 65536)
+   * @defaultValue align: 64 (a cache line)
+   * @returns the region's byte offset in {@link WasmRuntime.memory}
+   * @throws RangeError on a bad `bytes` or `align`; {@link WasmMemoryExhaustedError} when the
+   *   memory cannot grow to fit it; Error on a worker thread
+   */
   alloc(bytes: number, align?: number): number {
     return this.arena.alloc(bytes, align);
   }
 
+  /**
+   * Release a region returned by {@link WasmRuntime.alloc} (main thread only).
+   * @throws Error if `ptr` is not a live region, or on a worker thread
+   */
   free(ptr: number): void {
     this.arena.free(ptr);
   }
@@ -147,33 +172,42 @@ export class WasmRuntime {
     return this.memory.buffer.byteLength;
   }
 
+  /** The most the memory can grow to, bytes (32768 pages of 64 KiB = 2 GiB). */
   get maxBytes(): number {
     return MAX_PAGES * WASM_PAGE_BYTES;
   }
 
   // Typed views. Views are made fresh on each call: after memory.grow the old
   // SharedArrayBuffer object keeps its old length.
+  /** A fresh Float32Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, length);
   }
+  /** A fresh Float64Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   f64(ptr: number, length: number): Float64Array {
     return new Float64Array(this.memory.buffer, ptr, length);
   }
+  /** A fresh Int32Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, ptr, length);
   }
+  /** A fresh Uint32Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   u32(ptr: number, length: number): Uint32Array {
     return new Uint32Array(this.memory.buffer, ptr, length);
   }
+  /** A fresh Int16Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   i16(ptr: number, length: number): Int16Array {
     return new Int16Array(this.memory.buffer, ptr, length);
   }
+  /** A fresh Uint16Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   u16(ptr: number, length: number): Uint16Array {
     return new Uint16Array(this.memory.buffer, ptr, length);
   }
+  /** A fresh Int8Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   i8(ptr: number, length: number): Int8Array {
     return new Int8Array(this.memory.buffer, ptr, length);
   }
+  /** A fresh Uint8Array view of `length` elements at byte offset `ptr` (do not keep it across a memory grow). */
   u8(ptr: number, length: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, ptr, length);
   }

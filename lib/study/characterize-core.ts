@@ -69,23 +69,33 @@ export interface CharacterizeTask {
   functional?: { poly: number[]; alpha: number }[];
 }
 
+/** A core's normalised MVM errors (fractions of ‖y_fp‖₂, paper Eqs. 2–4) at one read time. */
 export interface TimeErrors {
+  /** Read time, s since programming. */
   t: number;
   /** Global drift compensation factor applied in the LDPU gain. */
   alpha: number;
+  /** ε_total: ‖y_exp − y_fp‖₂ / ‖y_fp‖₂. */
   total: number;
+  /** ε_linear: ‖Ŵx − y_fp‖₂ / ‖y_fp‖₂. */
   linear: number;
+  /** ε_residual: ‖y_exp − Ŵx‖₂ / ‖y_fp‖₂. */
   residual: number;
+  /** ε_total without global drift compensation. */
   totalNoCompensation: number;
 }
 
+/** The characterisation of one core (one entry of `SchemeResult.cores`). */
 export interface CoreCharacterization {
+  /** Core index 0..63. */
   core: number;
+  /** Gmax used, ADC counts. */
   gmax: number;
   /** INT8 units per unit of W·x (the LDPU output scale). */
   outputScale: number;
+  /** Per read time. */
   times: TimeErrors[];
-  /** Fig. 2c at the first time. */
+  /** Fig. 2c at the first time: per bin of target weight, its centre (fraction of Wmax), std(W − Ŵ)/Wmax (NaN below 2 weights) and the weights in it. */
   weightError: { target: number; error: number; count: number }[];
   /** Weight-error polynomial fit (σ/Wmax = c0 + c1·u + c2·u², u = |W|/Wmax) per time: the functional model's input. */
   weightErrorFit: number[][];

@@ -28,7 +28,9 @@ export const DEFAULT_TIMES = [25, 3600, 86400, 7 * 86400, 30 * 86400];
 
 /** Options of `characterize` (the Fig. 2 job of `hermes-sim characterize`). */
 export interface CharacterizeOptions {
+  /** Seed of the chip and the workload (0..2^64 − 1). Default 1. */
   seed?: bigint;
+  /** Weight-programming schemes to characterise, in order. Default ["odp", "tdp"]. */
   schemes?: Scheme[];
   /** Characterise cores 0..cores−1 (all 64 are programmed). Default 64. */
   cores?: number;
@@ -36,10 +38,13 @@ export interface CharacterizeOptions {
   inputs?: number;
   /** Read times, seconds since programming. Default 25 s, 1 h, 1 d, 1 w, 1 month. */
   times?: number[];
+  /** Read mode: 4 (4-phase, default) or 1 (1-phase). */
   phases?: Phases;
+  /** Worker threads, 1..256 (default: all machine cores); the result does not depend on it. */
   threads?: number;
   /** Cores whose digital-engine errors set the equivalent bits. Default min(cores, 8). */
   digitalCores?: number;
+  /** Progress: `done` of `total` units of the stage named `stage` (e.g. "programming tdp"). */
   onProgress?: (stage: string, done: number, total: number) => void;
   /** 'physical' (default) or 'functional' (the Methods model with `fit`'s weight noise). */
   fidelity?: Fidelity;
@@ -51,34 +56,51 @@ export interface CharacterizeOptions {
 
 /** The characterisation of one scheme: Gmax and yield per core, the Fig. 2b–d errors, equivalent bits and errors against time. */
 export interface SchemeResult {
+  /** The weight-programming scheme. */
   scheme: Scheme;
+  /** Per core: the Gmax used, ADC counts. */
   gmax: number[];
+  /** Per core: unit-cell yield, percent. */
   yield: number[];
   /** Mean over cores of the normalised 2-norms at the first time. */
   errors: { total: number; linear: number; residual: number };
+  /** Fig. 2c at the first time, 11 bins of the target weight: `target` the bin centre (fraction of Wmax, −1..1), `error` std(W − Ŵ)/Wmax (mean over cores), `std` its spread over cores. */
   weightError: { target: number; error: number; std: number }[];
+  /** Fig. 2d: the equivalent digital weight bits of ε_total at the first time (1..8). */
   equivalentBits: number;
+  /** Per read time: `t` (s), the normalised errors and ε_total without drift compensation (means over cores), their standard deviations over cores, and the mean compensation factor `alpha`. */
   drift: { t: number; total: number; linear: number; residual: number; totalNoCompensation: number; std: { total: number; linear: number; residual: number; totalNoCompensation: number }; alpha: number }[];
   /** Fig. 2b: error histograms over all cores (INT8 units). */
   histogram: { binStart: number; binWidth: number; total: number[]; linear: number[]; residual: number[] };
+  /** SHA-256 (hex) over the cores' digests: equal digests, equal INT8 outputs. */
   digest: string;
+  /** Per characterised core. */
   cores: CoreCharacterization[];
 }
 
 /** What `characterize` returns (and `hermes-sim characterize --json` prints). */
 export interface CharacterizeResult {
+  /** The seed, decimal. */
   seed: string;
+  /** Worker threads used (the result does not depend on it). */
   threads: number;
+  /** Read mode. */
   phases: Phases;
+  /** Fidelity. */
   fidelity: Fidelity;
+  /** Input vectors per core. */
   inputs: number;
+  /** Cores characterised. */
   cores: number;
+  /** Read times, s since programming. */
   times: number[];
   /** Digital engine with N-bit weights (N = 1..8), 8-bit I/O: normalised ε_total. */
   digitalEngine: number[];
+  /** Per scheme, in the order of `schemes`. */
   results: SchemeResult[];
   /** Yield per core and ODP/TDP Gmax of the device measurement (Fig. 2a). */
   devices: { odpGmax: number; tdpGmax: number };
+  /** SHA-256 (hex) over the schemes' digests. */
   digest: string;
 }
 
@@ -144,7 +166,10 @@ export function checkTimes(times: unknown, argument = "times"): number[] {
   return times as number[];
 }
 
-/** Run the characterisation. The result does not depend on `threads`. */
+/**
+ * Run the characterisation (Fig. 2). The result does not depend on `threads`.
+ * @throws {@link ArgumentError} on an option out of range (named), a scheme the functional fit lacks
+ */
 export async function characterize(options: CharacterizeOptions = {}): Promise<CharacterizeResult> {
   const seed = options.seed ?? 1n;
   const schemes = options.schemes ?? ["odp", "tdp"];

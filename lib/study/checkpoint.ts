@@ -20,19 +20,22 @@ import { ArgumentError, describe } from "../runtime/validate.ts";
 export const CHECKPOINT_KIND = "hermes-sim-checkpoint";
 export const CHECKPOINT_VERSION = 1;
 
+/** A JSON value (what a study's `options` may be). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** What a study is: a checkpoint only resumes the very same study. */
 export interface Study {
   /** The master seed as a decimal string (JSON has no 64-bit integers). */
   seed: string;
+  /** Trials (\>= 1). */
   trials: number;
+  /** Read times: distinct finite numbers. */
   times: number[];
   /** Everything else that changes results (workload, chip options, ...). */
   options: JsonValue;
 }
 
-/** Per (trial, time): metric name -> value. */
+/** Per (trial, time): metric name → value (finite numbers). */
 export type Metrics = Record<string, number>;
 
 /**
@@ -104,6 +107,7 @@ function short(v: unknown): string {
 /** A checkpoint file that cannot be used: of another study, corrupt, or existing without resume/overwrite. */
 export class CheckpointError extends Error {
   constructor(
+    /** The checkpoint file. */
     readonly path: string,
     message: string,
   ) {
@@ -112,6 +116,7 @@ export class CheckpointError extends Error {
   }
 }
 
+/** Options of `openCheckpoint`. */
 export interface OpenOptions {
   /** Continue the study recorded in an existing file (which must be the same study). */
   resume?: boolean;
@@ -119,19 +124,27 @@ export interface OpenOptions {
   overwrite?: boolean;
 }
 
+/** An open checkpoint (`openCheckpoint`): the records found in the file, and appending new ones. */
 export interface Checkpoint {
+  /** The file. */
   readonly path: string;
+  /** The study it belongs to. */
   readonly study: Study;
+  /** SHA-256 (hex) of the study's canonical JSON. */
   readonly studyHash: string;
   /** Number of distinct (trial, time) records. */
   readonly size: number;
   /** Records dropped on load: duplicates, and the torn last line (0 or 1). */
   readonly duplicates: number;
+  /** Whether a torn last line (a write cut by a kill) was dropped on load. */
   readonly tornLineDropped: boolean;
+  /** Whether the record of (trial, time) is present. */
   has(trial: number, time: number): boolean;
+  /** The metrics recorded for (trial, time), or undefined. */
   get(trial: number, time: number): Metrics | undefined;
   /** Append one record (one write + fsync); a key already present is not written again. */
   append(trial: number, time: number, result: Metrics): void;
+  /** Close the file (records already appended are on disk). */
   close(): void;
 }
 
@@ -175,7 +188,11 @@ function writeAll(fd: number, line: string): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-/** Open (create, or with `resume` load) the checkpoint of `study` at `path`. */
+/**
+ * Open (create, or with `resume` load) the checkpoint of `study` at `path`.
+ * @throws {@link ArgumentError} on a bad path or study; {@link CheckpointError} when the file is
+ *   of another study (naming what differs), corrupt, or exists without resume or overwrite
+ */
 export function openCheckpoint(path: string, study: Study, opts: OpenOptions = {}): Checkpoint {
   if (typeof path !== "string" || path === "") throw new ArgumentError("checkpoint path", "a non-empty string", path);
   checkStudy(study);

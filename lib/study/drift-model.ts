@@ -39,20 +39,27 @@ export { CALIBRATION_IMAGES };
 
 /** A model and its test subset, loaded and checked once per study. */
 export interface ModelData {
+  /** The network (final activations dropped). */
   net: Network;
+  /** Its mapping onto the chip's cores. */
   mapping: Mapping;
+  /** The first `limit` images, transformed, each of the network's input shape. */
   images: Float32Array[];
+  /** Their labels (class indices). */
   labels: Int32Array;
   /** Where the files were read from (output only: the hash uses their contents). */
   files: { model: string; images: string; labels: string };
   /** SHA-256 (hex) of each file's bytes. */
   sha256: { model: string; images: string; labels: string };
+  /** Images used (the first `limit` of the set). */
   limit: number;
   /** The input scale used (given, or the default of the images' dtype). */
   inputScale: number;
   /** Normalisation and layout, when given (lib/network/test-set.ts). */
   mean?: number[];
+  /** Per-channel standard deviation, when given. */
   std?: number[];
+  /** Layout of the stored images, when given. */
   layout?: Layout;
   /** The transform with its defaults resolved (what queue workers are told). */
   input: Pick<TestSet["info"], "layout" | "inputScale" | "mean" | "std">;
@@ -60,9 +67,13 @@ export interface ModelData {
 
 /** What a model drift trial computes besides its seed and times. */
 export interface ModelWorkload {
+  /** The model and its test subset (`loadModelData`). */
   data: ModelData;
+  /** Weight-programming scheme. */
   scheme: Scheme;
+  /** Fidelity of the simulated chips. */
   fidelity: Fidelity;
+  /** Functional fidelity: the fit (default lib/chip/functional-fit.json). */
   fit?: FunctionalFit;
 }
 
@@ -78,7 +89,12 @@ function fileSha256(path: string, flag: string): string {
   }
 }
 
-/** Load an ONNX model (CNN subset) and the first `limit` images (transformed: lib/network/test-set.ts) and labels of a test set (.npy or IDX). */
+/**
+ * Load an ONNX model (CNN subset) and the first `limit` images (transformed: lib/network/test-set.ts) and labels of a test set (.npy or IDX).
+ * @param limit - images to use, a positive integer
+ * @throws {@link ArgumentError} on an unreadable file or a bad limit or transform (named by its CLI flag);
+ *   {@link OnnxError} for a model the chip cannot run; {@link ModelTooLargeError} when it does not fit on 64 cores
+ */
 export async function loadModelData(files: { model: string; images: string; labels: string }, limit: number, transform: InputTransform = {}): Promise<ModelData> {
   if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (test images per chip and time)", limit);
   if (transform.inputScale !== undefined && (!(transform.inputScale > 0) || !Number.isFinite(transform.inputScale))) {
@@ -154,7 +170,10 @@ export async function modelDriftTrial(
   }
 }
 
-/** A drift study of a model over a test set (`hermes-sim drift --model`): accuracy per chip and read time; as `driftStudy` for checkpoints and errors. */
+/**
+ * A drift study of a model over a test set (`hermes-sim drift --model`): accuracy per chip and read time; as `driftStudy` for checkpoints and errors.
+ * @throws {@link StudyAbortedError} on `signal`; {@link TrialError} when a chip fails; {@link CheckpointError}; {@link ArgumentError} on a bad option
+ */
 export async function modelDriftStudy(o: ModelDriftStudyOptions): Promise<StudyResult> {
   // Progress in (chip, time) readings: whole chips from runStudy, plus the times done by chips in flight.
   const perTrial = o.times.length;

@@ -16,12 +16,19 @@ import type { Scheme } from "../chip/targets.ts";
 
 /** How a study runs, whatever its workload: N trials (chips) × read times. */
 export interface StudyRunOptions {
+  /** Master seed (0..2^64 − 1): trial i is the chip with seed trialSeed(seed, i). */
   seed: bigint;
+  /** Trials (simulated chips), 1..2^24. */
   trials: number;
+  /** Read times, s since programming (distinct; \> 0 for `driftStudy`, ≥ 0 for `modelDriftStudy`). */
   times: number[];
+  /** Trials in flight at once and worker threads, 1..256; results do not depend on it. */
   threads: number;
+  /** A JSONL checkpoint (see StudyOptions.checkpoint): `resume` continues an interrupted study. */
   checkpoint?: { path: string; resume?: boolean; overwrite?: boolean };
+  /** Progress: trials done (including those found in the checkpoint) out of `trials`. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops the study (StudyAbortedError); finished trials stay in the checkpoint. */
   signal?: AbortSignal;
 }
 
@@ -33,11 +40,17 @@ export const DRIFT_METRICS = ["total", "linear", "residual", "totalNoCompensatio
 
 /** What a drift trial computes besides its seed and times (shared by local runs and queue workers). */
 export interface DriftWorkload {
+  /** Weight-programming scheme. */
   scheme: Scheme;
+  /** Cores characterised per chip, 1..64. */
   cores: number;
+  /** Input vectors per core, 256..65536. */
   inputs: number;
+  /** Read mode: 4 or 1. */
   phases: Phases;
+  /** Fidelity of the simulated chips. */
   fidelity: Fidelity;
+  /** Functional fidelity: the fit (default lib/chip/functional-fit.json). */
   fit?: FunctionalFit;
 }
 

@@ -7,10 +7,12 @@
 // May import: lib/runtime, lib/chip, lib/network, lib/cost.
 
 export { characterize, DEFAULT_TIMES, type CharacterizeOptions, type CharacterizeResult, type SchemeResult } from "./characterize.ts";
-export { mvmErrors, equivalentBits, type MvmErrors } from "./metrics.ts";
+export type { CoreCharacterization, TimeErrors } from "./characterize-core.ts";
+export { mvmErrors, equivalentBits, type MvmErrors, type MatrixShape } from "./metrics.ts";
 export { runStudy, summarize, StudyAbortedError, TrialError, type StudyOptions, type StudyResult, type SeriesPoint, type RunTrial } from "./montecarlo.ts";
-export { openCheckpoint, CheckpointError, studyHash } from "./checkpoint.ts";
+export { openCheckpoint, CheckpointError, studyHash, type Checkpoint, type OpenOptions, type Study, type Metrics, type JsonValue } from "./checkpoint.ts";
 export { driftStudy, DRIFT_METRICS, type DriftStudyOptions } from "./drift-study.ts";
-export { modelDriftStudy, loadModelData, type ModelDriftStudyOptions } from "./drift-model.ts";
-export { inferImages, modelScales, readAt, RunTally, CALIBRATION_IMAGES, type InferModel } from "./model-run.ts";
+export { modelDriftStudy, loadModelData, type ModelDriftStudyOptions, type ModelData, type ModelWorkload } from "./drift-model.ts";
+export { inferImages, modelScales, readAt, RunTally, CALIBRATION_IMAGES, type InferModel, type ReadPoint } from "./model-run.ts";
 export { driftStudyOnQueue, modelDriftStudyOnQueue, modelRunOnQueue, runWorker as runQueueWorker, parseQueueUrl, QueueError, type QueueStudyOptions, type WorkerRunOptions } from "./queue/index.ts";
+export type { QueueAccess, QueueTarget, ModelDriftQueueOptions, ModelRunQueueOptions } from "./queue/index.ts";

@@ -12,14 +12,18 @@
 
 import { ArgumentError } from "../runtime/validate.ts";
 
-export interface Shape {
+/** The shape of an MVM data set: W is rows × cols, X is n × cols (one input per row), Y is n × rows. */
+export interface MatrixShape {
+  /** Rows of W (outputs per input). */
   rows: number;
+  /** Columns of W (values per input). */
   cols: number;
+  /** Inputs. */
   n: number;
 }
 
 /** Y = X Wᵀ (n × rows) in float64. */
-export function matmulT(w: ArrayLike<number>, x: ArrayLike<number>, s: Shape): Float64Array {
+export function matmulT(w: ArrayLike<number>, x: ArrayLike<number>, s: MatrixShape): Float64Array {
   const y = new Float64Array(s.n * s.rows);
   const wr = Float64Array.from(w as ArrayLike<number>);
   for (let b = 0; b < s.n; b++) {
@@ -85,7 +89,7 @@ function cholSolve(l: Float64Array, k: number, b: Float64Array): void {
  * (XᵀX) Ŵᵀ = XᵀY, one Cholesky factor shared by all rows. Columns whose input is always
  * zero are left at Ŵ = 0 (they are unobservable).
  */
-export function leastSquaresWeights(x: ArrayLike<number>, y: ArrayLike<number>, s: Shape): Float64Array {
+export function leastSquaresWeights(x: ArrayLike<number>, y: ArrayLike<number>, s: MatrixShape): Float64Array {
   if (s.n < s.cols) throw new ArgumentError("n", `at least cols (${s.cols}) inputs for a least-squares estimate`, s.n);
   const k = s.cols;
   const g = new Float64Array(k * k);
@@ -135,13 +139,23 @@ export function normalisedError(a: ArrayLike<number>, b: ArrayLike<number>, ref:
 
 /** Normalised MVM error norms of the paper's Eqs. 2–4 (fractions: 0.05 is 5 %). */
 export interface MvmErrors {
+  /** ε_total: ‖y_exp − y_fp‖₂ / ‖y_fp‖₂. */
   total: number;
+  /** ε_linear: ‖Ŵx − y_fp‖₂ / ‖y_fp‖₂ (Ŵ the least-squares weights of the measured outputs). */
   linear: number;
+  /** ε_residual: ‖y_exp − Ŵx‖₂ / ‖y_fp‖₂. */
   residual: number;
 }
 
-/** The three normalised error norms of Eqs. 2–4 for one core. */
-export function mvmErrors(w: ArrayLike<number>, x: ArrayLike<number>, yExp: ArrayLike<number>, s: Shape): MvmErrors & { what: Float64Array } {
+/**
+ * The three normalised error norms of Eqs. 2–4 for one core, in float64.
+ * @param w - the weights W, rows × cols row-major
+ * @param x - the inputs X, n × cols
+ * @param yExp - the measured outputs, n × rows (in units of W·x)
+ * @returns the errors and Ŵ, the least-squares weights (rows × cols)
+ * @throws {@link ArgumentError} when n \< cols (Ŵ needs at least cols inputs); Error when XᵀX is singular
+ */
+export function mvmErrors(w: ArrayLike<number>, x: ArrayLike<number>, yExp: ArrayLike<number>, s: MatrixShape): MvmErrors & { what: Float64Array } {
   const yFp = matmulT(w, x, s);
   const what = leastSquaresWeights(x, yExp, s);
   const yLin = matmulT(what, x, s);
@@ -205,7 +219,7 @@ export function quantiseOutputs(y: ArrayLike<number>, bits = 8): Float64Array {
  * Normalised ε_total of the ideal digital engine with N-bit weights (N = 1..8) and 8-bit
  * inputs (x must already be 8-bit values) and outputs (scaled to max |y|) on (W, X).
  */
-export function digitalEngineErrors(w: ArrayLike<number>, x: ArrayLike<number>, s: Shape, wmax: number, maxBits = 8): number[] {
+export function digitalEngineErrors(w: ArrayLike<number>, x: ArrayLike<number>, s: MatrixShape, wmax: number, maxBits = 8): number[] {
   const yFp = matmulT(w, x, s);
   const out: number[] = [];
   for (let bits = 1; bits <= maxBits; bits++) {
@@ -218,6 +232,9 @@ export function digitalEngineErrors(w: ArrayLike<number>, x: ArrayLike<number>, 
 /**
  * The equivalent digital bits: the (interpolated, in log error) N at which the digital
  * engine's error equals `error`. Clamped to [1, maxBits] with `clamped` set.
+ * @param error - a normalised ε_total (\> 0)
+ * @param engine - the digital engine's ε_total with 1, 2, … bit weights (decreasing)
+ * @throws {@link ArgumentError} when `error` is not positive
  */
 export function equivalentBits(error: number, engine: number[]): { bits: number; clamped: boolean } {
   if (!(error > 0)) throw new ArgumentError("error", "a positive number", error);

@@ -29,8 +29,11 @@ export const CALIBRATION_IMAGES = 16;
 
 /** A mapped network and its INT8 scales: what inference needs besides a programmed chip. */
 export interface InferModel {
+  /** The network. */
   net: Network;
+  /** Its mapping onto the chip's cores. */
   mapping: Mapping;
+  /** INT8 scale of every tensor by node name, INT8 units per float unit (`modelScales`). */
   scales: Record<string, number>;
 }
 
@@ -41,8 +44,11 @@ export function modelScales(net: Network, mapping: Mapping, images: readonly Arr
 
 /** When and how the chip is read: time since programming, repetition (`draw`), functional fit. */
 export interface ReadPoint {
+  /** Time since programming, s (≥ 0, finite). */
   t: number;
+  /** Independent repetition 0..65535 (default 0): its own read noise. */
   draw?: number;
+  /** Functional fidelity: the fit (default lib/chip/functional-fit.json). */
   fit?: FunctionalFit;
 }
 
@@ -110,7 +116,9 @@ export class RunTally {
   private chain: Buffer = Buffer.alloc(32);
 
   constructor(
+    /** Images per run. */
     readonly n: number,
+    /** Runs (repetitions with their own read noise). */
     readonly runs: number,
     private readonly labels: ArrayLike<number>,
     private readonly float: readonly ArrayLike<number>[],

@@ -24,41 +24,61 @@ export type RunTrial = (trial: number, trialSeed: bigint, times: number[], signa
 
 /** Options of `runStudy`: a Monte Carlo study of any workload (`runTrial`). Bad values throw ArgumentError. */
 export interface StudyOptions {
+  /** Master seed (0..2^64 − 1); trial i runs with trialSeed(seed, i). */
   seed: bigint | number;
+  /** Trials, 1..2^24. */
   trials: number;
+  /** Read times (distinct finite numbers, s for the built-in studies), in the order results are given. */
   times: number[];
+  /** The workload of one trial. */
   runTrial: RunTrial;
   /** Describes the workload (anything that changes results); stored in the checkpoint header and the output. */
   options?: JsonValue;
   /** Trials in flight at once (default 1; set it to the thread count when runTrial uses the pool). */
   concurrency?: number;
+  /** A JSONL checkpoint at `path`: `resume` continues the study it records (it must be the same study), `overwrite` replaces an existing file; with neither, an existing file is refused (CheckpointError). */
   checkpoint?: { path: string; resume?: boolean; overwrite?: boolean };
   /** Trials done (including those found in the checkpoint) out of `trials`. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops the study: trials in flight are dropped and StudyAbortedError is thrown. */
   signal?: AbortSignal;
 }
 
 /** The distribution over trials of one metric at one time. */
 export interface SeriesPoint {
+  /** The read time (an entry of `times`). */
   t: number;
+  /** The metric's name. */
   metric: string;
+  /** Trials. */
   n: number;
+  /** Mean over trials. */
   mean: number;
   /** Sample standard deviation (divisor n − 1); null when n = 1. */
   std: number | null;
+  /** Smallest value. */
   min: number;
+  /** 5th percentile (linear interpolation, as numpy.percentile's default). */
   p05: number;
+  /** Median (same interpolation). */
   p50: number;
+  /** 95th percentile (same interpolation). */
   p95: number;
+  /** Largest value. */
   max: number;
 }
 
 /** A finished study: every trial's metrics and, per time and metric, their distribution. */
 export interface StudyResult {
+  /** The master seed, decimal. */
   seed: string;
+  /** Trials. */
   trials: number;
+  /** Read times, as given. */
   times: number[];
+  /** The workload's description (`StudyOptions.options`, or null). */
   options: JsonValue;
+  /** SHA-256 (hex) of the canonical JSON of the study (seed, trials, times, options): the checkpoint's identity. */
   studyHash: string;
   /** Time-major (in the order of `times`), then metric name (sorted). */
   series: SeriesPoint[];
@@ -102,7 +122,7 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   return a + (h - lo) * (sorted[lo + 1]! - a);
 }
 
-/** Statistics of `values` (in a fixed order: the sums are taken in that order). */
+/** Statistics of `values` (in a fixed order: the sums are taken in that order). @throws {@link ArgumentError} when `values` is empty */
 export function summarize(values: readonly number[]): Omit<SeriesPoint, "t" | "metric"> {
   const n = values.length;
   if (n === 0) throw new ArgumentError("values", "a non-empty array", values);
@@ -127,8 +147,11 @@ export function summarize(values: readonly number[]): Omit<SeriesPoint, "t" | "m
 /** A stopped study: says how to go on. `name` is "AbortError", as for fetch and timers. */
 export class StudyAbortedError extends Error {
   constructor(
+    /** Trials finished (and kept in the checkpoint, if one was set). */
     readonly done: number,
+    /** Trials of the study. */
     readonly total: number,
+    /** The checkpoint to resume from, or undefined when none was set. */
     readonly checkpointPath: string | undefined,
     reason?: unknown,
   ) {
@@ -146,6 +169,7 @@ export class StudyAbortedError extends Error {
 /** One trial of a study threw: `trial` and `cause`; finished trials stay in the checkpoint, if one was set. */
 export class TrialError extends Error {
   constructor(
+    /** The failed trial's index, 0-based. */
     readonly trial: number,
     cause: unknown,
     checkpointPath?: string,
@@ -166,7 +190,13 @@ function checkResult(trial: number, times: number[], res: unknown): Metrics[] {
   return res.map((m, j) => normalizeMetrics(m, `result of trial ${trial} at t = ${times[j]}`));
 }
 
-/** Run (or resume) a study; see the file header. */
+/**
+ * Run (or resume) a Monte Carlo study: `trials` × `times`, the same result bit for bit for
+ * any concurrency, completion order or number of interruptions.
+ * @throws {@link ArgumentError} on a bad option (named); {@link CheckpointError} when the
+ *   checkpoint is of another study, corrupt, or exists without resume/overwrite;
+ *   {@link StudyAbortedError} on `signal`; {@link TrialError} when a trial throws
+ */
 export async function runStudy(opts: StudyOptions): Promise<StudyResult> {
   if (typeof opts !== "object" || opts === null) throw new ArgumentError("options", "an object", opts);
   const seed = seedToBigInt(opts.seed);

@@ -6,18 +6,26 @@ import { ArgumentError } from "../../runtime/validate.ts";
 
 /** A queue failure (no server, lost connection, ...): exit code 1, one line. */
 export class QueueError extends Error {
+  /** Always "QueueError". */
   override name = "QueueError";
 }
 
 // ---------------------------------------------------------------------------------------
 // URLs and connections
 
+/** A parsed queue URL: where and how to connect to Redis. */
 export interface QueueTarget {
+  /** Host name or address. */
   host: string;
+  /** TCP port (default 6379). */
   port: number;
+  /** Redis database number (default 0). */
   db: number;
+  /** User name, when the URL has one. */
   username?: string;
+  /** Password, from the URL or HERMES_QUEUE_PASSWORD. */
   password?: string;
+  /** Whether the connection uses TLS (rediss://). */
   tls: boolean;
   /** With TLS: the certificate authority to trust (PEM), besides Node's own and NODE_EXTRA_CA_CERTS. */
   ca?: Buffer;
@@ -27,7 +35,9 @@ export interface QueueTarget {
 
 /** Where a queue command connects: the URL (--queue), a CA file for TLS (--tls-ca). */
 export interface QueueAccess {
+  /** The Redis URL, redis://[user:password\@]host[:port][/db] (rediss:// for TLS). */
   queue: string;
+  /** With rediss://: a PEM file of the certificate authority to trust (--tls-ca). */
   tlsCa?: string;
 }
 
@@ -62,7 +72,12 @@ export function redactUrl(text: string): string {
   return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1***@");
 }
 
-/** Parse redis://[user:password@]host[:port][/db] (rediss:// for TLS). */
+/**
+ * Parse redis://[user:password\@]host[:port][/db] (rediss:// for TLS).
+ * @param argument - the name the error gives the URL
+ * @defaultValue argument: `"--queue"`
+ * @throws {@link ArgumentError} on anything else (the password is never shown)
+ */
 export function parseQueueUrl(text: string, argument = "--queue"): QueueTarget {
   const expected = "a Redis URL redis://HOST:PORT (or redis://[user:password@]HOST[:PORT][/DB], rediss:// for TLS)";
   const shown = redactUrl(String(text));

@@ -74,15 +74,19 @@ export function imageRanges(n: number, size: number): { first: number; count: nu
   return out;
 }
 
+/** Options of `modelDriftStudyOnQueue`: a model drift study plus the queue's Redis URL and access. */
 export interface ModelDriftQueueOptions extends ModelDriftStudyOptions, QueueAccess {
   /** Images per job (default: all, i.e. one job per chip and read time). */
   jobImages?: number;
-  /** A submission opened by the caller (connecting first fails fast); closed by the caller. */
+  /** A submission opened by the caller (connecting first fails fast); closed by the caller.
+   * @internal */
   submission?: Submission;
+  /** Status lines (stderr). */
   log?: (line: string) => void;
 }
 
-/** `drift --model` on the workers of the queue: the same StudyResult as modelDriftStudy. */
+/** `drift --model` on the workers of the queue: the same StudyResult as modelDriftStudy.
+ * @throws {@link QueueError} on a connection failure; otherwise as `modelDriftStudy` */
 export async function modelDriftStudyOnQueue(o: ModelDriftQueueOptions): Promise<StudyResult> {
   const log = o.log ?? (() => {});
   const d = o.data;

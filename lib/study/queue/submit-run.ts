@@ -26,29 +26,48 @@ import { decodeInfer, imageRanges, inferSpec, uploadModelInputs, type InferBase 
 /** Job results held at most at once (the submitter takes them in order). */
 const WINDOW = 64;
 
+/** Options of `modelRunOnQueue` (`run --model --queue`): the model, its test images and float reference, the chip and read point, and the queue's Redis URL and access. */
 export interface ModelRunQueueOptions extends QueueAccess {
+  /** Paths of the model, images and labels files (uploaded to Redis once). */
   files: { model: string; images: string; labels: string };
+  /** SHA-256 (hex) of each file's bytes. */
   sha256: { model: string; images: string; labels: string };
+  /** The network. */
   net: Network;
+  /** The model's final activations (applied to the chip's outputs before comparing with `float`). */
   head: readonly HeadOp[];
+  /** Its mapping onto the chip's cores. */
   mapping: Mapping;
+  /** The images, transformed, each of the network's input shape. */
   images: readonly Float32Array[];
+  /** Their labels (class indices). */
   labels: ArrayLike<number>;
   /** The float model's outputs (onnxruntime), one per image. */
   float: readonly ArrayLike<number>[];
+  /** What was read of the test set and the transform applied (`TestSet.info`). */
   info: TestSet["info"];
+  /** The chip's seed. */
   seed: bigint;
+  /** Weight-programming scheme. */
   scheme: Scheme;
+  /** Fidelity of the simulated chip. */
   fidelity: Fidelity;
+  /** Read time, s since programming. */
   t: number;
+  /** Runs over all images, each with its own read noise. */
   runs: number;
   /** Images per job. */
   jobImages: number;
+  /** A JSONL checkpoint of the results taken; `resume` continues an interrupted run. */
   checkpoint?: { path: string; resume?: boolean };
-  /** A submission opened by the caller (connecting first fails fast); closed by the caller. */
+  /** A submission opened by the caller (connecting first fails fast); closed by the caller.
+   * @internal */
   submission?: Submission;
+  /** Stops the run (an AbortError; the checkpoint is kept). */
   signal?: AbortSignal;
+  /** Progress: images done (over all runs) out of images × runs. */
   onProgress?: (done: number, total: number) => void;
+  /** Status lines (stderr). */
   log?: (line: string) => void;
 }
 

@@ -16,6 +16,7 @@ import { setInlineOneThread } from "../../runtime/pool.ts";
 
 /** Options of `runQueueWorker`: the queue's Redis URL and access (password, TLS CA), worker threads, a status-line sink. */
 export interface WorkerRunOptions extends QueueAccess {
+  /** Worker threads for each job, 1..256. */
   threads: number;
   /** Status lines (stderr). */
   log: (line: string) => void;
