@@ -79,7 +79,7 @@ function render(node) {
   }
 }
 const text = (section) => (section ? render(section).replace(/\n{3,}/g, "\n\n").trim() : "");
-const oneLine = (s) => s.replace(/\s*\n\s*/g, " ").trim();
+const oneLine = (s) => s.replace(/\s+/g, " ").trim();
 
 // The first sentence of a summary, for the index: a full stop ends it unless it follows an
 // abbreviation the docs use (Fig., e.g., i.e., Eq., vs., Ext.).
