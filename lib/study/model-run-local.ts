@@ -23,34 +23,49 @@ import { programNetwork } from "../network/run.ts";
 import { loadTestSet, type FileSource, type InputTransform, type TestSet } from "../network/test-set.ts";
 import { RunTally, inferImages, modelScales, outputScale, readAt, type InferModel } from "./model-run.ts";
 
-/** A model and test set ready to run: what prepareModelRun read. */
-export interface PreparedModelRun {
+/** An ONNX classifier read, checked against the chip and mapped: what loadChipModel returns. */
+export interface ChipModel {
   /** The model's name in messages and in the JSON (`model`): its path or file name. */
   model: string;
+  /** The model as given (path or bytes), for the float reference. */
+  source: FileSource;
   net: Network;
   head: HeadOp[];
+  mapping: Mapping;
+}
+
+/** A model and test set ready to run: what prepareModelRun read. */
+export interface PreparedModelRun extends ChipModel {
   set: TestSet;
   float: FloatOutputs;
-  mapping: Mapping;
 }
 
 const nameOf = (s: FileSource): string => (typeof s === "string" ? s : s.name);
 
 /**
- * Read an ONNX classifier (a path, or bytes with a name) and its test set (the first `limit`
- * images, `transform` applied), check that it fits the chip, run the float reference and map
+ * Read an ONNX classifier (a path, or bytes with a name), check that it fits the chip and map
  * it. Throws ModelTooLargeError (with the per-layer needs) for a model larger than the chip,
- * OnnxError for a model the chip cannot run, ArgumentError for a bad test set.
+ * OnnxError for a model the chip cannot run or a corrupt file, ArgumentError for an unreadable one.
  */
-export async function prepareModelRun(model: FileSource, test: { images: FileSource; labels: FileSource; limit: number; transform: InputTransform }): Promise<PreparedModelRun> {
+export async function loadChipModel(model: FileSource): Promise<ChipModel> {
   const what = nameOf(model);
   const { net, head } = await readModel(model);
   assertFits(net, what);
-  const classes = outputShape(net).reduce((a, b) => a * b, 1);
-  const set = loadTestSet({ images: test.images, labels: test.labels, limit: test.limit, classes, ...test.transform }, net.inputShape);
+  return { model: what, source: model, net, head, mapping: mapNetwork(net) };
+}
+
+/**
+ * A model (as loadChipModel, which is called when given a path or bytes) and its test set (the
+ * first `limit` images, `transform` applied), with the float reference's outputs (onnxruntime).
+ * Throws as loadChipModel, and ArgumentError for a bad test set.
+ */
+export async function prepareModelRun(model: FileSource | ChipModel, test: { images: FileSource; labels: FileSource; limit: number; transform: InputTransform }): Promise<PreparedModelRun> {
+  const m = typeof model === "object" && "net" in model ? model : await loadChipModel(model);
+  const classes = outputShape(m.net).reduce((a, b) => a * b, 1);
+  const set = loadTestSet({ images: test.images, labels: test.labels, limit: test.limit, classes, ...test.transform }, m.net.inputShape);
   // The float reference first: a model onnxruntime cannot run fails before the chip's work.
-  const float = await onnxruntimeOutputs(model, net.inputShape, set.images);
-  return { model: what, net, head, set, float, mapping: mapNetwork(net) };
+  const float = await onnxruntimeOutputs(m.source, m.net.inputShape, set.images);
+  return { ...m, set, float };
 }
 
 /** How the chip runs: its seed and fidelity, the programming scheme, the read time and the repetitions. */
