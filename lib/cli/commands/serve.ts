@@ -35,7 +35,8 @@ const TYPES: Record<string, string> = {
   ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8",
 };
 
-/** Files of DIR listed by `GET /api/data` (relative paths, two folder levels, no dot files), at most this many. */
+/** Files of DIR listed by `GET /api/data` (relative paths, two folder levels, no dot files, only
+ * what /data/ serves), at most this many. */
 const MAX_LISTED = 500;
 
 function listFiles(dir: string, prefix = "", depth = 0, out: string[] = []): string[] {
@@ -78,7 +79,7 @@ export function playgroundHandler(webRoot: string, dataDir: string | undefined):
       return send(400, "bad URL\n");
     }
     if (path === "/api/data") {
-      const files = dataDir ? listFiles(dataDir) : [];
+      const files = dataDir ? listFiles(dataDir).filter((f) => fileInside(dataDir, f) !== undefined) : [];
       return send(200, JSON.stringify({ files }), "application/json");
     }
     let file: string | undefined;
