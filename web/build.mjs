@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 const web = dirname(fileURLToPath(import.meta.url));
 const root = join(web, "..");
 const SHIMS = { "node:fs": "fs.ts", "node:os": "os.ts", "node:url": "url.ts", "node:crypto": "crypto.ts", "node:zlib": "zlib.ts", piscina: "piscina.ts" };
-const ORT_FILES = ["ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"];
+export const ORT_FILES = ["ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"];
 
 /** esbuild plugin: the shims for Node-only modules; any other node: import is an error. */
 const shims = {
@@ -33,16 +33,16 @@ const shims = {
 
 /**
  * Build the playground into `out` (default web/dist/), replaced atomically (built next to it,
- * then renamed). Returns the folder. Throws when build/hermes.wasm is missing or esbuild fails.
+ * then renamed); `ort: false` leaves out onnxruntime-web's files. Returns the folder. Throws when build/hermes.wasm is missing or esbuild fails.
  */
-export async function buildWeb({ out = join(web, "dist"), minify = true, quiet = false } = {}) {
+export async function buildWeb({ out = join(web, "dist"), minify = true, quiet = false, ort = true } = {}) {
   const esbuild = await import("esbuild");
   const wasm = join(root, "build/hermes.wasm");
   if (!existsSync(wasm)) throw new Error(`${wasm} is missing: run \`npm run asbuild\` first`);
   const dest = resolve(out);
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, "ort"), { recursive: true });
+  mkdirSync(tmp, { recursive: true });
   await esbuild.build({
     entryPoints: { app: join(web, "src/app.ts"), worker: join(web, "src/worker.ts") },
     outdir: tmp,
@@ -61,7 +61,9 @@ export async function buildWeb({ out = join(web, "dist"), minify = true, quiet =
   cpSync(wasm, join(tmp, "hermes.wasm"));
   cpSync(join(root, "lib/chip/functional-fit.json"), join(tmp, "functional-fit.json"));
   const ortDist = dirname(fileURLToPath(import.meta.resolve("onnxruntime-web")));
-  for (const f of ORT_FILES) cpSync(join(ortDist, f), join(tmp, "ort", f));
+  // Without `ort` (the npm package: 15 MB of wasm it need not carry twice) `hermes-sim serve`
+  // serves these files from the installed onnxruntime-web.
+  if (ort) for (const f of ORT_FILES) cpSync(join(ortDist, f), join(tmp, "ort", f), { recursive: true });
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
   return dest;

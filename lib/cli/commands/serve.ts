@@ -10,7 +10,7 @@
 
 import { createReadStream, existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { extname, join, relative, resolve, sep } from "node:path";
+import { dirname, extname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { COMPILED, packageFile } from "../../runtime/files.ts";
 import { ArgumentError, parseIntArg } from "../../runtime/validate.ts";
@@ -34,6 +34,12 @@ const TYPES: Record<string, string> = {
   ".css": "text/css; charset=utf-8", ".json": "application/json", ".map": "application/json", ".wasm": "application/wasm",
   ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8",
 };
+
+/** onnxruntime-web's files the page loads (web/build.mjs copies them into web/dist/ort/). */
+const ORT_FILES = ["ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"];
+
+/** onnxruntime-web's dist/ folder (a dependency of the package). */
+const ortDir = (): string => dirname(fileURLToPath(import.meta.resolve("onnxruntime-web")));
 
 /** Files of DIR listed by `GET /api/data` (relative paths, two folder levels, no dot files, only
  * what /data/ serves), at most this many. */
@@ -85,6 +91,8 @@ export function playgroundHandler(webRoot: string, dataDir: string | undefined):
     let file: string | undefined;
     if (path.startsWith("/data/")) file = dataDir ? fileInside(dataDir, path.slice("/data/".length)) : undefined;
     else file = fileInside(webRoot, path === "/" ? "index.html" : path);
+    // onnxruntime-web's two files from the installed package when the build left them out.
+    if (!file && ORT_FILES.includes(path.slice("/ort/".length)) && path.startsWith("/ort/")) file = fileInside(ortDir(), path.slice("/ort/".length));
     if (!file) return send(404, "not found\n");
     const st = statSync(file);
     res.writeHead(200, {
@@ -138,7 +146,7 @@ export async function serveCommand(opts: ServeOptions, out: (s: string) => void)
   const demo = opts.data !== undefined && ["resnet9-fmnist.onnx", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"].every((f) => existsSync(join(opts.data!, f)));
   out(`hermes-sim playground: ${url}\n`);
   if (demo) out(`  demo (ResNet-9, Fashion-MNIST): ${url}?model=data/resnet9-fmnist.onnx&images=data/t10k-images-idx3-ubyte.gz&labels=data/t10k-labels-idx1-ubyte.gz&limit=64&autorun=1\n`);
-  out(`  serving ${opts.data !== undefined ? `${resolve(opts.data)} under /data/; ` : ""}Ctrl-C to stop\n`);
+  out(`  ${opts.data !== undefined ? `serving ${resolve(opts.data)} under /data/; ` : "no --data folder; "}Ctrl-C to stop\n`);
   await new Promise<void>((done) => {
     const stop = (): void => {
       process.off("SIGINT", stop);

@@ -7,11 +7,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { request } from "node:http";
+import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../../../lib/cli/main.ts";
-import { ISOLATION_HEADERS, startServer } from "../../../../lib/cli/commands/serve.ts";
+import { ISOLATION_HEADERS, playgroundHandler, startServer } from "../../../../lib/cli/commands/serve.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-serve-"));
 const data = join(dir, "data");
@@ -90,6 +90,26 @@ test("/api/data lists DIR's files (not dot files, not links out of DIR)", async 
   assert.ok(files.includes("model.onnx") && files.includes("sets/x.npy"), files.join(","));
   assert.not.ok(files.includes(".hidden"));
   assert.not.ok(files.includes("link.txt"));
+});
+
+test("a playground built without onnxruntime-web's files (the npm package) gets those two from the installed dependency, nothing else", async () => {
+  const bare = join(dir, "bare");
+  mkdirSync(bare);
+  writeFileSync(join(bare, "index.html"), "<p>bare</p>");
+  const s = createServer(playgroundHandler(bare, undefined));
+  await new Promise<void>((ok) => s.listen(0, "127.0.0.1", ok));
+  const saved = base;
+  base = `http://127.0.0.1:${(s.address() as { port: number }).port}/`;
+  try {
+    const wasm = await get("/ort/ort-wasm-simd-threaded.wasm", "HEAD");
+    assert.is(wasm.status, 200);
+    assert.is(wasm.headers["content-type"], "application/wasm");
+    assert.is((await get("/ort/ort.wasm.bundle.min.mjs", "HEAD")).status, 200);
+    for (const p of ["/ort/ort.node.min.mjs", "/ort/../package.json", "/ort/%2e%2e/package.json", "/data/x"]) assert.is((await get(p)).status, 404, p);
+  } finally {
+    base = saved;
+    s.close();
+  }
 });
 
 test("bad --data / --port: usage errors naming the flag (exit 2)", async () => {
