@@ -14,6 +14,8 @@ declare global {
   interface Window {
     hermesResult?: unknown;
     hermesSweep?: unknown;
+    /** Images done and performance.now() (ms) after each batch of the last run (bench/playground.bench.ts). */
+    hermesTiming?: { done: number; ms: number }[];
   }
 }
 
@@ -41,9 +43,15 @@ function setState(state: string, status?: string): void {
 
 function fail(e: unknown): void {
   const err = e as Error;
+  if (err?.name === "AbortError") {
+    // Stopped by the user: the figures so far stay on the page.
+    $("progress").hidden = true;
+    setState("ready", "Stopped.");
+    return;
+  }
   const box = $("error");
   box.hidden = false;
-  box.textContent = err?.name === "AbortError" ? "Stopped." : (err?.message ?? String(e));
+  box.textContent = err?.message ?? String(e);
   if (e instanceof ModelTooLargeError) showNeeds(e.message, e.needs);
   $("progress").hidden = true;
   setState("error", "");
@@ -128,10 +136,13 @@ async function run(): Promise<void> {
     const [images, labels] = await Promise.all([fileBytes(chosen.images), fileBytes(chosen.labels)]);
     bar.hidden = false;
     bar.value = 0;
+    const timing: { done: number; ms: number }[] = [];
+    window.hermesTiming = timing;
     const { doc, prepared } = await runModel(model, images, labels, p, {
       threads: platform.threads, signal: abort.signal,
       onStage: (t) => ($("status").textContent = t),
       onBatch: (done, total, accuracy) => {
+        timing.push({ done, ms: performance.now() });
         bar.value = done / total;
         showSummary({ done, total, accuracy, cores: model.mapping.cores });
       },

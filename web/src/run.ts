@@ -77,7 +77,7 @@ export interface RunHooks {
 }
 
 /** Images per batch between two progress updates (and Stop checks) per Web Worker. */
-const BATCH_PER_THREAD = 32;
+export const BATCH_PER_THREAD = 32;
 
 /** Run a loaded model over a test set: `run --model --json`'s document (plus wallS) and the prepared run. */
 export async function runModel(
