@@ -41,8 +41,8 @@ export function showPlacement(m: LoadedModel): void {
     const core = Number(r.dataset["core"]);
     r.addEventListener("mousemove", (e) => {
       tip.textContent = info.get(core) ?? `core ${core} (${Math.floor(core / 8) + 1},${(core % 8) + 1}): unused`;
-      tip.style.left = `${e.clientX + 14}px`;
-      tip.style.top = `${e.clientY + 14}px`;
+      tip.style.left = `${e.pageX + 14}px`;
+      tip.style.top = `${e.pageY + 14}px`;
       tip.hidden = false;
     });
     r.addEventListener("mouseleave", () => (tip.hidden = true));
@@ -88,11 +88,11 @@ export function showSweep(points: readonly { time: string; accuracy: number }[],
   const y = (a: number) => 10 + ((1 - (a - lo) / (1 - lo || 1)) * (H - B - 10));
   const path = points.map((p, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(p.accuracy).toFixed(1)}`).join(" ");
   const svg = `<svg class="chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-size="11" font-family="sans-serif">
-    <line x1="${L}" y1="${y(floatAccuracy)}" x2="${W - 20}" y2="${y(floatAccuracy)}" stroke="#999" stroke-dasharray="4 3"/><text x="${W - 20}" y="${y(floatAccuracy) - 4}" text-anchor="end" fill="#666">float ${pct(floatAccuracy)}</text>
+    <line x1="${L}" y1="${y(floatAccuracy)}" x2="${W - 20}" y2="${y(floatAccuracy)}" stroke="#999" stroke-dasharray="4 3"/><text x="${L + 6}" y="${y(floatAccuracy) - 5}" fill="#666">float ${pct(floatAccuracy)}</text>
     <line x1="${L}" y1="${H - B}" x2="${W - 20}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="10" x2="${L}" y2="${H - B}" stroke="#333"/>
     <text x="${L - 6}" y="${y(lo) + 4}" text-anchor="end">${(100 * lo).toFixed(0)} %</text><text x="${L - 6}" y="${y(1) + 4}" text-anchor="end">100 %</text>
-    ${points.map((p, i) => `<circle cx="${x(i)}" cy="${y(p.accuracy)}" r="3" fill="#2f5fb3"/><text x="${x(i)}" y="${H - B + 16}" text-anchor="middle">${esc(p.time)}</text>`).join("")}
+    ${points.map((p, i) => `<circle cx="${x(i)}" cy="${y(p.accuracy)}" r="3" fill="#2f5fb3"/><text x="${x(i)}" y="${H - B + 16}" text-anchor="middle">${esc(/^\d+$/.test(p.time) ? `${p.time} s` : p.time)}</text>`).join("")}
     <path d="${path}" fill="none" stroke="#2f5fb3" stroke-width="2"/></svg>`;
   $("sweepOut").innerHTML = `<h2>Accuracy against read time <small>(one programming, read at each time with drift compensation)</small></h2>${svg}
-    <table><thead><tr><th>read time</th>${points.map((p) => `<th>${esc(p.time)}</th>`).join("")}</tr></thead><tbody><tr><td>accuracy on the chip</td>${points.map((p) => `<td>${pct(p.accuracy)}</td>`).join("")}</tr></tbody></table>`;
+    <table><thead><tr><th>read time</th>${points.map((p) => `<th>${esc(/^\d+$/.test(p.time) ? `${p.time} s` : p.time)}</th>`).join("")}</tr></thead><tbody><tr><td>accuracy on the chip</td>${points.map((p) => `<td>${pct(p.accuracy)}</td>`).join("")}</tr></tbody></table>`;
 }
