@@ -79,6 +79,14 @@ if (!chromium) {
     assert.is(await page.$$eval("#floorplan rect[data-core]", (r) => r.length), 64);
     assert.match(await page.$eval("#cost", (e) => e.textContent ?? ""), /total\s*40/);
     assert.match(await page.$eval("#summary", (e) => e.textContent ?? ""), /85\.94 %/);
+    // Accuracy against read time: a second programming with the same seed, read at 25 s first,
+    // gives the run's accuracy again.
+    await page.click("#sweep");
+    await page.waitForFunction(() => document.body.dataset["state"] === "running");
+    assert.is(await settle(page, ["done", "error"]), "done");
+    const sweep = (await page.evaluate(() => window.hermesSweep)) as { time: string; t: number; accuracy: number }[];
+    assert.equal(sweep.map((p) => p.t), [25, 3600, 86400, 604800, 2592000]);
+    assert.is(sweep[0]!.accuracy, want.accuracy);
     assert.equal(errors, []);
     await page.close();
   });
