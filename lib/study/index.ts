@@ -13,4 +13,5 @@ export { openCheckpoint, CheckpointError, studyHash } from "./checkpoint.ts";
 export { driftStudy, DRIFT_METRICS, type DriftStudyOptions } from "./drift-study.ts";
 export { modelDriftStudy, loadModelData, type ModelDriftStudyOptions } from "./drift-model.ts";
 export { inferImages, modelScales, readAt, RunTally, CALIBRATION_IMAGES, type InferModel } from "./model-run.ts";
+export { loadChipModel, prepareModelRun, chipModelRun, modelRunDoc, type ChipModel, type PreparedModelRun, type ChipRunOptions, type ModelRunDoc } from "./model-run-local.ts";
 export { driftStudyOnQueue, modelDriftStudyOnQueue, modelRunOnQueue, runWorker as runQueueWorker, parseQueueUrl, QueueError, type QueueStudyOptions, type WorkerRunOptions } from "./queue/index.ts";

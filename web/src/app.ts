@@ -102,6 +102,10 @@ async function ensureModel(): Promise<LoadedModel> {
   if (!chosen.model) throw new Error("choose a model first (an .onnx file)");
   if (loaded && loaded.source === chosen.model) return loaded.model;
   setState("loading", "reading the model (onnxruntime-web folds its constants)…");
+  // Nothing of the previous model stays on the page.
+  for (const id of ["placement", "results"]) $(id).hidden = true;
+  loaded = undefined;
+  lastRun = undefined;
   const file = await fileBytes(chosen.model);
   const model = await loadModel(file);
   loaded = { source: chosen.model, model };

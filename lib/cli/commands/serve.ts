@@ -15,6 +15,8 @@ import { fileURLToPath } from "node:url";
 import { COMPILED, packageFile } from "../../runtime/files.ts";
 import { ArgumentError, parseIntArg } from "../../runtime/validate.ts";
 
+/** `serve`'s flags as given (strings): port (0..65535, default 8321; 0 = any free port),
+ * host (default 127.0.0.1) and the data folder (optional). */
 export interface ServeOptions {
   port?: string;
   host?: string;
