@@ -64,8 +64,21 @@ export async function buildWeb({ out = join(web, "dist"), minify = true, quiet =
   // Without `ort` (the npm package: 15 MB of wasm it need not carry twice) `hermes-sim serve`
   // serves these files from the installed onnxruntime-web.
   if (ort) for (const f of ORT_FILES) cpSync(join(ortDist, f), join(tmp, "ort", f), { recursive: true });
-  rmSync(dest, { recursive: true, force: true });
-  renameSync(tmp, dest);
+  // Swap the folders (two builds at once, e.g. two `serve`s in one checkout: the last one wins,
+  // and a server never sees a half-written folder).
+  const old = `${dest}.old-${process.pid}`;
+  try {
+    renameSync(dest, old);
+  } catch {
+    // no previous build
+  }
+  try {
+    renameSync(tmp, dest);
+  } catch (e) {
+    if (!existsSync(join(dest, "index.html"))) throw e;
+    rmSync(tmp, { recursive: true, force: true }); // another build put its folder there first
+  }
+  rmSync(old, { recursive: true, force: true });
   return dest;
 }
 

@@ -96,6 +96,8 @@ if (!chromium) {
     writeDenseChain(big, 70);
     const { page, errors } = await open("?threads=1");
     assert.is(await settle(page, ["ready", "error"]), "ready");
+    // Served from a checkout with --data data: the demo is one click away.
+    assert.is(await page.$eval("#demo", (e) => (e as HTMLElement).hidden), false);
     const picker = await page.$("#modelFile");
     await (picker as import("puppeteer-core").ElementHandle<HTMLInputElement>).uploadFile(big);
     assert.is(await settle(page, ["error"], 60_000), "error");

@@ -8,7 +8,9 @@ import * as assert from "uvu/assert";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer, request } from "node:http";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { main } from "../../../../lib/cli/main.ts";
 import { ISOLATION_HEADERS, playgroundHandler, startServer } from "../../../../lib/cli/commands/serve.ts";
@@ -110,6 +112,33 @@ test("a playground built without onnxruntime-web's files (the npm package) gets 
     base = saved;
     s.close();
   }
+});
+
+test("the command prints its URL, serves, and stops cleanly on SIGINT (exit 0)", async () => {
+  const bin = fileURLToPath(new URL("../../../../bin/hermes-sim.mjs", import.meta.url));
+  const child = spawn(process.execPath, [bin, "serve", "--port", "0", "--data", data], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const url = await new Promise<string>((ok, fail) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /playground: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) ok(m[1]!);
+    });
+    child.on("exit", (code) => fail(new Error(`serve exited with ${code}: ${out}`)));
+  });
+  const saved = base;
+  base = url;
+  try {
+    assert.is((await get("/data/model.onnx")).body, "MODEL");
+  } finally {
+    base = saved;
+  }
+  const code = await new Promise<number | null>((ok) => {
+    child.on("exit", (c) => ok(c));
+    child.kill("SIGINT");
+  });
+  assert.is(code, 0);
+  assert.match(out, /Ctrl-C to stop\n[\s\S]*playground: stopped\n$/);
 });
 
 test("bad --data / --port: usage errors naming the flag (exit 2)", async () => {
