@@ -2,9 +2,10 @@
 // download) through `hermes-sim serve` (shared wasm memory needs its COOP/COEP headers, so no
 // file: URLs). The page loads with no console error; the ResNet-9 Fashion-MNIST demo on 64
 // images with 2 Web Workers gives the very JSON of `hermes-sim run --model … --json` for the
-// same seed (accuracy, floatAccuracy, n, cores, cost and the digest of every INT8 output); a
-// model too large for the chip shows the cores it needs per layer; a corrupt file shows one
-// clear message. Skipped, with the reason printed, when Chromium is not installed.
+// same seed (accuracy, floatAccuracy, n, cores, cost and the digest of every INT8 output), and
+// so do files picked on the page with other settings; the read-time sweep starts at the run's
+// accuracy; a model too large for the chip shows the cores it needs per layer, and a model
+// dropped next replaces it; a corrupt file shows one clear message. Skipped, with the reason printed, when Chromium is not installed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -91,6 +92,27 @@ if (!chromium) {
     await page.close();
   });
 
+  test("files picked on the page (an exporter's graph folded by onnxruntime-web, a .npy test set, mean/std, functional fidelity, odp, 1 d) give the CLI's result", async () => {
+    const fx = join(root, "test/fixtures/models");
+    const flags = ["--mean", "0.286", "--std", "0.353", "--limit", "100", "--seed", "3", "--fidelity", "functional", "--time", "1d", "--scheme", "odp"];
+    const cli = spawnSync(process.execPath, [bin, "run", "--model", join(fx, "lenet-bn.onnx"), "--images", join(fx, "fmnist-500-u8.npy"), "--labels", join(fx, "fmnist-500-labels.npy"), ...flags, "--threads", "2", "--json"], { cwd: root, encoding: "utf8" });
+    assert.is(cli.status, 0, cli.stderr);
+    const want = JSON.parse(cli.stdout);
+    const { page, errors } = await open("?threads=2&mean=0.286&std=0.353&limit=100&seed=3&fidelity=functional&time=1d&scheme=odp");
+    assert.is(await settle(page, ["ready", "error"]), "ready");
+    for (const [id, file] of [["#modelFile", "lenet-bn.onnx"], ["#imagesFile", "fmnist-500-u8.npy"], ["#labelsFile", "fmnist-500-labels.npy"]] as const) {
+      await ((await page.$(id)) as import("puppeteer-core").ElementHandle<HTMLInputElement>).uploadFile(join(fx, file));
+    }
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("lenet-bn.onnx: 6 cores"), { timeout: 60_000 });
+    await page.click("#run");
+    await page.waitForFunction(() => document.body.dataset["state"] === "running");
+    assert.is(await settle(page, ["done", "error"]), "done", await page.$eval("#error", (e) => e.textContent));
+    const got = (await page.evaluate(() => window.hermesResult)) as Record<string, unknown>;
+    for (const k of ["accuracy", "floatAccuracy", "n", "cores", "cost", "digest", "fidelity", "scheme", "t", "seed", "input"]) assert.equal(got[k], want[k], k);
+    assert.equal(errors, []);
+    await page.close();
+  });
+
   test("a model too large for the chip: the cores it needs, per layer, and one message", async () => {
     const big = join(dir, "chain70.onnx");
     writeDenseChain(big, 70);
@@ -106,6 +128,16 @@ if (!chromium) {
     assert.match(needs, /Too large for the chip/);
     assert.match(needs, /fc69\s*16×16\s*1\s*256/);
     assert.match(needs, /total\s*70\s*17,920/);
+    // Then a model dropped on the page replaces it: its placement, no needs table.
+    await page.evaluate(async () => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([await (await fetch("data/resnet9-fmnist.onnx")).blob()], "dropped.onnx"));
+      document.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("dropped.onnx: 40 cores"), { timeout: 60_000 });
+    assert.is(await page.evaluate(() => document.body.dataset["state"]), "ready");
+    assert.is(await page.$eval("#needs", (e) => (e as HTMLElement).hidden), true);
+    assert.is(await page.$$eval("#floorplan rect[data-core]", (r) => r.length), 64);
     assert.equal(errors, []);
     await page.close();
   });
