@@ -6,6 +6,7 @@
 //   dist/lib/**/*.json               data files the modules read (functional-fit.json)
 //   dist/build/hermes.wasm, .d.ts    the wasm kernels (built by `npm run asbuild`) and the
 //                                    declaration the kernels' type is taken from
+//   dist/web/                        the browser playground (web/build.mjs, `hermes-sim serve`)
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -33,4 +34,8 @@ for (const f of ["build/hermes.wasm", "build/hermes.d.ts"]) {
   }
   copy(join(root, f));
 }
+// The browser playground (`hermes-sim serve`), without onnxruntime-web's files: serve takes
+// them from the installed dependency.
+const { buildWeb } = await import("../web/build.mjs");
+await buildWeb({ out: join(dist, "web"), quiet: true, ort: false });
 console.log(`build-dist: ${walk(dist).length} files in dist/`);

@@ -15,6 +15,7 @@ import { workerCommand } from "./commands/worker.ts";
 import { mapCommand } from "./commands/map.ts";
 import { runCommand } from "./commands/run.ts";
 import { programCommand } from "./commands/program.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { shutdownPool } from "../runtime/pool.ts";
 import { packageFile } from "../runtime/files.ts";
 
@@ -199,6 +200,15 @@ function program(out: (s: string) => void): Command {
       const code = benchCommand(opts, out);
       if (code !== 0) throw new BenchRegression();
     });
+
+  cmd
+    .command("serve")
+    .description("the browser playground: drop an ONNX model, see where it lands on the cores, what it costs and its accuracy on the chip against float, in a browser tab")
+    .option("--port <n>", "port (0: any free port)", "8321")
+    .option("--host <address>", "address to listen on (another machine can connect only if you give its interface, e.g. 0.0.0.0)", "127.0.0.1")
+    .option("--data <dir>", "a folder whose files (models, test sets) the page offers, served under /data/")
+    .addHelpText("after", "\nExamples:\n  hermes-sim serve --data data          # in a checkout: the ResNet-9 Fashion-MNIST demo is one click away\n  hermes-sim serve --port 9000 --data ~/models")
+    .action(async (opts) => serveCommand(opts, out));
 
   return cmd;
 }

@@ -49,9 +49,12 @@ export interface FloatOutputs {
   backend: string;
 }
 
-/** Run `images` (each of `shape`, the model's input without the batch axis) through the ONNX file at `path` with onnxruntime. */
-export async function onnxruntimeOutputs(path: string, shape: readonly number[], images: readonly Float32Array[]): Promise<FloatOutputs> {
-  const bytes = readFileSync(path);
+/** Run `images` (each of `shape`, the model's input without the batch axis) through an ONNX
+ * model with onnxruntime: the file at a path, or a file's bytes with a name for messages (as in
+ * the browser playground, web/). */
+export async function onnxruntimeOutputs(source: string | { name: string; bytes: Uint8Array }, shape: readonly number[], images: readonly Float32Array[]): Promise<FloatOutputs> {
+  const path = typeof source === "string" ? source : source.name;
+  const bytes = typeof source === "string" ? readFileSync(source) : source.bytes;
   const { ort, backend } = await loadOrt();
   const info = onnxDataInput(bytes);
   const size = shape.reduce((a, b) => a * b, 1);

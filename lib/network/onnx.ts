@@ -49,14 +49,15 @@ export function importOnnx(source: string | Uint8Array, name?: string): { net: N
 }
 
 /**
- * Read an ONNX CNN as exporters write it (path or bytes): normalise it with onnxruntime
+ * Read an ONNX CNN as exporters write it (a path, bytes, or bytes with a name for messages): normalise it with onnxruntime
  * (batch 1, constant subgraphs folded, Identity / Dropout removed; lib/network/onnx-normalize.ts)
  * and lower it to the IR. Throws OnnxError naming the file and the node for anything the
  * chip cannot run, ArgumentError for an unreadable file, OrtMissingError without onnxruntime.
  */
-export async function readModel(source: string | Uint8Array, name?: string): Promise<{ net: Network; head: HeadOp[]; report: NormalizeReport }> {
-  const what = typeof source === "string" ? source : "model";
-  const { bytes: canonical, report } = await normalizeOnnx(modelBytes(source), what);
+export async function readModel(source: string | Uint8Array | { name: string; bytes: Uint8Array }, name?: string): Promise<{ net: Network; head: HeadOp[]; report: NormalizeReport }> {
+  const what = typeof source === "string" ? source : source instanceof Uint8Array ? "model" : source.name;
+  const bytes = typeof source === "string" || source instanceof Uint8Array ? modelBytes(source) : source.bytes;
+  const { bytes: canonical, report } = await normalizeOnnx(bytes, what);
   const { model } = readOnnx(canonical);
   return { ...lowerOnnx(model, what, name), report };
 }

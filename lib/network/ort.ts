@@ -41,6 +41,14 @@ async function tryImport(name: string): Promise<Ort | undefined> {
 }
 
 /**
+ * Use `ort` (an already loaded onnxruntime, e.g. onnxruntime-web's browser build in the
+ * playground, web/) from now on instead of importing one; `backend` names it in messages.
+ */
+export function provideOrt(ort: Ort, backend: string): void {
+  cached = Promise.resolve({ ort, backend });
+}
+
+/**
  * The onnxruntime to use: `HERMES_ORT=node|web` forces one; by default onnxruntime-node,
  * else onnxruntime-web. Throws OrtMissingError naming both packages when neither loads.
  */

@@ -1,5 +1,6 @@
 // The 8 × 8 floorplan of a mapped network as SVG: each core coloured by the layer it holds,
-// receivers marked, and the links the partial sums use.
+// receivers marked, and the links the partial sums use. Each core's square carries
+// `data-core="c"` (the browser playground, web/, shows a core's details on hover).
 
 /** What the floorplan needs of a mapping (lib/network/mapper.ts Mapping, lib/network/lstm-map.ts LstmMapping). */
 export interface FloorplanInput {
@@ -43,7 +44,7 @@ export function floorplanSvg(m: FloorplanInput): string {
     const [x, y] = xy(c);
     const layer = owner.get(c);
     const rec = m.layers.some((p) => p.receivers.includes(c));
-    parts.push(`<rect x="${x - size / 2 + 2}" y="${y - size / 2 + 2}" width="${size - 4}" height="${size - 4}" fill="${layer ? color.get(layer) : "#f2f2f2"}" stroke="#999"/>`);
+    parts.push(`<rect data-core="${c}" x="${x - size / 2 + 2}" y="${y - size / 2 + 2}" width="${size - 4}" height="${size - 4}" fill="${layer ? color.get(layer) : "#f2f2f2"}" stroke="#999"/>`);
     parts.push(`<text x="${x}" y="${y - 4}" text-anchor="middle" fill="${layer ? "white" : "#999"}">${layer ? esc(short.get(layer)!) : ""}${rec ? " ★" : ""}</text>`);
     parts.push(`<text x="${x}" y="${y + 12}" text-anchor="middle" fill="${layer ? "white" : "#999"}">(${Math.floor(c / 8) + 1},${(c % 8) + 1})</text>`);
   }

@@ -5,8 +5,9 @@
 // (signals.ts) and progress bars (progress.ts).
 // May import: node built-ins and npm packages only — no other part of lib/.
 
-export { WasmRuntime, wasmPath } from "./wasm.ts";
-export { defaultThreads, shutdownPool, TaskError } from "./pool.ts";
+export { WasmRuntime, wasmPath, provideWasmModule } from "./wasm.ts";
+export { defaultThreads, shutdownPool, setTaskRunner, TaskError, type TaskRunner } from "./pool.ts";
+export type { Task } from "./tasks.ts";
 export { ArgumentError, UnknownOptionError } from "./validate.ts";
 export { parseDuration, parseDurations, formatDuration } from "./duration.ts";
 export { writeFileAtomic } from "./atomic.ts";

@@ -77,9 +77,24 @@ export function setInlineOneThread(on: boolean): void {
   inlineOneThread = on;
 }
 
+/** Runs a task somewhere other than this process's Piscina pool (see setTaskRunner). */
+export type TaskRunner = (task: Task, threads: number) => Promise<unknown>;
+
+let runner: TaskRunner | undefined;
+
+/**
+ * Run every task (whatever `threads`, 1 included) through `r` instead of inline or on the
+ * Piscina pool; undefined restores the default. The browser playground (web/) sets a pool of
+ * Web Workers over the same shared wasm memory; results are the same bits.
+ */
+export function setTaskRunner(r: TaskRunner | undefined): void {
+  runner = r;
+}
+
 /** Run one task inline or on the pool; failures name the task. */
 export async function run(task: Task, threads: number): Promise<unknown> {
   try {
+    if (runner) return await runner(task, threads);
     if (threads === 1 && inlineOneThread) {
       // Inline, but yield to the event loop first so signals and progress are handled.
       await new Promise((r) => setImmediate(r));

@@ -7,6 +7,7 @@
 
 /** A unit of work: `kind` names a registered task kind; the rest is that kind's data. */
 export interface Task {
+  /** The registered task kind that runs it (e.g. "program", "read", "runChunk"). */
   readonly kind: string;
 }
 

@@ -30,6 +30,15 @@ export function wasmPath(): string {
   return process.env["HERMES_WASM_DEBUG"] === "1" ? WASM_DEBUG_PATH : WASM_PATH;
 }
 
+/**
+ * Use `module` (compiled by the caller, e.g. fetched by the browser playground, web/) as this
+ * process's kernels instead of reading build/hermes.wasm. Call before the first WasmRuntime.get().
+ */
+export function provideWasmModule(module: WebAssembly.Module): void {
+  if (WasmRuntime.created && compiled !== module) throw new Error("provideWasmModule: the wasm runtime already exists");
+  compiled = module;
+}
+
 /** Compile the module (once per process). */
 export function wasmModule(): WebAssembly.Module {
   if (compiled) return compiled;
@@ -90,6 +99,11 @@ export class WasmRuntime {
   }
 
   private static instance: WasmRuntime | undefined;
+
+  /** Whether this thread's runtime exists already. */
+  static get created(): boolean {
+    return WasmRuntime.instance !== undefined;
+  }
 
   /** The one runtime of this thread (on the main thread, created on first use). */
   static get(): WasmRuntime {

@@ -113,7 +113,7 @@ const CHAIN_WORDS = 8;
  */
 export class RunTally {
   private readonly counters: Counters[];
-  private chain: Buffer = Buffer.alloc(32);
+  private chain = new Uint8Array(32);
 
   constructor(
     /** Images per run. */
@@ -149,7 +149,7 @@ export class RunTally {
       c.den += r[j]! ** 2;
     }
     if (argmax(yh) === argmax(r)) c.agree++;
-    this.chain = createHash("sha256").update(this.chain).update(v).digest();
+    this.chain = new Uint8Array(createHash("sha256").update(this.chain).update(v).digest());
     c.images++;
   }
 
@@ -157,7 +157,8 @@ export class RunTally {
   state(draw: number): Metrics {
     const c = this.counters[draw]!;
     const m: Metrics = { draw, images: c.images, correct: c.correct, agree: c.agree, num: c.num, den: c.den };
-    for (let k = 0; k < CHAIN_WORDS; k++) m[`h${k}`] = this.chain.readUInt32BE(4 * k);
+    const view = new DataView(this.chain.buffer);
+    for (let k = 0; k < CHAIN_WORDS; k++) m[`h${k}`] = view.getUint32(4 * k);
     return m;
   }
 
@@ -170,8 +171,9 @@ export class RunTally {
       const c = this.counters[d]!;
       for (const k of ["images", "correct", "agree", "num", "den"] as const) c[k] = m[k]!;
     });
-    this.chain = Buffer.alloc(32);
-    for (let k = 0; k < CHAIN_WORDS; k++) this.chain.writeUInt32BE(last[`h${k}`]!, 4 * k);
+    this.chain = new Uint8Array(32);
+    const view = new DataView(this.chain.buffer);
+    for (let k = 0; k < CHAIN_WORDS; k++) view.setUint32(4 * k, last[`h${k}`]!);
   }
 
   /** Per run: accuracy, agreement and output error; the digest of every output. */
@@ -181,7 +183,7 @@ export class RunTally {
       accuracies: this.counters.map((c) => c.correct / this.n),
       agreements: this.counters.map((c) => c.agree / this.n),
       outputErrors: this.counters.map((c) => Math.sqrt(c.num / c.den)),
-      digest: this.chain.toString("hex"),
+      digest: Array.from(this.chain, (b) => b.toString(16).padStart(2, "0")).join(""),
     };
   }
 }

@@ -7,24 +7,17 @@
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Chip } from "../../chip/chip.ts";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { parseScheme, type Scheme } from "../../chip/targets.ts";
-import { networkCost } from "../../cost/network.ts";
-import { outputShape } from "../../network/graph.ts";
-import { mapNetwork } from "../../network/mapper.ts";
-import { assertFits } from "../../network/needs.ts";
-import { readModel } from "../../network/onnx.ts";
-import { accuracyOf, onnxruntimeOutputs } from "../../network/onnx-float.ts";
-import { programNetwork } from "../../network/run.ts";
-import { loadTestSet, parseTransformFlags } from "../../network/test-set.ts";
+import { parseTransformFlags } from "../../network/test-set.ts";
 import { modelRunReport } from "../../report/model-run.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
 import { progressBar } from "../../runtime/progress.ts";
 import { withSignalHandling } from "../../runtime/signals.ts";
 import { ArgumentError, oneOf, parseIntArg, parseThreadsArg } from "../../runtime/validate.ts";
-import { RunTally, inferImages, modelScales, outputScale } from "../../study/model-run.ts";
+import type { RunTally } from "../../study/model-run.ts";
+import { chipModelRun, modelRunDoc, prepareModelRun } from "../../study/model-run-local.ts";
 import { Submission, modelRunOnQueue, queueTarget } from "../../study/queue/index.ts";
 
 export interface RunModelOptions {
@@ -101,15 +94,12 @@ interface Parsed {
 
 async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s: string) => void): Promise<void> {
   const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission } = p;
-  const { net, head } = await readModel(opts.model!);
-  assertFits(net, opts.model!);
-  const classes = outputShape(net).reduce((a, b) => a * b, 1);
-  const set = loadTestSet({ images: opts.images!, labels: opts.labels!, limit, classes, ...transform }, net.inputShape);
-  const { images, labels } = set;
   const t0 = performance.now();
-  // The float reference first: a model onnxruntime cannot run fails before the chip's work.
-  const float = await onnxruntimeOutputs(opts.model!, net.inputShape, images);
-  const mapping = mapNetwork(net);
+  // The model (ModelTooLargeError first), the test set, the float reference and the mapping:
+  // the steps the browser playground (web/) takes too (lib/study/model-run-local.ts).
+  const prepared = await prepareModelRun(opts.model!, { images: opts.images!, labels: opts.labels!, limit, transform });
+  const { net, head, set, float, mapping } = prepared;
+  const { images, labels } = set;
   const bar = progressBar(`run: images${runs > 1 ? ` × ${runs} runs` : ""}`, { json: opts.json });
   let r: ReturnType<RunTally["result"]>;
   if (submission) {
@@ -127,37 +117,16 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
       { what: "run" },
     ).finally(() => bar.done());
   } else {
-    const chip = Chip.create({ seed, fidelity });
     try {
-      await programNetwork(chip, net, mapping, scheme, threads);
-      const model = { net, mapping, scales: modelScales(net, mapping, images) };
-      const tally = new RunTally(images.length, runs, labels, float.outputs, head, outputScale(model));
-      for (let draw = 0; draw < runs; draw++) {
-        // The function of a queue worker's infer job (lib/study/queue/worker-infer.ts), on all images.
-        const v = await inferImages(chip, model, images, { t, draw, threads, onProgress: (done) => bar.update(draw * images.length + done, runs * images.length) });
-        v.forEach((y, i) => tally.add(draw, i, y));
-      }
-      r = tally.result();
+      r = (await chipModelRun(prepared, { seed, scheme, fidelity, t, threads, runs, onProgress: bar.update })).result();
     } finally {
       bar.done();
-      chip.dispose();
     }
   }
-  const { accuracies, agreements, outputErrors, digest } = r;
-  const floatAccuracy = accuracyOf(float.outputs, labels);
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-  const accuracy = mean(accuracies);
-  const accuracyStd = runs > 1 ? Math.sqrt(accuracies.reduce((a, b) => a + (b - accuracy) ** 2, 0) / (runs - 1)) : 0;
-  const cost = networkCost(net, mapping, "4-phase");
-  const { format, dtype, shape, layout, inputScale, mean: m, std } = set.info;
+  const { doc: figures, cost } = modelRunDoc(prepared, r, { seed, scheme, fidelity, t, runs });
+  const { accuracy, accuracyStd, floatAccuracy, digest } = figures;
   const doc = {
-    model: opts.model, fidelity, scheme, t, n: images.length, cores: mapping.cores, seed: seed.toString(),
-    accuracy, accuracyStd, runs, accuracies, floatAccuracy,
-    agreement: mean(agreements), outputError: mean(outputErrors),
-    ...(runs > 1 ? { agreements, outputErrors } : {}),
-    digest,
-    input: { format, dtype, shape, layout, inputScale, mean: m, std },
-    cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj },
+    ...figures,
     ...(queue ? { queue, jobImages, ...(opts.checkpoint ? { checkpoint: opts.checkpoint } : {}) } : {}),
     wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),
   };
