@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROTOCOL, VERSION, checkJobData, explain, inferJobId, jobId, parseQueueUrl, queueTarget, redactUrl, type InferJobData } from "../../../lib/study/queue/index.ts";
-import { REDIS, cli, freePort, killAll, startRedis, waitFor, type Proc, type TestRedis } from "../../fixtures/queue.ts";
+import { REDIS, cli, exitOrHang, freePort, killAll, startRedis, waitFor, type Proc, type TestRedis } from "../../fixtures/queue.ts";
 
 const STUDY = ["drift", "--trials", "4", "--cores", "1", "--inputs", "256", "--times", "25,1mo", "--threads", "1", "--json"];
 
@@ -166,7 +166,7 @@ if (!REDIS) {
     assert.is((b.stderr().match(/ started /g) ?? []).length, before, "no trial run twice");
   });
 
-  test("no server, unknown host, malformed URL: one clear line, fast, no credentials", async () => {
+  test("no server, unknown host, malformed URL: one clear line, no hang, no credentials", async () => {
     const closed = `redis://carol:hunter2@127.0.0.1:${await freePort()}`;
     const runs = [
       cli([...STUDY, "--queue", closed]),
@@ -174,11 +174,10 @@ if (!REDIS) {
       cli([...STUDY, "--queue", "redis://carol:hunter2@no-such-host.invalid:6379"]),
       cli([...STUDY, "--queue", "http://carol:hunter2@127.0.0.1:6379"]),
     ];
-    const [d, w, h, m] = await Promise.all(runs.map((p) => p.exit));
+    const [d, w, h, m] = await Promise.all(runs.map((p, i) => exitOrHang(p, `command ${i}`)));
     for (const [p, r, code] of [[runs[0]!, d!, 1], [runs[1]!, w!, 1], [runs[2]!, h!, 1], [runs[3]!, m!, 2]] as const) {
       const err = p.stderr();
       assert.is(r.code, code, err);
-      assert.ok(r.ms < 20_000, `${r.ms} ms`); // seconds, with four processes starting at once on a loaded machine
       assert.is(err.trim().split("\n").length, 1, err);
       assert.not.match(err, /hunter2|carol/);
       assert.not.match(err, /\n\s+at /);
