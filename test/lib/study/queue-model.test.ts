@@ -1,12 +1,12 @@
 // `run --model --queue` and `drift --model --queue` (lib/study/queue/) on a real redis-server
-// started here on a free loopback port with a password: two workers, one killed with SIGKILL
-// in the middle of a job, give the JSON of a local run (accuracies, agreement, outputError,
-// digest; series and digest of a drift study); --resume from a cut checkpoint gives it too;
-// payloads that do not validate are refused with one log line and the worker goes on; a
-// submitter stopped by SIGINT removes its jobs that no worker has started; a wrong or missing
-// password fails at once with one line. The model is test/fixtures/models'
-// LeNet-5 on Fashion-MNIST images; blobs are cut in 64 KiB chunks so that chunking is used.
-// Skipped with a printed reason without redis-server (.ci/run installs it).
+// started here on a free loopback port with a password: two workers (one and two threads; the
+// local run has one), one killed with SIGKILL in the middle of a job, give the JSON of a local
+// run (accuracies, agreement, outputError, digest; series and digest of a drift study);
+// --resume from a cut checkpoint gives it too; payloads that do not validate are refused with
+// one log line and the worker goes on; a submitter stopped by SIGINT removes its jobs that no
+// worker has started; a wrong or missing password fails at once with one line. The model is
+// test/fixtures/models' LeNet-5 on Fashion-MNIST images; blobs are cut in 64 KiB chunks so
+// that chunking is used. Skipped with a printed reason without redis-server (.ci/run installs it).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -45,7 +45,7 @@ if (!REDIS) {
   test("run --model: two workers, one killed (SIGKILL) mid-job: the JSON of a local run; resubmitting recomputes nothing", async () => {
     const local = cli(RUN, env);
     const a = cli(["worker", "--queue", redis.url, "--threads", "1"], env);
-    b = cli(["worker", "--queue", redis.url, "--threads", "1"], env);
+    b = cli(["worker", "--queue", redis.url, "--threads", "2"], env); // other thread counts, same bits
     procs.push(a, b);
     assert.is((await local.exit).code, 0, local.stderr());
     localRun = JSON.parse(local.stdout()) as Doc;

@@ -8,9 +8,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { PROTOCOL, VERSION, checkJobData, explain, inferJobId, jobId, parseQueueUrl, queueTarget, redactUrl, type InferJobData } from "../../../lib/study/queue/index.ts";
-import { REDIS, cli, exitOrHang, freePort, killAll, startRedis, waitFor, type Proc, type TestRedis } from "../../fixtures/queue.ts";
+import { ENV, REDIS, cli, exitOrHang, freePort, killAll, startRedis, waitFor, type Proc, type TestRedis } from "../../fixtures/queue.ts";
 
 const STUDY = ["drift", "--trials", "4", "--cores", "1", "--inputs", "256", "--times", "25,1mo", "--threads", "1", "--json"];
 
@@ -104,6 +105,29 @@ test("job data: what a worker refuses, and what it accepts", () => {
   assert.is(inferJobId({ ...job, studyHash: "cd" }), inferJobId(job), "the study hash (for logs) is not in the id");
   assert.is.not(inferJobId({ ...job, t: 25 }), inferJobId(job));
   assert.is.not(inferJobId({ ...job, scales: { input: 127, y: 2.4 } }), inferJobId(job));
+});
+
+test("a server that accepts connections and never answers: one line after the connect timeout, exit 1", async () => {
+  const sockets = new Set<Socket>();
+  const srv = createServer((sock) => void sockets.add(sock)); // holds each connection open, says nothing
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const url = `redis://:silent-pw@127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const env = { ...ENV, HERMES_QUEUE_CONNECT_MS: "1000" };
+  try {
+    const runs = [cli([...STUDY, "--queue", url], env), cli(["worker", "--queue", url], env)];
+    const exits = await Promise.all(runs.map((p, i) => exitOrHang(p, `command ${i}`)));
+    runs.forEach((p, i) => {
+      const err = p.stderr();
+      assert.is(exits[i]!.code, 1, err);
+      assert.is(err.trim().split("\n").length, 1, err);
+      assert.match(err, /no answer from redis:\/\/\*\*\*@127\.0\.0\.1:\d+ within the connect timeout/);
+      assert.not.match(err, /silent-pw/);
+    });
+    assert.ok(sockets.size >= 2, "both connected");
+  } finally {
+    for (const sock of sockets) sock.destroy();
+    await new Promise((r) => srv.close(r));
+  }
 });
 
 if (!REDIS) {
