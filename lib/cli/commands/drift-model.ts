@@ -52,11 +52,18 @@ async function driftModel(o: DriftModelCommandOptions, submission: Submission | 
   const t0 = performance.now();
   const data = await loadModelData(o.files, o.limit, o.transform);
   // Locally, the float reference first (a model onnxruntime cannot run fails before the chips'
-  // work); on a queue, while the workers start on the jobs.
-  const floatRun = onnxruntimeAccuracy(o.files.model, data.net.inputShape, data.images, data.labels);
+  // work); on a queue, once the jobs are queued, while the workers run them (onnxruntime-node
+  // runs on this thread: started earlier, it would hold up the queueing).
   const floatFailed = new AbortController(); // a failed reference stops a queued study
-  floatRun.catch((e: unknown) => floatFailed.abort(e));
-  if (!submission) await floatRun;
+  let floatP: Promise<number> | undefined;
+  const floatRun = (): Promise<number> => {
+    if (!floatP) {
+      floatP = onnxruntimeAccuracy(o.files.model, data.net.inputShape, data.images, data.labels);
+      floatP.catch((e: unknown) => floatFailed.abort(e));
+    }
+    return floatP;
+  };
+  if (!submission) await floatRun();
   const bar = progressBar("drift study: chips × times", o.json ? { json: true } : {});
   const queue = o.queue === undefined ? undefined : parseQueueUrl(o.queue).display;
   const r = await withSignalHandling(
@@ -70,7 +77,7 @@ async function driftModel(o: DriftModelCommandOptions, submission: Submission | 
       return !submission
         ? modelDriftStudy(study)
         : modelDriftStudyOnQueue({
-            ...study, queue: o.queue!, submission, ...(o.jobImages ? { jobImages: o.jobImages } : {}),
+            ...study, queue: o.queue!, submission, ...(o.jobImages ? { jobImages: o.jobImages } : {}), onQueued: () => void floatRun(),
             log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
           });
     },
@@ -80,7 +87,7 @@ async function driftModel(o: DriftModelCommandOptions, submission: Submission | 
       throw floatFailed.signal.aborted ? floatFailed.signal.reason : e;
     })
     .finally(() => bar.done());
-  const floatAccuracy = await floatRun;
+  const floatAccuracy = await floatRun();
   const wallS = (performance.now() - t0) / 1000;
   const where = queue ? `on the workers of ${queue}` : `on ${o.threads} thread${o.threads === 1 ? "" : "s"}`;
   const doc = {

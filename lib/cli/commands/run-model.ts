@@ -108,12 +108,12 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
   const { images, labels } = set;
   const t0 = performance.now();
   // Locally, the float reference first: a model onnxruntime cannot run fails before the chip's
-  // work. On a queue, it runs while the workers start on the jobs (a failure removes them).
-  const floatRun = onnxruntimeOutputs(opts.model!, net.inputShape, images);
-  floatRun.catch(() => {}); // awaited below
-  const floatOutputs = floatRun.then((f) => f.outputs);
-  floatOutputs.catch(() => {});
-  if (!submission) await floatRun;
+  // work. On a queue, once the jobs are queued, while the workers run them (onnxruntime-node
+  // runs on this thread: started earlier, it would hold up the queueing); a failure stops the
+  // run and removes the jobs no worker has started.
+  let floatP: ReturnType<typeof onnxruntimeOutputs> | undefined;
+  const floatRun = () => (floatP ??= onnxruntimeOutputs(opts.model!, net.inputShape, images));
+  if (!submission) await floatRun();
   const mapping = mapNetwork(net);
   const bar = progressBar(`run: images${runs > 1 ? ` × ${runs} runs` : ""}`, { json: opts.json });
   let r: ReturnType<RunTally["result"]>;
@@ -124,7 +124,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
         modelRunOnQueue({
           queue: opts.queue!, submission,
           files, sha256: { model: fileSha256(files.model), images: fileSha256(files.images), labels: fileSha256(files.labels) },
-          net, head, mapping, images, labels, float: floatOutputs, info: set.info,
+          net, head, mapping, images, labels, float: async () => (await floatRun()).outputs, info: set.info,
           seed, scheme, fidelity, t, runs, jobImages, signal, onProgress: bar.update,
           ...(opts.checkpoint ? { checkpoint: { path: opts.checkpoint, resume: opts.resume ?? false } } : {}),
           log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
@@ -136,7 +136,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
     try {
       await programNetwork(chip, net, mapping, scheme, threads);
       const model = { net, mapping, scales: modelScales(net, mapping, images) };
-      const tally = new RunTally(images.length, runs, labels, (await floatRun).outputs, head, outputScale(model));
+      const tally = new RunTally(images.length, runs, labels, (await floatRun()).outputs, head, outputScale(model));
       for (let draw = 0; draw < runs; draw++) {
         // The function of a queue worker's infer job (lib/study/queue/worker-infer.ts), on all images.
         const v = await inferImages(chip, model, images, { t, draw, threads, onProgress: (done) => bar.update(draw * images.length + done, runs * images.length) });
@@ -149,7 +149,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
     }
   }
   const { accuracies, agreements, outputErrors, digest } = r;
-  const floatAccuracy = accuracyOf((await floatRun).outputs, labels);
+  const floatAccuracy = accuracyOf((await floatRun()).outputs, labels);
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const accuracy = mean(accuracies);
   const accuracyStd = runs > 1 ? Math.sqrt(accuracies.reduce((a, b) => a + (b - accuracy) ** 2, 0) / (runs - 1)) : 0;

@@ -80,6 +80,8 @@ export interface ModelDriftQueueOptions extends ModelDriftStudyOptions, QueueAcc
   /** A submission opened by the caller (connecting first fails fast); closed by the caller. */
   submission?: Submission;
   log?: (line: string) => void;
+  /** Called once every job is queued (the caller may then start its own work, e.g. the float reference). */
+  onQueued?: () => void;
 }
 
 /** `drift --model` on the workers of the queue: the same StudyResult as modelDriftStudy. */
@@ -111,6 +113,7 @@ export async function modelDriftStudyOnQueue(o: ModelDriftQueueOptions): Promise
         ` in ${pending.length * o.times.length * ranges.length} jobs on ${sub.target.display} (queue ${QUEUE_NAME})` +
         (done.size ? `, ${done.size} chips already in the checkpoint` : "") + (await sub.workersNote()),
     );
+    o.onQueued?.();
 
     // Progress in (chip, time) readings, as for a local run.
     const per = o.times.length;

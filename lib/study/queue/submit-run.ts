@@ -9,9 +9,9 @@
 // record of every finished run) and queues only the jobs after it. Memory stays bounded: at
 // most WINDOW job results are held at once.
 //
-// Order: the jobs are queued as soon as the model and images are in Redis, before the float
-// reference (onnxruntime, on the submitter) is done, so that workers start at once; a run
-// that stops removes the jobs no worker has started (Submission.removeWaiting).
+// Order: the jobs are queued as soon as the model and images are in Redis, and only then is
+// the float reference (onnxruntime, on the submitter) computed, so that workers start at
+// once; a run that stops removes the jobs no worker has started (Submission.removeWaiting).
 
 import { existsSync } from "node:fs";
 import type { Fidelity } from "../../chip/config.ts";
@@ -39,10 +39,11 @@ export interface ModelRunQueueOptions extends QueueAccess {
   mapping: Mapping;
   images: readonly Float32Array[];
   labels: ArrayLike<number>;
-  /** The float model's outputs (onnxruntime), one per image; a promise lets the jobs be
-   * queued (and workers start) while the reference is computed. If it rejects, the run
-   * stops with its error and the jobs not started are removed. */
-  float: readonly ArrayLike<number>[] | Promise<readonly ArrayLike<number>[]>;
+  /** The float model's outputs (onnxruntime), one per image; or a function computing them,
+   * called once the jobs are queued, so that workers start at once (onnxruntime-node runs on
+   * the submitter's main thread: started earlier, it would hold up the queueing). If it
+   * rejects, the run stops with its error and the jobs not started are removed. */
+  float: readonly ArrayLike<number>[] | (() => Promise<readonly ArrayLike<number>[]>);
   info: TestSet["info"];
   seed: bigint;
   scheme: Scheme;
@@ -136,7 +137,7 @@ export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnTy
       `run ${hash.slice(0, 12)}: ${units - start} job${units - start === 1 ? "" : "s"} of up to ${o.jobImages} images on ${sub.target.display} (queue ${QUEUE_NAME})` +
         (start ? `, ${start} already in the checkpoint` : "") + (await sub.workersNote()),
     );
-    const float = await untilAborted(o.float, o.signal).catch((e: unknown) => {
+    const float = await untilAborted(typeof o.float === "function" ? o.float() : o.float, o.signal).catch((e: unknown) => {
       throw o.signal?.aborted ? stopped(start, units, ckPath, o.signal.reason) : e;
     });
     const tally = new RunTally(n, o.runs, o.labels, float, o.head, outputScale({ net: o.net, mapping: o.mapping, scales }));
