@@ -64,13 +64,34 @@ export async function loadChipModel(model: FileSource): Promise<ChipModel> {
  * first `limit` images, `transform` applied), with the float reference's outputs (onnxruntime).
  * Throws as loadChipModel, and ArgumentError for a bad test set.
  */
-export async function prepareModelRun(model: FileSource | ChipModel, test: { images: FileSource; labels: FileSource; limit: number; transform: InputTransform }): Promise<PreparedModelRun> {
+export async function prepareModelRun(model: FileSource | ChipModel, test: ModelTestSet): Promise<PreparedModelRun> {
+  const m = await prepareModelInputs(model, test);
+  // The float reference first: a model onnxruntime cannot run fails before the chip's work.
+  return { ...m, float: await onnxruntimeOutputs(m.source, m.net.inputShape, m.set.images) };
+}
+
+/** Which test set a model runs on: images and labels (paths or bytes), how many, and the transform. */
+export interface ModelTestSet {
+  /** Images (or sequences): .npy or IDX, gzip or plain. */
+  images: FileSource;
+  /** Integer labels: .npy or IDX. */
+  labels: FileSource;
+  /** The first `limit` images (a positive integer). */
+  limit: number;
+  /** Input scale, mean, std and layout (lib/network/test-set.ts). */
+  transform: InputTransform;
+}
+
+/**
+ * prepareModelRun without the float reference: the model read, checked and mapped, and its
+ * test set. A queued run (lib/cli/commands/run-model.ts) computes the float reference while
+ * the workers run the jobs. Throws as prepareModelRun.
+ */
+export async function prepareModelInputs(model: FileSource | ChipModel, test: ModelTestSet): Promise<ChipModel & { set: TestSet }> {
   const m = typeof model === "object" && "net" in model ? model : await loadChipModel(model);
   const classes = outputShape(m.net).reduce((a, b) => a * b, 1);
   const set = loadTestSet({ images: test.images, labels: test.labels, limit: test.limit, classes, ...test.transform }, m.net.inputShape);
-  // The float reference first: a model onnxruntime cannot run fails before the chip's work.
-  const float = await onnxruntimeOutputs(m.source, m.net.inputShape, set.images);
-  return { ...m, set, float };
+  return { ...m, set };
 }
 
 /** How the chip runs: its seed and fidelity, the programming scheme, the read time and the repetitions. */

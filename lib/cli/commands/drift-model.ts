@@ -51,25 +51,43 @@ export async function driftModelCommand(o: DriftModelCommandOptions, out: (s: st
 async function driftModel(o: DriftModelCommandOptions, submission: Submission | undefined, out: (s: string) => void): Promise<void> {
   const t0 = performance.now();
   const data = await loadModelData(o.files, o.limit, o.transform);
-  const floatAccuracy = await onnxruntimeAccuracy(o.files.model, data.net.inputShape, data.images, data.labels);
+  // Locally, the float reference first (a model onnxruntime cannot run fails before the chips'
+  // work); on a queue, once the jobs are queued, while the workers run them (onnxruntime-node
+  // runs on this thread: started earlier, it would hold up the queueing).
+  const floatFailed = new AbortController(); // a failed reference stops a queued study
+  let floatP: Promise<number> | undefined;
+  const floatRun = (): Promise<number> => {
+    if (!floatP) {
+      floatP = onnxruntimeAccuracy(o.files.model, data.net.inputShape, data.images, data.labels);
+      floatP.catch((e: unknown) => floatFailed.abort(e));
+    }
+    return floatP;
+  };
+  if (!submission) await floatRun();
   const bar = progressBar("drift study: chips × times", o.json ? { json: true } : {});
   const queue = o.queue === undefined ? undefined : parseQueueUrl(o.queue).display;
   const r = await withSignalHandling(
     (signal) => {
       const study = {
         data, scheme: o.scheme, fidelity: o.fidelity, ...(o.fit ? { fit: o.fit } : {}),
-        seed: o.seed, trials: o.trials, times: o.times, threads: o.threads, signal, onProgress: bar.update,
+        seed: o.seed, trials: o.trials, times: o.times, threads: o.threads, onProgress: bar.update,
+        signal: submission ? AbortSignal.any([signal, floatFailed.signal]) : signal,
         ...(o.checkpoint ? { checkpoint: { path: o.checkpoint, resume: o.resume } } : {}),
       };
       return !submission
         ? modelDriftStudy(study)
         : modelDriftStudyOnQueue({
-            ...study, queue: o.queue!, submission, ...(o.jobImages ? { jobImages: o.jobImages } : {}),
+            ...study, queue: o.queue!, submission, ...(o.jobImages ? { jobImages: o.jobImages } : {}), onQueued: () => void floatRun(),
             log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
           });
     },
     { what: "drift study" },
-  ).finally(() => bar.done());
+  )
+    .catch((e: unknown) => {
+      throw floatFailed.signal.aborted ? floatFailed.signal.reason : e;
+    })
+    .finally(() => bar.done());
+  const floatAccuracy = await floatRun();
   const wallS = (performance.now() - t0) / 1000;
   const where = queue ? `on the workers of ${queue}` : `on ${o.threads} thread${o.threads === 1 ? "" : "s"}`;
   const doc = {

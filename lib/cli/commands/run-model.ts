@@ -17,7 +17,8 @@ import { progressBar } from "../../runtime/progress.ts";
 import { withSignalHandling } from "../../runtime/signals.ts";
 import { ArgumentError, oneOf, parseIntArg, parseThreadsArg } from "../../runtime/validate.ts";
 import type { RunTally } from "../../study/model-run.ts";
-import { chipModelRun, modelRunDoc, prepareModelRun } from "../../study/model-run-local.ts";
+import { chipModelRun, modelRunDoc, prepareModelInputs } from "../../study/model-run-local.ts";
+import { onnxruntimeOutputs } from "../../network/onnx-float.ts";
 import { Submission, modelRunOnQueue, queueTarget } from "../../study/queue/index.ts";
 
 export interface RunModelOptions {
@@ -95,11 +96,18 @@ interface Parsed {
 async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s: string) => void): Promise<void> {
   const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission } = p;
   const t0 = performance.now();
-  // The model (ModelTooLargeError first), the test set, the float reference and the mapping:
-  // the steps the browser playground (web/) takes too (lib/study/model-run-local.ts).
-  const prepared = await prepareModelRun(opts.model!, { images: opts.images!, labels: opts.labels!, limit, transform });
-  const { net, head, set, float, mapping } = prepared;
+  // The model (ModelTooLargeError first), the test set and the mapping: the steps the browser
+  // playground (web/) takes too (lib/study/model-run-local.ts). Locally, the float reference
+  // first: a model onnxruntime cannot run fails before the chip's work. On a queue, once the
+  // jobs are queued, while the workers run them (onnxruntime-node runs on this thread: started
+  // earlier, it would hold up the queueing); a failure stops the run and removes the jobs no
+  // worker has started.
+  const inputs = await prepareModelInputs(opts.model!, { images: opts.images!, labels: opts.labels!, limit, transform });
+  const { net, head, set, mapping } = inputs;
   const { images, labels } = set;
+  let floatP: ReturnType<typeof onnxruntimeOutputs> | undefined;
+  const floatRun = () => (floatP ??= onnxruntimeOutputs(inputs.source, net.inputShape, images));
+  if (!submission) await floatRun();
   const bar = progressBar(`run: images${runs > 1 ? ` × ${runs} runs` : ""}`, { json: opts.json });
   let r: ReturnType<RunTally["result"]>;
   if (submission) {
@@ -109,7 +117,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
         modelRunOnQueue({
           queue: opts.queue!, submission,
           files, sha256: { model: fileSha256(files.model), images: fileSha256(files.images), labels: fileSha256(files.labels) },
-          net, head, mapping, images, labels, float: float.outputs, info: set.info,
+          net, head, mapping, images, labels, float: async () => (await floatRun()).outputs, info: set.info,
           seed, scheme, fidelity, t, runs, jobImages, signal, onProgress: bar.update,
           ...(opts.checkpoint ? { checkpoint: { path: opts.checkpoint, resume: opts.resume ?? false } } : {}),
           log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
@@ -118,12 +126,12 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
     ).finally(() => bar.done());
   } else {
     try {
-      r = (await chipModelRun(prepared, { seed, scheme, fidelity, t, threads, runs, onProgress: bar.update })).result();
+      r = (await chipModelRun({ ...inputs, float: await floatRun() }, { seed, scheme, fidelity, t, threads, runs, onProgress: bar.update })).result();
     } finally {
       bar.done();
     }
   }
-  const { doc: figures, cost } = modelRunDoc(prepared, r, { seed, scheme, fidelity, t, runs });
+  const { doc: figures, cost } = modelRunDoc({ ...inputs, float: await floatRun() }, r, { seed, scheme, fidelity, t, runs });
   const { accuracy, accuracyStd, floatAccuracy, digest } = figures;
   const doc = {
     ...figures,

@@ -74,6 +74,34 @@ export class Submission {
     for (let i = 0; i < specs.length; i += 1000) await this.queue.addBulk(specs.slice(i, i + 1000) as JobSpec[]);
   }
 
+  /**
+   * Remove those of jobs `ids` that no worker has started (waiting, delayed, prioritized):
+   * what a submitter that stops (Ctrl-C, a failed job, a failed float reference) leaves for
+   * nobody. Running jobs finish and completed ones stay (a later submission reuses them); a
+   * concurrent submission of the same jobs adds a removed job again when it polls. Never
+   * throws (a lost connection removes nothing). Returns how many were removed.
+   */
+  async removeWaiting(ids: readonly string[]): Promise<number> {
+    let removed = 0;
+    try {
+      for (let i = 0; i < ids.length; i += 256) {
+        const jobs = await Promise.all(ids.slice(i, i + 256).map((id) => this.queue.getJob(id)));
+        const counts = await Promise.all(
+          jobs.map(async (job) => {
+            if (!job?.id) return 0;
+            const state = await job.getState();
+            // Removing is refused (0) for a job a worker has locked in the meantime.
+            return state === "waiting" || state === "delayed" || state === "prioritized" ? this.queue.remove(job.id) : 0;
+          }),
+        );
+        for (const c of counts) removed += c === 1 ? 1 : 0;
+      }
+    } catch {
+      // The link is gone: the jobs stay (they expire after KEEP_S).
+    }
+    return removed;
+  }
+
   /** "; N workers connected" or a hint that none is (empty when Redis will not say). */
   async workersNote(): Promise<string> {
     let n = -1;

@@ -27,6 +27,9 @@
 // once its lock expires) counts once. Drift studies hand each chip's metrics to runStudy
 // (lib/study/montecarlo.ts: checkpoint, ordering, statistics, digest of a local run);
 // `run --model` takes job outputs in order into the RunTally of a local run (./submit-run.ts).
+// Model submitters queue their jobs before the float reference (onnxruntime) is computed, so
+// workers start at once. A submitter that stops (signal, failed job, failed reference) removes
+// the jobs no worker has started (Submission.removeWaiting); completed jobs stay for a resume.
 //
 // Connections (./connection.ts) fail fast: no Redis, an unknown host, a wrong password, an
 // untrusted TLS certificate or a dead link end with one clear line (the URL's password is

@@ -14,8 +14,8 @@ import { ArgumentError } from "../../runtime/validate.ts";
 import { putBlob, sha256Bytes } from "./blobs.ts";
 import { Submission, jobSpec, type JobSpec } from "./collector.ts";
 import { PROTOCOL, QUEUE_NAME, VERSION, inferJobId, type InferJobData, type InferResult } from "./jobs.ts";
-import type { QueueAccess } from "./connection.ts";
-import { queueStudyError, trialsDone } from "./submit.ts";
+import { QueueError, type QueueAccess } from "./connection.ts";
+import { queueStudyError, removeLeft, trialsDone } from "./submit.ts";
 
 /** What every infer job of one submission shares, besides the chip seed, time, draw and images. */
 export interface InferBase {
@@ -83,6 +83,8 @@ export interface ModelDriftQueueOptions extends ModelDriftStudyOptions, QueueAcc
   submission?: Submission;
   /** Status lines (stderr). */
   log?: (line: string) => void;
+  /** Called once every job is queued (the caller may then start its own work, e.g. the float reference). */
+  onQueued?: () => void;
 }
 
 /** `drift --model` on the workers of the queue: the same StudyResult as modelDriftStudy.
@@ -115,6 +117,7 @@ export async function modelDriftStudyOnQueue(o: ModelDriftQueueOptions): Promise
         ` in ${pending.length * o.times.length * ranges.length} jobs on ${sub.target.display} (queue ${QUEUE_NAME})` +
         (done.size ? `, ${done.size} chips already in the checkpoint` : "") + (await sub.workersNote()),
     );
+    o.onQueued?.();
 
     // Progress in (chip, time) readings, as for a local run.
     const per = o.times.length;
@@ -159,7 +162,9 @@ export async function modelDriftStudyOnQueue(o: ModelDriftQueueOptions): Promise
         ...(o.signal ? { signal: o.signal } : {}),
       });
     } catch (e) {
-      throw queueStudyError(e, o.checkpoint);
+      const err = queueStudyError(e, o.checkpoint);
+      if (!(err instanceof QueueError)) await removeLeft(sub, pending.flatMap(specs), `drift study ${hash.slice(0, 12)}`, log);
+      throw err;
     }
   } finally {
     if (!o.submission) await sub.close();

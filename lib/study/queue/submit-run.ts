@@ -8,6 +8,10 @@
 // per job, never outputs. --resume restores the tally from the last record (and the last
 // record of every finished run) and queues only the jobs after it. Memory stays bounded: at
 // most WINDOW job results are held at once.
+//
+// Order: the jobs are queued as soon as the model and images are in Redis, and only then is
+// the float reference (onnxruntime, on the submitter) computed, so that workers start at
+// once; a run that stops removes the jobs no worker has started (Submission.removeWaiting).
 
 import { existsSync } from "node:fs";
 import type { Fidelity } from "../../chip/config.ts";
@@ -21,6 +25,7 @@ import { RunTally, modelScales, outputScale } from "../model-run.ts";
 import { Submission } from "./collector.ts";
 import { QueueError, type QueueAccess } from "./connection.ts";
 import { QUEUE_NAME } from "./jobs.ts";
+import { removeLeft } from "./submit.ts";
 import { decodeInfer, imageRanges, inferSpec, uploadModelInputs, type InferBase } from "./submit-model.ts";
 
 /** Job results held at most at once (the submitter takes them in order). */
@@ -42,8 +47,11 @@ export interface ModelRunQueueOptions extends QueueAccess {
   images: readonly Float32Array[];
   /** Their labels (class indices). */
   labels: ArrayLike<number>;
-  /** The float model's outputs (onnxruntime), one per image. */
-  float: readonly ArrayLike<number>[];
+  /** The float model's outputs (onnxruntime), one per image; or a function computing them,
+   * called once the jobs are queued, so that workers start at once (onnxruntime-node runs on
+   * the submitter's main thread: started earlier, it would hold up the queueing). If it
+   * rejects, the run stops with its error and the jobs not started are removed. */
+  float: readonly ArrayLike<number>[] | (() => Promise<readonly ArrayLike<number>[]>);
   /** What was read of the test set and the transform applied (`TestSet.info`). */
   info: TestSet["info"];
   /** The chip's seed. */
@@ -93,7 +101,22 @@ function stopped(done: number, total: number, path: string | undefined, reason: 
   return e;
 }
 
-/** The figures of `run --model` over the queue's workers; those of a local run (see the header). */
+/** `v`, or a rejection with the signal's reason as soon as it aborts. */
+function untilAborted<T>(v: T | Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return Promise.resolve(v);
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    Promise.resolve(v).then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** The figures of `run --model` over the queue's workers; those of a local run (see the header).
+ * Jobs are queued first, then the float reference is awaited, then results are taken in
+ * order. If the run stops (abort, a failed job, a failed reference), the jobs no worker has
+ * started are removed from the queue. Throws a QueueError (connection), an AbortError
+ * (interrupted; the checkpoint is kept) or an Error naming the failed job. */
 export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnType<RunTally["result"]>> {
   const n = o.images.length;
   const ranges = imageRanges(n, o.jobImages);
@@ -101,7 +124,6 @@ export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnTy
   const study = runStudyOf(o, units);
   const hash = studyHash(study);
   const scales = modelScales(o.net, o.mapping, o.images);
-  const tally = new RunTally(n, o.runs, o.labels, o.float, o.head, outputScale({ net: o.net, mapping: o.mapping, scales }));
   const ckPath = o.checkpoint?.path;
   let ck: Checkpoint | undefined;
   let start = 0;
@@ -109,33 +131,41 @@ export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnTy
     const resume = !!o.checkpoint.resume && existsSync(o.checkpoint.path);
     ck = openCheckpoint(o.checkpoint.path, study, { resume });
     while (ck.has(start, o.t)) start++;
-    if (start > 0) {
-      const perRun = ranges.length;
-      const last = ck.get(start - 1, o.t)!;
-      const finished = Array.from({ length: last["draw"]! }, (_, d) => ck!.get((d + 1) * perRun - 1, o.t)!);
-      tally.restore(last, finished);
-    }
   }
   const sub = o.submission ?? (await Submission.open(o).catch((e) => {
     ck?.close();
     throw e;
   }));
+  const seed = o.seed.toString();
+  let base: InferBase | undefined;
+  const spec = (u: number) => {
+    const r = ranges[u % ranges.length]!;
+    return inferSpec(base!, hash, seed, o.t, Math.floor(u / ranges.length), r.first, r.count);
+  };
+  let taken = start;
+  let queued = false;
   try {
     const up = await uploadModelInputs(sub, o.files, o.sha256, undefined);
-    const base: InferBase = {
+    base = {
       model: up.model, images: { sha256: up.images, layout: o.info.layout, inputScale: o.info.inputScale, mean: o.info.mean, std: o.info.std },
       scheme: o.scheme, fidelity: o.fidelity, scales,
     };
-    const seed = o.seed.toString();
-    const spec = (u: number) => {
-      const r = ranges[u % ranges.length]!;
-      return inferSpec(base, hash, seed, o.t, Math.floor(u / ranges.length), r.first, r.count);
-    };
+    queued = true;
     for (let u = start; u < units; u += 1000) await sub.add(Array.from({ length: Math.min(1000, units - u) }, (_, k) => spec(u + k)));
     o.log?.(
       `run ${hash.slice(0, 12)}: ${units - start} job${units - start === 1 ? "" : "s"} of up to ${o.jobImages} images on ${sub.target.display} (queue ${QUEUE_NAME})` +
         (start ? `, ${start} already in the checkpoint` : "") + (await sub.workersNote()),
     );
+    const float = await untilAborted(typeof o.float === "function" ? o.float() : o.float, o.signal).catch((e: unknown) => {
+      throw o.signal?.aborted ? stopped(start, units, ckPath, o.signal.reason) : e;
+    });
+    const tally = new RunTally(n, o.runs, o.labels, float, o.head, outputScale({ net: o.net, mapping: o.mapping, scales }));
+    if (start > 0) {
+      const perRun = ranges.length;
+      const last = ck!.get(start - 1, o.t)!;
+      const finished = Array.from({ length: last["draw"]! }, (_, d) => ck!.get((d + 1) * perRun - 1, o.t)!);
+      tally.restore(last, finished);
+    }
     o.onProgress?.(tally.done, n * o.runs);
     const waiting = new Map<number, Promise<unknown>>();
     const ask = (u: number): void => {
@@ -163,9 +193,16 @@ export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnTy
       const draw = Math.floor(u / ranges.length);
       decodeInfer(res, s.opts.jobId!, r.count).forEach((v, i) => tally.add(draw, r.first + i, v));
       ck?.append(u, o.t, tally.state(draw));
+      taken = u + 1;
       o.onProgress?.(tally.done, n * o.runs);
     }
     return tally.result();
+  } catch (e) {
+    // Stopped: jobs no worker has started would only keep workers busy for nobody.
+    if (queued && taken < units && !(e instanceof QueueError)) {
+      await removeLeft(sub, Array.from({ length: units - taken }, (_, k) => spec(taken + k)), `run ${hash.slice(0, 12)}`, o.log ?? (() => {}));
+    }
+    throw e;
   } finally {
     ck?.close();
     if (!o.submission) await sub.close();

@@ -6,7 +6,7 @@ import { openCheckpoint, studyHash, type Metrics, type Study } from "../checkpoi
 import { driftOptions, type DriftStudyOptions } from "../drift-study.ts";
 import { runStudy, TrialError, type RunTrial, type StudyResult } from "../montecarlo.ts";
 import { putBlob } from "./blobs.ts";
-import { Submission, jobSpec } from "./collector.ts";
+import { Submission, jobSpec, type JobSpec } from "./collector.ts";
 import { PROTOCOL, QUEUE_NAME, VERSION, jobId, jobKey, type DriftJobData } from "./jobs.ts";
 import { QueueError, type QueueAccess } from "./connection.ts";
 
@@ -39,6 +39,13 @@ export function queueStudyError(e: unknown, checkpoint: { path: string } | undef
     return new QueueError(`${e.cause.message}${where}`);
   }
   return e;
+}
+
+/** A stopped submission (interrupted, a job failed): remove its jobs that no worker has started
+ * (Submission.removeWaiting) and say how many, under the name `what`. */
+export async function removeLeft(sub: Submission, specs: readonly JobSpec[], what: string, log: (line: string) => void): Promise<void> {
+  const n = await sub.removeWaiting(specs.map((s) => s.opts.jobId!));
+  if (n) log(`${what}: removed ${n} job${n === 1 ? "" : "s"} no worker had started from the queue`);
 }
 
 /** Run a drift study on the workers of a BullMQ queue; same result as driftStudy (see the header). */
@@ -79,7 +86,9 @@ export async function driftStudyOnQueue(o: QueueStudyOptions): Promise<StudyResu
         ...(o.signal ? { signal: o.signal } : {}),
       });
     } catch (e) {
-      throw queueStudyError(e, o.checkpoint);
+      const err = queueStudyError(e, o.checkpoint);
+      if (!(err instanceof QueueError)) await removeLeft(sub, pending.map(specFor), `drift study ${hash.slice(0, 12)}`, log);
+      throw err;
     }
   } finally {
     await sub.close();

@@ -2,7 +2,7 @@
 // README sets it up between machines: a redis-server started here with a TLS port only, a
 // certificate for 127.0.0.1 signed by a CA made here with openssl. A worker and a submitter
 // given the CA (flag or HERMES_QUEUE_TLS_CA) give the JSON of a local run; without the CA, or
-// with redis:// against the TLS port, one line and exit 1 within seconds. Skipped with a
+// with redis:// against the TLS port, one line and exit 1, no hang. Skipped with a
 // printed reason without redis-server, openssl, or TLS support in redis-server.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENV, REDIS, cli, killAll, onPath, startRedis, waitFor, type Proc, type TestRedis } from "../../fixtures/queue.ts";
+import { ENV, REDIS, cli, exitOrHang, killAll, onPath, startRedis, waitFor, type Proc, type TestRedis } from "../../fixtures/queue.ts";
 
 const FIX = new URL("../../fixtures/models/", import.meta.url).pathname;
 const RUN = [
@@ -69,14 +69,13 @@ if (typeof redis === "string") {
     for (const p of [sub, w]) assert.not.ok((p.stdout() + p.stderr()).includes(r.password), "no password in the output");
   });
 
-  test("without the CA, or redis:// against the TLS port: one line, exit 1, within seconds", async () => {
+  test("without the CA, or redis:// against the TLS port: one line, exit 1, at once (no hang)", async () => {
     const runs = [cli([...RUN, "--queue", r.url]), cli(["worker", "--queue", r.url.replace("rediss:", "redis:")])];
-    const exits = await Promise.all(runs.map((p) => p.exit));
+    const exits = await Promise.all(runs.map((p, i) => exitOrHang(p, `command ${i}`)));
     const expect = [/the TLS certificate of rediss:\/\/\*\*\*@127\.0\.0\.1:\d+ is not trusted .*--tls-ca/, /redis:\/\/\*\*\*@127\.0\.0\.1:\d+/];
     runs.forEach((p, i) => {
       const err = p.stderr();
       assert.is(exits[i]!.code, 1, err);
-      assert.ok(exits[i]!.ms < 20_000, `${exits[i]!.ms} ms`);
       assert.is(err.trim().split("\n").length, 1, err);
       assert.match(err, expect[i]!);
       assert.not.ok(err.includes(r.password));
