@@ -29,6 +29,8 @@ export interface Tile {
   readonly colRange: Range;
   readonly outputBlock: number;
   readonly inputBlock: number;
+  /** Which copy of the layer's weights this tile holds, 0..replicas − 1 (MapOptions.replicas). */
+  readonly replica: number;
   /** Route of this tile's partial sums to its receiver (hops 0 on the receiver itself). */
   readonly route: RouteInfo;
   /** Link clock cycles to move the partial sums (1 byte per output, preamble included). */
@@ -52,6 +54,12 @@ export interface LayerPlacement {
   /** Groups packed on each tile's diagonal, each read with only its inputs driven: the
    * MVM reads per step (1 without packing). */
   readonly groupsPerTile?: number;
+  /** Copies of the layer's weights on separate cores (MapOptions.replicas; 1: none). Every
+   * copy of a tile is read with the same inputs and its partial sum joins the output block's
+   * chain, each scaled by 1/replicas in its LDPU: the receiver holds their mean, whose
+   * programming and read noise is 1/√replicas of one copy's, for replicas × the reads and
+   * the MVM energy. */
+  readonly replicas: number;
   /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
   readonly tileShape: { readonly rows: number; readonly cols: number };
   readonly tiles: readonly Tile[];
@@ -96,4 +104,10 @@ export interface MapOptions {
    * (e.g. a channel whose batch norm an exporter folded into the conv) otherwise uses a
    * fraction of the range and suffers the programming error of the core's largest weight. */
   rowScaling?: boolean;
+  /** Copies of every layer's weights on cores the network leaves free, averaged in the
+   * digital domain (LayerPlacement.replicas): a positive integer (the same for every layer;
+   * a MappingError when the copies do not fit), or "auto": as many copies as the free cores
+   * allow, at most REPLICAS_MAX (lib/network/replicas.ts replicaCounts). Default 1: one copy,
+   * the paper's layouts. The ONNX commands (`run|map|cost|drift --model`) use "auto". */
+  replicas?: number | "auto";
 }
