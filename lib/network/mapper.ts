@@ -73,6 +73,10 @@ const HOST_OPS = new Set(["maxPool", "avgPool", "flatten", "pad", "concat"]);
  * ArgumentError for a malformed network or an LDPU op (batch norm, relu, add) that does not
  * follow a weight layer.
  */
+/** The copies an ONNX model gets by default (`run|map|cost|drift --model`, queue workers):
+ * as many as the free cores allow (MapOptions.replicas). */
+export const MODEL_REPLICAS = "auto" as const;
+
 export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   inferShapes(net);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);

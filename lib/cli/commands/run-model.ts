@@ -12,7 +12,8 @@ import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { parseScheme, type Scheme } from "../../chip/targets.ts";
 import { networkCost } from "../../cost/network.ts";
 import { outputShape } from "../../network/graph.ts";
-import { mapNetwork } from "../../network/mapper.ts";
+import { MODEL_REPLICAS, mapNetwork } from "../../network/mapper.ts";
+import { parseReplicas } from "../../network/replicas.ts";
 import { assertFits } from "../../network/needs.ts";
 import { readModel } from "../../network/onnx.ts";
 import { accuracyOf, onnxruntimeOutputs } from "../../network/onnx-float.ts";
@@ -36,6 +37,7 @@ export interface RunModelOptions {
   mean?: string;
   std?: string;
   layout?: string;
+  replicas?: string;
   runs?: string;
   scheme: string;
   fidelity: string;
@@ -76,11 +78,12 @@ export async function runModelCommand(seed: bigint, opts: RunModelOptions, out: 
   const queue = opts.queue === undefined ? undefined : queueTarget({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) }).display;
   const jobImages = opts.jobImages === undefined ? JOB_IMAGES : parseIntArg(opts.jobImages, 1, 1_000_000, "--job-images");
   if (opts.resume && !opts.checkpoint) throw new ArgumentError("--resume", "given with --checkpoint FILE", true);
+  const replicas = parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas");
 
   // Connect first: a wrong password or an unreachable server fails before any work.
   const submission = opts.queue === undefined ? undefined : await Submission.open({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) });
   try {
-    await runModel(seed, opts, { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission }, out);
+    await runModel(seed, opts, { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas }, out);
   } finally {
     await submission?.close();
   }
@@ -97,10 +100,11 @@ interface Parsed {
   queue: string | undefined;
   jobImages: number;
   submission: Submission | undefined;
+  replicas: number | "auto";
 }
 
 async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s: string) => void): Promise<void> {
-  const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission } = p;
+  const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas } = p;
   const { net, head } = await readModel(opts.model!);
   assertFits(net, opts.model!);
   const classes = outputShape(net).reduce((a, b) => a * b, 1);
@@ -109,7 +113,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
   const t0 = performance.now();
   // The float reference first: a model onnxruntime cannot run fails before the chip's work.
   const float = await onnxruntimeOutputs(opts.model!, net.inputShape, images);
-  const mapping = mapNetwork(net);
+  const mapping = mapNetwork(net, { replicas: p.replicas });
   const bar = progressBar(`run: images${runs > 1 ? ` × ${runs} runs` : ""}`, { json: opts.json });
   let r: ReturnType<RunTally["result"]>;
   if (submission) {
@@ -120,7 +124,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
           queue: opts.queue!, submission,
           files, sha256: { model: fileSha256(files.model), images: fileSha256(files.images), labels: fileSha256(files.labels) },
           net, head, mapping, images, labels, float: float.outputs, info: set.info,
-          seed, scheme, fidelity, t, runs, jobImages, signal, onProgress: bar.update,
+          seed, scheme, fidelity, replicas, t, runs, jobImages, signal, onProgress: bar.update,
           ...(opts.checkpoint ? { checkpoint: { path: opts.checkpoint, resume: opts.resume ?? false } } : {}),
           log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
         }),
@@ -151,7 +155,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
   const cost = networkCost(net, mapping, "4-phase");
   const { format, dtype, shape, layout, inputScale, mean: m, std } = set.info;
   const doc = {
-    model: opts.model, fidelity, scheme, t, n: images.length, cores: mapping.cores, seed: seed.toString(),
+    model: opts.model, fidelity, scheme, t, n: images.length, cores: mapping.cores, replicas: mapping.layers.map((l) => l.replicas), seed: seed.toString(),
     accuracy, accuracyStd, runs, accuracies, floatAccuracy,
     agreement: mean(agreements), outputError: mean(outputErrors),
     ...(runs > 1 ? { agreements, outputErrors } : {}),

@@ -40,6 +40,8 @@ export interface ModelRunQueueOptions extends QueueAccess {
   seed: bigint;
   scheme: Scheme;
   fidelity: Fidelity;
+  /** The copies of `mapping` (MapOptions.replicas; default MODEL_REPLICAS): workers map the model the same way. */
+  replicas?: number | "auto";
   t: number;
   runs: number;
   /** Images per job. */
@@ -59,7 +61,7 @@ export function runStudyOf(o: ModelRunQueueOptions, units: number): Study {
     model: { sha256: o.sha256.model },
     images: { sha256: o.sha256.images, count: o.images.length, layout: o.info.layout, inputScale: o.info.inputScale, mean: o.info.mean, std: o.info.std },
     labels: { sha256: o.sha256.labels },
-    scheme: o.scheme, fidelity: o.fidelity, runs: o.runs, jobImages: o.jobImages,
+    scheme: o.scheme, fidelity: o.fidelity, runs: o.runs, jobImages: o.jobImages, ...(o.replicas !== undefined && o.replicas !== "auto" ? { replicas: o.replicas } : {}),
   };
   return { seed: o.seed.toString(), trials: units, times: [o.t], options };
 }
@@ -105,7 +107,7 @@ export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnTy
     const up = await uploadModelInputs(sub, o.files, o.sha256, undefined);
     const base: InferBase = {
       model: up.model, images: { sha256: up.images, layout: o.info.layout, inputScale: o.info.inputScale, mean: o.info.mean, std: o.info.std },
-      scheme: o.scheme, fidelity: o.fidelity, scales,
+      scheme: o.scheme, fidelity: o.fidelity, scales, ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
     };
     const seed = o.seed.toString();
     const spec = (u: number) => {
