@@ -56,7 +56,7 @@ import { CORES, transferCycles } from "../chip/links.ts";
 import { ArgumentError, knownKeys } from "../runtime/validate.ts";
 import { MappingError, type LayerPlacement, type MapOptions, type Mapping, type Tile } from "./mapping.ts";
 import { parseReplicas, replicaCounts, REPLICAS_MAX } from "./replicas.ts";
-import { CHIP_WEIGHTS, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
+import { CHIP_WEIGHTS, columnCopiesFor, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
 import { Placer, routeInfo } from "./placement.ts";
 import { epilogues, ldpuProgram, type OutputSite } from "./epilogue.ts";
 
@@ -80,7 +80,7 @@ export const MODEL_REPLICAS = "auto" as const;
 export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   inferShapes(net);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);
-  knownKeys(options, ["maxHops", "exclude", "rowScaling", "replicas"], "options");
+  knownKeys(options, ["maxHops", "exclude", "rowScaling", "replicas", "columnCopies"], "options");
   const replicas = parseReplicas(options.replicas ?? 1);
   if (replicas !== "auto") return place(net, options, () => replicas);
   // "auto": as many copies as the free cores allow; fewer if their routes cannot be placed.
@@ -95,6 +95,8 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
 
 function place(net: Network, options: MapOptions, copies: (tiles: number[], available: number) => number | number[]): Mapping {
   const rowScaling = options.rowScaling ?? true;
+  const colCopies = options.columnCopies ?? options.replicas === "auto";
+  if (typeof colCopies !== "boolean") throw new ArgumentError("columnCopies", "true or false", options.columnCopies);
   if (typeof rowScaling !== "boolean") throw new ArgumentError("rowScaling", "true or false", options.rowScaling);
   const maxHops = options.maxHops ?? Infinity;
   if (maxHops !== Infinity && (!Number.isInteger(maxHops) || maxHops < 0)) throw new ArgumentError("maxHops", "a non-negative integer", options.maxHops);
@@ -177,6 +179,7 @@ function place(net: Network, options: MapOptions, copies: (tiles: number[], avai
       matrix: { rows, cols },
       blocks: { outputs: t.rowBlocks.length, inputs: t.colBlocks.length },
       replicas: kl,
+      columnCopies: colCopies ? columnCopiesFor(l, t.colBlocks, rowScaling ? rowScales(l) : undefined) : 1,
       ...(l.op === "conv2d" && convGroups(l) > 1 ? { groups: convGroups(l) } : {}),
       ...(groupPacking(l) ? { groupsPerTile: groupPacking(l)!.perTile } : {}),
       tileShape: {

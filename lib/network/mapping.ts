@@ -60,6 +60,11 @@ export interface LayerPlacement {
    * programming and read noise is 1/√replicas of one copy's, for replicas × the reads and
    * the MVM energy. */
   readonly replicas: number;
+  /** Copies of each weight side by side in its tile's row (MapOptions.columnCopies; 1: none):
+   * every read drives the tile's inputs (a packed grouped conv: one group's) into each copy,
+   * so the row sums m independent devices per weight: m × the signal, √m × the analog error;
+   * the LDPU scales by 1/m. No more reads; m × the conducting cells. */
+  readonly columnCopies: number;
   /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
   readonly tileShape: { readonly rows: number; readonly cols: number };
   readonly tiles: readonly Tile[];
@@ -110,4 +115,8 @@ export interface MapOptions {
    * allow, at most REPLICAS_MAX (lib/network/replicas.ts replicaCounts). Default 1: one copy,
    * the paper's layouts. The ONNX commands (`run|map|cost|drift --model`) use "auto". */
   replicas?: number | "auto";
+  /** Fill the columns a tile leaves unused with copies of its weights
+   * (LayerPlacement.columnCopies: ⌊256 / columns driven per read⌋). Default: true with
+   * replicas "auto", else false (the paper's layouts). */
+  columnCopies?: boolean;
 }

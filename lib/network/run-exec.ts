@@ -79,6 +79,10 @@ function runWeights(
       width = c1 - c0;
       if (patches) patches.into(c0, c1);
       else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
+      if (b.copies > 1) {
+        width = b.copies * (c1 - c0);
+        for (let v = 0; v < P; v++) for (let q = 1; q < b.copies; q++) xt.copyWithin(v * N + q * (c1 - c0), v * N, v * N + c1 - c0);
+      }
       const receiver = k === b.tiles.length - 1;
       readTaskInto(rt, {
         ...tile.task, xPtr: mem.xt, n: P, firstInput: firstImage * positions, outPtr: to, countsPtr: 0,
@@ -107,7 +111,12 @@ function readGroups(rt: WasmRuntime, b: BlockPlan, patches: Patches | undefined,
   for (let j = 0; j < g.count; j++) {
     const a = j * g.cols;
     xt.fill(0);
-    for (let v = 0; v < P; v++) xt.set(all.subarray(v * N + a, v * N + a + g.cols), v * N + a);
+    // Group j's inputs in its own columns, or with column copies in every copy's slot.
+    for (let v = 0; v < P; v++) {
+      const src = all.subarray(v * N + a, v * N + a + g.cols);
+      if (b.copies > 1) for (let q = 0; q < b.copies; q++) xt.set(src, v * N + q * g.cols);
+      else xt.set(src, v * N + a);
+    }
     let from = 0;
     let to = mem.ya;
     for (const [k, tile] of b.tiles.entries()) {

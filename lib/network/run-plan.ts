@@ -37,6 +37,8 @@ export interface BlockPlan {
   /** A packed grouped conv's tile (with its copies, if the layer has replicas, in chain order): `count` groups on the diagonal, each `rows` outputs ×
    * `cols` inputs, read one group at a time with only its inputs driven. */
   groups?: { count: number; rows: number; cols: number };
+  /** Column copies (LayerPlacement.columnCopies): the inputs of a read are driven into each. */
+  copies: number;
 }
 
 export type StepPlan =
@@ -113,7 +115,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
         const A = new Float64Array(N);
         const C = new Float64Array(N);
         for (let r = 0; r < rows; r++) {
-          A[r] = sOut * p.affine.scale[r0 + r]! * (p.rowScale ? p.rowScale[r0 + r]! : 1);
+          A[r] = (sOut * p.affine.scale[r0 + r]! * (p.rowScale ? p.rowScale[r0 + r]! : 1)) / (p.columnCopies ?? 1);
           C[r] = sOut * p.affine.shift[r0 + r]!;
         }
         // With copies (replicas k > 1) the chain carries a running estimate of the output at
@@ -127,7 +129,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
         const stage = (j: number): { A: Float64Array; rx: number } =>
           k === 1 ? { A, rx: 1 } : { A: A.map((a) => (a * perBlock) / (j + 1)), rx: j / (j + 1) };
         blocks.push({
-          r0, rows,
+          r0, rows, copies: p.columnCopies ?? 1,
           ...(residual && residual.op === "add" ? { residual: residual.residual } : {}),
           ...(pack ? { groups: { count: rows / pack.rows, rows: pack.rows, cols: pack.cols } } : {}),
           tiles: tiles.map((t, j) => {

@@ -81,7 +81,7 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
   const layers = new Map(net.nodes.map((n) => [n.name, n]));
   for (const p of m.layers) {
     const layer = layers.get(p.layer) as WeightNode;
-    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t, p.rowScale));
+    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t, p.rowScale, p.columnCopies ?? 1));
   }
   const cores = Math.max(...byCore.keys()) + 1;
   await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores, ...(threads ? { threads } : {}) });
