@@ -13,6 +13,7 @@ import { GraphBuilder } from "../../../lib/network/builders.ts";
 import { MappingError, mapNetwork } from "../../../lib/network/mapper.ts";
 import { parseReplicas, replicaCounts, REPLICAS_MAX } from "../../../lib/network/replicas.ts";
 import { programNetwork, runNetwork } from "../../../lib/network/run.ts";
+import { tileMatrix } from "../../../lib/network/tiling.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
 
 let s = 5;
@@ -105,6 +106,78 @@ test("physical TDP chip: 4 copies bring the outputs closer to float64 than one (
     }
   }
   assert.ok(err[1]! < 0.7 * err[0]!, `error with 4 copies ${err[1]}, with one ${err[0]}`);
+});
+
+// A depthwise conv (8 groups of 1 × 3 × 3: packed, 9 columns per read) after a 1-channel conv.
+const g = new GraphBuilder("dw", [1, 8, 8]);
+g.conv2d("c0", { inChannels: 1, outChannels: 8, kernel: 3, padding: 1, weights: Float32Array.from({ length: 72 }, rnd) });
+g.relu("r0");
+g.conv2d("dw", { inChannels: 8, outChannels: 8, kernel: 3, padding: 1, groups: 8, weights: Float32Array.from({ length: 72 }, rnd) });
+g.flatten("f");
+const dwNet = g.build();
+const dxs = Array.from({ length: 8 }, () => Float32Array.from({ length: 64 }, () => rnd()));
+
+test("column copies: each row's weights m times side by side, m bounded by the ADC range (hand-checked)", () => {
+  const m = mapNetwork(net, { columnCopies: true });
+  const conv = net.nodes[0]!;
+  if (conv.op !== "conv2d") throw new Error("conv expected");
+  const p = m.layers[0]!;
+  // Row scaling: each row's largest |ŵ| is 1; the worst row's Σ|ŵ| over its 25 columns bounds
+  // m: Σ|ŵ| · 160 counts · 128 ns · (0.05 µS · 0.2 V) / (100 µA · 128 ns / 4095) ≤ 4095.
+  let worst = 0;
+  for (let r = 0; r < 9; r++) {
+    const row = Array.from(conv.weights.subarray(r * 25, r * 25 + 25), Math.abs);
+    worst = Math.max(worst, row.reduce((a, b) => a + b, 0) / Math.max(...row));
+  }
+  const lsbPerCopy = (worst * 160 * 128 * 0.05 * 0.2) / ((100 * 128) / 4095);
+  const want = Math.min(Math.floor(256 / 25), Math.floor(4095 / lsbPerCopy));
+  assert.ok(want > 1, `the test wants copies: ${want}`);
+  assert.is(p.columnCopies, want);
+  assert.is(m.layers[1]!.columnCopies, 1); // 162 + 162 columns: no room
+  assert.is(mapNetwork(net).layers[0]!.columnCopies, 1); // off by default
+  assert.is(mapNetwork(net, { replicas: "auto" }).layers[0]!.columnCopies, want); // on with auto
+  const t = tileMatrix(conv, p.tiles[0]!, p.rowScale, want);
+  for (let r = 0; r < 9; r++) {
+    for (let q = 0; q < want; q++) {
+      for (let j = 0; j < 25; j++) assert.ok(Math.abs(t[r * 256 + q * 25 + j]! - conv.weights[r * 25 + j]! / p.rowScale![r]!) < 1e-6);
+    }
+    assert.is(t[r * 256 + want * 25], 0);
+  }
+  // A packed depthwise tile: row o holds its own group's 9 weights in every slot.
+  const dm = mapNetwork(dwNet, { columnCopies: true });
+  const dw = dwNet.nodes[2]!;
+  if (dw.op !== "conv2d") throw new Error("conv expected");
+  const dp = dm.layers[1]!;
+  assert.ok(dp.columnCopies > 1 && dp.columnCopies <= 28, `depthwise copies ${dp.columnCopies}`);
+  const dt = tileMatrix(dw, dp.tiles[0]!, dp.rowScale, dp.columnCopies);
+  for (let o = 0; o < 8; o++) for (let q = 0; q < dp.columnCopies; q++) for (let j = 0; j < 9; j++) {
+    assert.ok(Math.abs(dt[o * 256 + q * 9 + j]! - dw.weights[o * 9 + j]! / dp.rowScale![o]!) < 1e-6, `row ${o} slot ${q}`);
+  }
+  assert.throws(() => mapNetwork(net, { columnCopies: "yes" as never }), /columnCopies must be true or false/);
+});
+
+test("column copies on a noise-free chip: the function of one copy (dense, conv and packed depthwise); on the physical chip less error", async () => {
+  const fit = loadFit();
+  const quiet = { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
+  for (const [n, x] of [[net, xs], [dwNet, dxs]] as const) {
+    const err: number[] = [];
+    const phys: number[] = [];
+    for (const columnCopies of [false, true]) {
+      const m = mapNetwork(n, { columnCopies });
+      for (const fidelity of ["functional", "physical"] as const) {
+        const chip = Chip.create({ seed: 4, fidelity });
+        try {
+          await programNetwork(chip, n, m, "tdp", 2);
+          const r = await runNetwork(chip, n, m, x, fidelity === "functional" ? { fit: quiet } : { threads: 2 });
+          (fidelity === "functional" ? err : phys).push(r.error);
+        } finally {
+          chip.dispose();
+        }
+      }
+    }
+    assert.ok(err[0]! < 0.03 && err[1]! < 0.03, `${n.name}: INT8 only ${err}`);
+    assert.ok(phys[1]! < 0.85 * phys[0]!, `${n.name}: physical error with column copies ${phys[1]}, without ${phys[0]}`);
+  }
 });
 
 test.after(() => shutdownPool());
