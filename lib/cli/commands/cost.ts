@@ -64,7 +64,7 @@ async function networkCostCommand(opts: CostCommandOptions, out: (s: string) => 
   const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;
   const c = lstm ? lstmCost(mapLstm(lstm), mode) : await (async () => {
-    const net = await networkOf(opts);
+    const net = await networkOf(opts, "cost");
     assertFits(net, opts.model ?? net.name);
     return networkCost(net, mapNetwork(net, { replicas }), mode);
   })();

@@ -5,6 +5,7 @@ import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/ls
 import { floorplan } from "../../network/floorplan-text.ts";
 import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../../network/mapper.ts";
 import { parseReplicas } from "../../network/replicas.ts";
+import { refuseSequenceModel } from "./run-sequence.ts";
 import { readModel } from "../../network/onnx.ts";
 import { mappingNeeds, ModelTooLargeError, needsLines, tooLargeMessage, type MappingNeeds } from "../../network/needs.ts";
 import { networkCost } from "../../cost/network.ts";
@@ -22,8 +23,11 @@ export function networkByName(name: string, seed: bigint) {
 const LSTMS: Record<string, LstmSpec> = { "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION };
 
 /** The network of `--model` (an ONNX CNN) or else the built-in `--network`. */
-export async function networkOf(opts: { network?: string; model?: string; seed?: string }) {
-  if (opts.model !== undefined) return (await readModel(opts.model)).net;
+export async function networkOf(opts: { network?: string; model?: string; seed?: string }, command: "map" | "cost" = "map") {
+  if (opts.model !== undefined) {
+    refuseSequenceModel(opts.model, command);
+    return (await readModel(opts.model)).net;
+  }
   return networkByName(opts.network ?? "resnet9", parseSeedArg(opts.seed ?? "1", "--seed"));
 }
 
