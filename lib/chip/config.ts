@@ -180,6 +180,11 @@ export const MVM = {
   leakage: p(1e-3, "fraction of G", "Assumed: a device whose source line is not driven leaks 0.1 % of its read current during a phase (paper §IV: leakage adds to ε_residual, more with TDP)"),
   fullScalePulseNs: p(128, "ns", "EDT I: 8-bit inputs at 1 ns/LSB; the ADC full scale is reached at ~100 µA (Methods) over the longest pulse"),
   outputRangeSigma: p(4, "σ", "Assumed: characterisation sets the LDPU scale so that INT8 127 = 4 × rms of the ideal outputs"),
+  copyChargeFraction: p(
+    1,
+    "fraction of ADC full scale",
+    "Assumed: column copies (lib/network/tiling.ts columnCopiesFor) stop where a row's counter could pass the ADC full scale (4,095 LSB, ~100 µA over the longest pulse, Methods) for a full-scale input of either sign at TDP Gmax, so no input can saturate it. Measured on the FMNIST fixtures (docs/onnx.md): 0.5 gave fewer copies and no better accuracy; no limit (⌊256/w⌋ copies) saturated the first layers",
+  ),
   driftCalibrationInputs: p(32, "inputs", "Assumed: global drift compensation measures Σ|y| over 32 fixed random inputs (aihwkit GlobalDriftCompensation style, paper refs. 31, 34)"),
 } as const;
 

@@ -72,7 +72,8 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
       mode,
     });
     // Cells holding weights: the tiles' areas, or a grouped conv's own weights (its tiles are block-diagonal).
-    const cells = p.groups ? p.weights : p.tiles.reduce((s, t) => s + (t.rowRange[1] - t.rowRange[0]) * (t.colRange[1] - t.colRange[0]), 0);
+    // With column copies (LayerPlacement.columnCopies) every row holds its weights m times.
+    const cells = (p.groups ? p.weights * p.replicas : p.tiles.reduce((s, t) => s + (t.rowRange[1] - t.rowRange[0]) * (t.colRange[1] - t.colRange[0]), 0)) * (p.columnCopies ?? 1);
     // A packed grouped conv reads each tile once per group (lib/network/tiling.ts groupPacking).
     const reads = p.groupsPerTile ?? 1;
     return {

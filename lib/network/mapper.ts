@@ -55,7 +55,8 @@ import type { Network } from "./graph.ts";
 import { CORES, transferCycles } from "../chip/links.ts";
 import { ArgumentError, knownKeys } from "../runtime/validate.ts";
 import { MappingError, type LayerPlacement, type MapOptions, type Mapping, type Tile } from "./mapping.ts";
-import { CHIP_WEIGHTS, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
+import { parseReplicas, replicaCounts, REPLICAS_MAX } from "./replicas.ts";
+import { CHIP_WEIGHTS, columnCopiesFor, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
 import { Placer, routeInfo } from "./placement.ts";
 import { epilogues, ldpuProgram, type OutputSite } from "./epilogue.ts";
 
@@ -72,11 +73,30 @@ const HOST_OPS = new Set(["maxPool", "avgPool", "flatten", "pad", "concat"]);
  * ArgumentError for a malformed network or an LDPU op (batch norm, relu, add) that does not
  * follow a weight layer.
  */
+/** The copies an ONNX model gets by default (`run|map|cost|drift --model`, queue workers):
+ * as many as the free cores allow (MapOptions.replicas). */
+export const MODEL_REPLICAS = "auto" as const;
+
 export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   inferShapes(net);
   if (options === null || typeof options !== "object") throw new ArgumentError("options", "an object", options);
-  knownKeys(options, ["maxHops", "exclude", "rowScaling"], "options");
+  knownKeys(options, ["maxHops", "exclude", "rowScaling", "replicas", "columnCopies"], "options");
+  const replicas = parseReplicas(options.replicas ?? 1);
+  if (replicas !== "auto") return place(net, options, () => replicas);
+  // "auto": as many copies as the free cores allow; fewer if their routes cannot be placed.
+  for (let max = REPLICAS_MAX; ; max--) {
+    try {
+      return place(net, options, (tiles, available) => replicaCounts(tiles, available, max));
+    } catch (e) {
+      if (max === 1 || !(e instanceof MappingError)) throw e;
+    }
+  }
+}
+
+function place(net: Network, options: MapOptions, copies: (tiles: number[], available: number) => number | number[]): Mapping {
   const rowScaling = options.rowScaling ?? true;
+  const colCopies = options.columnCopies ?? options.replicas === "auto";
+  if (typeof colCopies !== "boolean") throw new ArgumentError("columnCopies", "true or false", options.columnCopies);
   if (typeof rowScaling !== "boolean") throw new ArgumentError("rowScaling", "true or false", options.rowScaling);
   const maxHops = options.maxHops ?? Infinity;
   if (maxHops !== Infinity && (!Number.isInteger(maxHops) || maxHops < 0)) throw new ArgumentError("maxHops", "a non-negative integer", options.maxHops);
@@ -106,6 +126,16 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
     );
   }
 
+  const k = copies(plans.map((p) => p.t.tiles.length), available);
+  const reps = typeof k === "number" ? plans.map(() => k) : k;
+  const used = plans.reduce((s, p, i) => s + reps[i]! * p.t.tiles.length, 0);
+  if (used > available) {
+    throw new MappingError(
+      `network "${net.name}" with ${reps[0]} copies of every layer needs ${used} cores; the chip has ${available} ${available === CORES ? "" : "usable "}cores (replicas: ${Math.floor(available / needCores)} at most)`,
+      { cores: used, weights: needWeights * reps[0]! },
+    );
+  }
+
   // 2. LDPU epilogues; every batchNorm / relu / add must belong to one.
   const epis = epilogues(net, layers);
   const claimed = new Set([...epis.values()].flatMap((e) => e.ops.map((o) => o.node.name)));
@@ -114,11 +144,14 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   const placer = new Placer(net.name, excluded, maxHops, { cores: needCores, weights: needWeights });
   const outputAt = new Map<string, OutputSite>();
   const out: LayerPlacement[] = [];
-  for (const { l, rows, cols, t } of plans) {
+  for (const [li, { l, rows, cols, t }] of plans.entries()) {
     const tiles: Tile[] = [];
     const receivers: number[] = [];
+    const kl = reps[li]!;
     t.rowBlocks.forEach((rr, ob) => {
-      const blocks = t.tiles.filter((x) => x.ob === ob).map((x) => x.ib);
+      const one = t.tiles.filter((x) => x.ob === ob).map((x) => x.ib);
+      // Copy c of input block ib at position c·blocks + ib of the group.
+      const blocks = Array.from({ length: kl }, () => one).flat();
       const group = placer.takeGroup(blocks.length);
       const best = placer.receiver(group, `layer ${l.name} (output block ${ob})`);
       receivers.push(best.recv);
@@ -131,6 +164,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
           colRange: t.colBlocks[ib]!,
           outputBlock: ob,
           inputBlock: ib,
+          replica: Math.floor(k / one.length),
           route: routeInfo(r),
           cycles: r.hops === 0 ? 0 : transferCycles(rr[1] - rr[0], r.hops),
         });
@@ -144,6 +178,8 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
       op: l.op,
       matrix: { rows, cols },
       blocks: { outputs: t.rowBlocks.length, inputs: t.colBlocks.length },
+      replicas: kl,
+      columnCopies: colCopies ? columnCopiesFor(l, t.colBlocks, rowScaling ? rowScales(l) : undefined) : 1,
       ...(l.op === "conv2d" && convGroups(l) > 1 ? { groups: convGroups(l) } : {}),
       ...(groupPacking(l) ? { groupsPerTile: groupPacking(l)!.perTile } : {}),
       tileShape: {

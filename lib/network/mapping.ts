@@ -38,6 +38,8 @@ export interface Tile {
   readonly outputBlock: number;
   /** Index of the tile's block of inputs. */
   readonly inputBlock: number;
+  /** Which copy of the layer's weights this tile holds, 0..replicas − 1 (MapOptions.replicas). */
+  readonly replica: number;
   /** Route of this tile's partial sums to its receiver (hops 0 on the receiver itself). */
   readonly route: RouteInfo;
   /** Link clock cycles to move the partial sums (1 byte per output, preamble included). */
@@ -66,6 +68,17 @@ export interface LayerPlacement {
   /** Groups packed on each tile's diagonal, each read with only its inputs driven: the
    * MVM reads per step (1 without packing). */
   readonly groupsPerTile?: number;
+  /** Copies of the layer's weights on separate cores (MapOptions.replicas; 1: none). Every
+   * copy of a tile is read with the same inputs and its partial sum joins the output block's
+   * chain, each scaled by 1/replicas in its LDPU: the receiver holds their mean, whose
+   * programming and read noise is 1/√replicas of one copy's, for replicas × the reads and
+   * the MVM energy. */
+  readonly replicas: number;
+  /** Copies of each weight side by side in its tile's row (MapOptions.columnCopies; 1: none):
+   * every read drives the tile's inputs (a packed grouped conv: one group's) into each copy,
+   * so the row sums m independent devices per weight: m × the signal, √m × the analog error;
+   * the LDPU scales by 1/m. No more reads; m × the conducting cells. */
+  readonly columnCopies: number;
   /** Largest tile (rows × cols); all tiles have this shape when the blocks divide evenly. */
   readonly tileShape: { readonly rows: number; readonly cols: number };
   /** The tiles, one per core. */
@@ -120,4 +133,14 @@ export interface MapOptions {
    * (e.g. a channel whose batch norm an exporter folded into the conv) otherwise uses a
    * fraction of the range and suffers the programming error of the core's largest weight. */
   rowScaling?: boolean;
+  /** Copies of every layer's weights on cores the network leaves free, averaged in the
+   * digital domain (LayerPlacement.replicas): a positive integer (the same for every layer;
+   * a MappingError when the copies do not fit), or "auto": as many copies as the free cores
+   * allow, at most REPLICAS_MAX (lib/network/replicas.ts replicaCounts). Default 1: one copy,
+   * the paper's layouts. The ONNX commands (`run|map|cost|drift --model`) use "auto". */
+  replicas?: number | "auto";
+  /** Fill the columns a tile leaves unused with copies of its weights
+   * (LayerPlacement.columnCopies: ⌊256 / columns driven per read⌋). Default: true with
+   * replicas "auto", else false (the paper's layouts). */
+  columnCopies?: boolean;
 }

@@ -79,6 +79,10 @@ function runWeights(
       width = c1 - c0;
       if (patches) patches.into(c0, c1);
       else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
+      if (b.copies > 1) {
+        width = b.copies * (c1 - c0);
+        for (let v = 0; v < P; v++) for (let q = 1; q < b.copies; q++) xt.copyWithin(v * N + q * (c1 - c0), v * N, v * N + c1 - c0);
+      }
       const receiver = k === b.tiles.length - 1;
       readTaskInto(rt, {
         ...tile.task, xPtr: mem.xt, n: P, firstInput: firstImage * positions, outPtr: to, countsPtr: 0,
@@ -92,27 +96,40 @@ function runWeights(
   return out;
 }
 
-/** A packed grouped conv's tile (one tile, no partial sums): one read per group with only
- * that group's columns driven, its rows kept; the tile's outputs end in mem.yb. */
+/** A packed grouped conv's tile and its copies (one tile each, chained: every copy adds its
+ * read to the partial sum of the one before): one read per group with only that group's
+ * columns driven, its rows kept; the outputs end in mem.yb. */
 function readGroups(rt: WasmRuntime, b: BlockPlan, patches: Patches | undefined, x: Int8Array[], P: number, firstInput: number, mem: ExecBuffers): void {
   const g = b.groups!;
-  const tile = b.tiles[0]!;
-  const [c0, c1] = tile.cols;
+  const [c0, c1] = b.tiles[0]!.cols;
   const xt = rt.i8(mem.xt, P * N);
   xt.fill(0);
   if (patches) patches.into(c0, c1);
   else for (let v = 0; v < P; v++) xt.set(x[v]!.subarray(c0, c1), v * N);
   const all = xt.slice(); // every group's inputs
-  const acc = rt.i8(mem.yb, P * N);
+  const acc = new Int8Array(P * N);
   for (let j = 0; j < g.count; j++) {
     const a = j * g.cols;
     xt.fill(0);
-    for (let v = 0; v < P; v++) xt.set(all.subarray(v * N + a, v * N + a + g.cols), v * N + a);
-    readTaskInto(rt, { ...tile.task, xPtr: mem.xt, n: P, firstInput, outPtr: mem.ya, countsPtr: 0, rxPtr: 0, resPtr: b.residual ? mem.res : 0, buf: mem });
-    const y = rt.i8(mem.ya, P * N);
+    // Group j's inputs in its own columns, or with column copies in every copy's slot.
+    for (let v = 0; v < P; v++) {
+      const src = all.subarray(v * N + a, v * N + a + g.cols);
+      if (b.copies > 1) for (let q = 0; q < b.copies; q++) xt.set(src, v * N + q * g.cols);
+      else xt.set(src, v * N + a);
+    }
+    let from = 0;
+    let to = mem.ya;
+    for (const [k, tile] of b.tiles.entries()) {
+      const receiver = k === b.tiles.length - 1;
+      readTaskInto(rt, { ...tile.task, xPtr: mem.xt, n: P, firstInput, outPtr: to, countsPtr: 0, rxPtr: from, resPtr: receiver && b.residual ? mem.res : 0, buf: mem });
+      from = to;
+      to = to === mem.ya ? mem.yb : mem.ya;
+    }
+    const y = rt.i8(from, P * N);
     const r = j * g.rows;
     for (let v = 0; v < P; v++) acc.set(y.subarray(v * N + r, v * N + r + g.rows), v * N + r);
   }
+  rt.i8(mem.yb, P * N).set(acc);
 }
 
 /** The receiver's INT8 outputs (vector (img, pos), row r) into channel r0 + r of the tensors. */

@@ -34,9 +34,11 @@ export interface BlockPlan {
   tiles: TilePlan[];
   /** The tensor added by the receiver's LDPU (residual), if any. */
   residual?: string;
-  /** A packed grouped conv's tile: `count` groups on the diagonal, each `rows` outputs ×
+  /** A packed grouped conv's tile (with its copies, if the layer has replicas, in chain order): `count` groups on the diagonal, each `rows` outputs ×
    * `cols` inputs, read one group at a time with only its inputs driven. */
   groups?: { count: number; rows: number; cols: number };
+  /** Column copies (LayerPlacement.columnCopies): the inputs of a read are driven into each. */
+  copies: number;
 }
 
 export type StepPlan =
@@ -113,15 +115,26 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
         const A = new Float64Array(N);
         const C = new Float64Array(N);
         for (let r = 0; r < rows; r++) {
-          A[r] = sOut * p.affine.scale[r0 + r]! * (p.rowScale ? p.rowScale[r0 + r]! : 1);
+          A[r] = (sOut * p.affine.scale[r0 + r]! * (p.rowScale ? p.rowScale[r0 + r]! : 1)) / (p.columnCopies ?? 1);
           C[r] = sOut * p.affine.shift[r0 + r]!;
         }
+        // With copies (replicas k > 1) the chain carries a running estimate of the output at
+        // full INT8 resolution: after the j-th of n = k·B tiles (B input blocks) it holds
+        // (B / j) · Σ of the reads so far, so tile j scales its read by B / j and the partial
+        // sum it receives by (j − 1) / j; the receiver (j = n) holds their mean. Scaling every
+        // copy by 1/k instead would round each copy's small share to INT8 on the way, the
+        // same way every time (a systematic error that grows with k).
+        const k = p.replicas ?? 1;
+        const perBlock = pack ? 1 : tiles.length / k;
+        const stage = (j: number): { A: Float64Array; rx: number } =>
+          k === 1 ? { A, rx: 1 } : { A: A.map((a) => (a * perBlock) / (j + 1)), rx: j / (j + 1) };
         blocks.push({
-          r0, rows,
+          r0, rows, copies: p.columnCopies ?? 1,
           ...(residual && residual.op === "add" ? { residual: residual.residual } : {}),
           ...(pack ? { groups: { count: rows / pack.rows, rows: pack.rows, cols: pack.cols } } : {}),
-          tiles: tiles.map((t, k) => {
-            const receiver = k === tiles.length - 1;
+          tiles: tiles.map((t, j) => {
+            const receiver = j === tiles.length - 1;
+            const st = stage(j);
             return {
               core: t.core,
               cols: [t.colRange[0], t.colRange[1]] as [number, number],
@@ -129,9 +142,9 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
                 rows,
                 outputScale: 1 / sIn,
                 ldpu: {
-                  scale: A,
+                  scale: st.A,
                   ...(receiver ? { bias: C, flags: relu ? 2 : 0 } : {}),
-                  rxScale: 1,
+                  rxScale: st.rx,
                   ...(receiver && residual ? { residualScale: sOut / resScale } : {}),
                 },
               }),

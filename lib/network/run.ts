@@ -7,8 +7,8 @@
 // layers is INT8, as on the chip.
 //
 // This file: the INT8 scales (calibrateScales: s = 127 / max |value| of the float64
-// reference over the calibration inputs, over each layer's pre-activation and output, so
-// nothing clips there), and runNetwork, which turns the network into a weight-free plan
+// reference over the calibration inputs, over each value that is INT8 on the chip — a
+// layer's output and the partial sums on its links — so nothing clips there), and runNetwork, which turns the network into a weight-free plan
 // (lib/network/run-plan.ts, where the number formats are written out) and runs it chunk by chunk,
 // each chunk one task inline or on a worker thread (lib/network/run-exec.ts).
 
@@ -84,18 +84,20 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
   const layers = new Map(net.nodes.map((n) => [n.name, n]));
   for (const p of m.layers) {
     const layer = layers.get(p.layer) as WeightNode;
-    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t, p.rowScale));
+    for (const t of p.tiles) byCore.set(t.core, tileMatrix(layer, t, p.rowScale, p.columnCopies ?? 1));
   }
   const cores = Math.max(...byCore.keys()) + 1;
   await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores, ...(threads ? { threads } : {}) });
 }
 
 /** The INT8 scale of every tensor (INT8 per unit) from the float64 activations `cal` of the
- * calibration inputs: 127 / max |value| of the tensor (for a layer: also of its
- * pre-activation and of its partial sums, so nothing clips on the links; for a clipped
- * ReLU at most 127 / max, so that the clip value saturates the LDPU's INT8 output). Tensors
- * a host op only moves (pools, pad, flatten) or joins (concat) share one scale, the
- * smallest of theirs, so the host copies INT8 values without rescaling. */
+ * calibration inputs: 127 / max |value| of what is INT8 on the chip — a layer's output and,
+ * when a chain of tiles feeds its receiver, the partial sums on the links (max over outputs r
+ * of |affine scale_r · accumulation_r|); values inside an LDPU (before its ReLU, before a
+ * residual add) are FP16 and need no INT8 range. For a clipped ReLU at most 127 / max, so
+ * that the clip value saturates the LDPU's INT8 output. Tensors a host op only moves (pools,
+ * pad, flatten) or joins (concat) share one scale, the smallest of theirs, so the host
+ * copies INT8 values without rescaling. */
 export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float64Array[]>): Record<string, number> {
   const amax = (name: string) => {
     let a = 0;
@@ -120,7 +122,11 @@ export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float
       const p = placement.get(n.name)!;
       const reluOp = p.ldpu.find((l) => l.op === "relu");
       const pre = reluOp ? net.nodes.find((k) => k.name === (reluOp as { node: string }).node) : undefined;
-      let range = Math.max(amax(p.output), pre ? amax((pre as { input: string }).input) : 0, amax(n.name) * maxAbs(p.affine.scale));
+      // INT8 on the chip: the receiver's output and, when a chain of tiles feeds it, the
+      // partial sums on the links (each output's affine scale times its accumulation, whose
+      // running estimate they carry); inside an LDPU the values are FP16.
+      const chained = p.tiles.length > p.blocks.outputs;
+      let range = Math.max(amax(p.output), chained ? partialRange(cal.get(n.name)!, p.affine.scale) : 0);
       const clip = pre && pre.op === "relu" ? pre.max : undefined;
       if (clip !== undefined) range = Math.min(range, clip);
       natural[p.output] = 127 / range;
@@ -240,9 +246,13 @@ export function argmax(v: ArrayLike<number>): number {
   return b;
 }
 
-function maxAbs(v: ArrayLike<number>): number {
+/** max over inputs and outputs r of |scale_r · acc_r| (acc: a layer's own outputs, channel-major). */
+function partialRange(acc: readonly Float64Array[], scale: Float32Array): number {
   let m = 0;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]!));
+  for (const v of acc) {
+    const per = v.length / scale.length;
+    for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]! * scale[Math.floor(i / per)]!));
+  }
   return m;
 }
 

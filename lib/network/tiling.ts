@@ -2,7 +2,8 @@
 // the fewest crossbar tiles with both dims ≤ 256, near-equal blocks; a tile's weights as a
 // zero-filled 256 × 256 matrix (rows = outputs, cols = inputs).
 
-import { ARCH } from "../chip/config.ts";
+import { ADC, ARCH, MVM, PROGRAMMING } from "../chip/config.ts";
+import { CHARGE_LSB_PER_COUNT_NS } from "../chip/readout.ts";
 import { ArgumentError } from "../runtime/validate.ts";
 import { convGroups, denseConvWeights, matrixShape, type WeightNode } from "./graph.ts";
 import type { Range, Tile } from "./mapping.ts";
@@ -26,9 +27,47 @@ export function tiling(rows: number, cols: number): { outputs: number; inputs: n
   return { outputs, inputs, rowBlocks: splitRange(rows, outputs), colBlocks: splitRange(cols, inputs) };
 }
 
+/**
+ * Column copies of a layer's tiles (MapOptions.columnCopies): as many as fit side by side,
+ * ⌊256 / w⌋ for w columns driven per read, and no more than keep every row's counter within
+ * MVM.copyChargeFraction (1) of the ADC full scale for a full-scale input of either sign: a row
+ * of programmed weights ŵ (|ŵ| ≤ 1 ↔ TDP Gmax) collects at most Σ|ŵ| · Gmax · 128 ns of charge
+ * per copy. At least 1.
+ */
+export function columnCopiesFor(layer: WeightNode, colBlocks: readonly Range[], rowScale?: Float32Array): number {
+  const pack = groupPacking(layer);
+  const w = pack ? pack.cols : Math.max(...colBlocks.map(([a, b]) => b - a));
+  const { outputs, inputs } = matrixShape(layer);
+  const dense = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
+  const scale = rowScale ?? Float32Array.from({ length: outputs }, () => maxAbsAll(dense));
+  let worst = 0; // the largest Σ|ŵ| of a row over one tile's columns
+  for (let r = 0; r < outputs; r++) {
+    const blocks = pack ? [[Math.floor(r / pack.rows) * pack.cols, Math.floor(r / pack.rows) * pack.cols + pack.cols] as const] : colBlocks;
+    for (const [c0, c1] of blocks) {
+      let s = 0;
+      for (let j = c0; j < c1; j++) s += Math.abs(dense[r * inputs + j]!);
+      worst = Math.max(worst, s / scale[r]!);
+    }
+  }
+  const perCopy = worst * PROGRAMMING.gmaxTdp.value * MVM.fullScalePulseNs.value * CHARGE_LSB_PER_COUNT_NS;
+  const byCharge = perCopy > 0 ? Math.floor((MVM.copyChargeFraction.value * ADC.fullScaleCounts.value) / perCopy) : Infinity;
+  return Math.max(1, Math.min(Math.floor(XBAR_COLS / w), byCharge));
+}
+
+function maxAbsAll(w: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < w.length; i++) m = Math.max(m, Math.abs(w[i]!));
+  return m || 1;
+}
+
 /** A tile's weights as a 256 × 256 row-major crossbar matrix, zero-filled (rows = outputs,
- * cols = inputs); with `rowScale`, row r divided by rowScale[r] (the LDPU multiplies it back). */
-export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale?: Float32Array): Float32Array {
+ * cols = inputs); with `rowScale`, row r divided by rowScale[r] (the LDPU multiplies it back).
+ * With `copies` m > 1 (column copies), row r holds its weights m times side by side: at
+ * columns q·w … q·w + w − 1 for q < m, w = the tile's columns, or for a packed grouped conv
+ * (lib/network/tiling.ts groupPacking) w = one group's columns and row r holds the weights of
+ * its own group in every slot (each read drives one group's inputs in every slot). */
+export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale?: Float32Array, copies = 1): Float32Array {
+  if (copies > 1) return copiedTileMatrix(layer, tile, rowScale, copies);
   const { inputs } = matrixShape(layer);
   const [r0, r1] = tile.rowRange;
   const [c0, c1] = tile.colRange;
@@ -40,6 +79,23 @@ export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "col
     const k = rowScale ? 1 / rowScale[r]! : 1;
     if (k === 1) m.set(row, (r - r0) * XBAR_COLS);
     else for (let j = 0; j < row.length; j++) m[(r - r0) * XBAR_COLS + j] = row[j]! * k;
+  }
+  return m;
+}
+
+function copiedTileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale: Float32Array | undefined, copies: number): Float32Array {
+  const { inputs } = matrixShape(layer);
+  const [r0, r1] = tile.rowRange;
+  const pack = groupPacking(layer);
+  const w = pack ? pack.cols : tile.colRange[1] - tile.colRange[0];
+  if (r1 - r0 > XBAR_ROWS || copies * w > XBAR_COLS) throw new ArgumentError("tile", `at most ${XBAR_ROWS} × ${XBAR_COLS} with its copies`, `${r1 - r0} × ${copies} · ${w}`);
+  const dense = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
+  const m = new Float32Array(XBAR_ROWS * XBAR_COLS);
+  for (let r = r0; r < r1; r++) {
+    const c0 = pack ? Math.floor(r / pack.rows) * pack.cols : tile.colRange[0];
+    const row = dense.subarray(r * inputs + c0, r * inputs + c0 + w);
+    const k = rowScale ? 1 / rowScale[r]! : 1;
+    for (let q = 0; q < copies; q++) for (let j = 0; j < w; j++) m[(r - r0) * XBAR_COLS + q * w + j] = row[j]! * k;
   }
   return m;
 }

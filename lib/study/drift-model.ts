@@ -23,7 +23,7 @@ import type { FunctionalFit } from "../chip/functional-fit.ts";
 import { outputShape, type Network } from "../network/graph.ts";
 import { loadTestSet, type InputTransform, type Layout, type TestSet } from "../network/test-set.ts";
 import { assertFits } from "../network/needs.ts";
-import { mapNetwork, type Mapping } from "../network/mapper.ts";
+import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../network/mapper.ts";
 import { runStudy, type StudyResult } from "./montecarlo.ts";
 import { readModel } from "../network/onnx.ts";
 import { programNetwork } from "../network/run.ts";
@@ -106,7 +106,7 @@ export async function loadModelData(files: { model: string; images: string; labe
   const classes = outputShape(net).reduce((a, b) => a * b, 1);
   const set = loadTestSet({ images: files.images, labels: files.labels, limit, classes, ...transform }, net.inputShape);
   return {
-    net, mapping: mapNetwork(net), images: set.images, labels: set.labels, files, sha256, limit, inputScale: set.info.inputScale,
+    net, mapping: mapNetwork(net, { replicas: MODEL_REPLICAS }), images: set.images, labels: set.labels, files, sha256, limit, inputScale: set.info.inputScale,
     input: { layout: set.info.layout, inputScale: set.info.inputScale, mean: set.info.mean, std: set.info.std },
     ...(transform.mean ? { mean: set.info.mean } : {}), ...(transform.std ? { std: set.info.std } : {}), ...(transform.layout ? { layout: set.info.layout } : {}),
   };

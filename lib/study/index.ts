@@ -14,6 +14,6 @@ export { openCheckpoint, CheckpointError, studyHash, type Checkpoint, type OpenO
 export { driftStudy, DRIFT_METRICS, type DriftStudyOptions } from "./drift-study.ts";
 export { modelDriftStudy, loadModelData, type ModelDriftStudyOptions, type ModelData, type ModelWorkload } from "./drift-model.ts";
 export { inferImages, modelScales, readAt, RunTally, CALIBRATION_IMAGES, type InferModel, type ReadPoint } from "./model-run.ts";
-export { loadChipModel, prepareModelRun, prepareModelInputs, chipModelRun, modelRunDoc, type ChipModel, type PreparedModelRun, type ModelTestSet, type ChipRunOptions, type ModelRunDoc } from "./model-run-local.ts";
+export { loadChipModel, prepareModelRun, prepareModelInputs, chipModelRun, modelRunDoc, type ChipModel, type ModelMapOptions, type PreparedModelRun, type ModelTestSet, type ChipRunOptions, type ModelRunDoc } from "./model-run-local.ts";
 export { driftStudyOnQueue, modelDriftStudyOnQueue, modelRunOnQueue, runWorker as runQueueWorker, parseQueueUrl, QueueError, type QueueStudyOptions, type WorkerRunOptions } from "./queue/index.ts";
 export type { QueueAccess, QueueTarget, ModelDriftQueueOptions, ModelRunQueueOptions } from "./queue/index.ts";

@@ -15,7 +15,8 @@ import type { Fidelity } from "../chip/config.ts";
 import type { Scheme } from "../chip/targets.ts";
 import { networkCost, type NetworkCost } from "../cost/network.ts";
 import { outputShape, type Network } from "../network/graph.ts";
-import { mapNetwork, type Mapping } from "../network/mapper.ts";
+import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../network/mapper.ts";
+import type { MapOptions } from "../network/mapping.ts";
 import { assertFits } from "../network/needs.ts";
 import { readModel, type HeadOp } from "../network/onnx.ts";
 import { accuracyOf, onnxruntimeOutputs, type FloatOutputs } from "../network/onnx-float.ts";
@@ -45,6 +46,13 @@ export interface PreparedModelRun extends ChipModel {
   float: FloatOutputs;
 }
 
+/** How a model is mapped: its weight copies (MapOptions.replicas), default MODEL_REPLICAS
+ * ("auto", as `run --model`; 1 gives the plain mapping). */
+export interface ModelMapOptions {
+  /** Copies of each layer's weights on free cores and columns: "auto" or 1..64. */
+  replicas?: MapOptions["replicas"];
+}
+
 const nameOf = (s: FileSource): string => (typeof s === "string" ? s : s.name);
 
 /**
@@ -52,11 +60,11 @@ const nameOf = (s: FileSource): string => (typeof s === "string" ? s : s.name);
  * it. Throws ModelTooLargeError (with the per-layer needs) for a model larger than the chip,
  * OnnxError for a model the chip cannot run or a corrupt file, ArgumentError for an unreadable one.
  */
-export async function loadChipModel(model: FileSource): Promise<ChipModel> {
+export async function loadChipModel(model: FileSource, map: ModelMapOptions = {}): Promise<ChipModel> {
   const what = nameOf(model);
   const { net, head } = await readModel(model);
   assertFits(net, what);
-  return { model: what, source: model, net, head, mapping: mapNetwork(net) };
+  return { model: what, source: model, net, head, mapping: mapNetwork(net, { replicas: map.replicas ?? MODEL_REPLICAS }) };
 }
 
 /**
@@ -64,8 +72,8 @@ export async function loadChipModel(model: FileSource): Promise<ChipModel> {
  * first `limit` images, `transform` applied), with the float reference's outputs (onnxruntime).
  * Throws as loadChipModel, and ArgumentError for a bad test set.
  */
-export async function prepareModelRun(model: FileSource | ChipModel, test: ModelTestSet): Promise<PreparedModelRun> {
-  const m = await prepareModelInputs(model, test);
+export async function prepareModelRun(model: FileSource | ChipModel, test: ModelTestSet, map: ModelMapOptions = {}): Promise<PreparedModelRun> {
+  const m = await prepareModelInputs(model, test, map);
   // The float reference first: a model onnxruntime cannot run fails before the chip's work.
   return { ...m, float: await onnxruntimeOutputs(m.source, m.net.inputShape, m.set.images) };
 }
@@ -87,8 +95,8 @@ export interface ModelTestSet {
  * test set. A queued run (lib/cli/commands/run-model.ts) computes the float reference while
  * the workers run the jobs. Throws as prepareModelRun.
  */
-export async function prepareModelInputs(model: FileSource | ChipModel, test: ModelTestSet): Promise<ChipModel & { set: TestSet }> {
-  const m = typeof model === "object" && "net" in model ? model : await loadChipModel(model);
+export async function prepareModelInputs(model: FileSource | ChipModel, test: ModelTestSet, map: ModelMapOptions = {}): Promise<ChipModel & { set: TestSet }> {
+  const m = typeof model === "object" && "net" in model ? model : await loadChipModel(model, map);
   const classes = outputShape(m.net).reduce((a, b) => a * b, 1);
   const set = loadTestSet({ images: test.images, labels: test.labels, limit: test.limit, classes, ...test.transform }, m.net.inputShape);
   return { ...m, set };
@@ -168,6 +176,8 @@ export interface ModelRunDoc {
   n: number;
   /** Cores the mapping uses (of 64). */
   cores: number;
+  /** Copies of each weight layer, in mapping order (1: none; MapOptions.replicas). */
+  replicas: number[];
   /** The chip's seed, as a decimal string (a bigint in the options). */
   seed: string;
   /** Mean top-1 accuracy over the runs, in [0, 1]; accuracyStd its sample std (0 for one run). */
@@ -209,7 +219,7 @@ export function modelRunDoc(
   const cost = networkCost(p.net, p.mapping, "4-phase");
   const { format, dtype, shape, layout, inputScale, mean: m, std } = p.set.info;
   const doc: ModelRunDoc = {
-    model: p.model, fidelity: o.fidelity, scheme: o.scheme, t: o.t, n: p.set.images.length, cores: p.mapping.cores, seed: o.seed.toString(),
+    model: p.model, fidelity: o.fidelity, scheme: o.scheme, t: o.t, n: p.set.images.length, cores: p.mapping.cores, replicas: p.mapping.layers.map((l) => l.replicas), seed: o.seed.toString(),
     accuracy, accuracyStd, runs, accuracies, floatAccuracy,
     agreement: mean(agreements), outputError: mean(outputErrors),
     ...(runs > 1 ? { agreements, outputErrors } : {}),

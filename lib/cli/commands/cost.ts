@@ -7,7 +7,7 @@ import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/ls
 import { lstmCost, networkCost } from "../../cost/network.ts";
 import { parsePhases } from "../../chip/readout.ts";
 import { ArgumentError, parseSeedArg } from "../../runtime/validate.ts";
-import { networkOf } from "./map.ts";
+import { modelReplicas, networkOf } from "./map.ts";
 import { assertFits } from "../../network/needs.ts";
 
 export interface CostCommandOptions {
@@ -17,6 +17,8 @@ export interface CostCommandOptions {
   model?: string;
   phases?: string;
   seed?: string;
+  /** With --model: copies of each layer's weights (MapOptions.replicas; default "auto"). */
+  replicas?: string;
   json?: boolean;
 }
 
@@ -59,11 +61,12 @@ export async function costCommand(opts: CostCommandOptions, out: (s: string) => 
 async function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): Promise<void> {
   const phases = parsePhases(opts.phases ?? "4", "--phases");
   const mode = phases === 4 ? "4-phase" : "1-phase";
+  const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;
   const c = lstm ? lstmCost(mapLstm(lstm), mode) : await (async () => {
-    const net = await networkOf(opts);
+    const net = await networkOf(opts, "cost");
     assertFits(net, opts.model ?? net.name);
-    return networkCost(net, mapNetwork(net), mode);
+    return networkCost(net, mapNetwork(net, { replicas }), mode);
   })();
   if (opts.json) {
     out(JSON.stringify(c) + "\n");

@@ -4,6 +4,7 @@
 
 import type { Fidelity } from "../../chip/config.ts";
 import { loadModelData, modelDriftStudy, ACCURACY_METRIC } from "../../study/drift-model.ts";
+import { refuseSequenceModel } from "./run-sequence.ts";
 import { formatDuration } from "../../runtime/duration.ts";
 import type { FunctionalFit } from "../../chip/functional-fit.ts";
 import type { SeriesPoint, StudyResult } from "../../study/montecarlo.ts";
@@ -50,6 +51,7 @@ export async function driftModelCommand(o: DriftModelCommandOptions, out: (s: st
 
 async function driftModel(o: DriftModelCommandOptions, submission: Submission | undefined, out: (s: string) => void): Promise<void> {
   const t0 = performance.now();
+  refuseSequenceModel(o.files.model, "drift");
   const data = await loadModelData(o.files, o.limit, o.transform);
   // Locally, the float reference first (a model onnxruntime cannot run fails before the chips'
   // work); on a queue, once the jobs are queued, while the workers run them (onnxruntime-node

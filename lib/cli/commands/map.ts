@@ -3,7 +3,9 @@
 import { resnet9 } from "../../network/builders.ts";
 import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/lstm-map.ts";
 import { floorplan } from "../../network/floorplan-text.ts";
-import { mapNetwork, type Mapping } from "../../network/mapper.ts";
+import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../../network/mapper.ts";
+import { parseReplicas } from "../../network/replicas.ts";
+import { refuseSequenceModel } from "./run-sequence.ts";
 import { readModel } from "../../network/onnx.ts";
 import { mappingNeeds, ModelTooLargeError, needsLines, tooLargeMessage, type MappingNeeds } from "../../network/needs.ts";
 import { networkCost } from "../../cost/network.ts";
@@ -21,9 +23,21 @@ export function networkByName(name: string, seed: bigint) {
 const LSTMS: Record<string, LstmSpec> = { "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION };
 
 /** The network of `--model` (an ONNX CNN) or else the built-in `--network`. */
-export async function networkOf(opts: { network?: string; model?: string; seed?: string }) {
-  if (opts.model !== undefined) return (await readModel(opts.model)).net;
+export async function networkOf(opts: { network?: string; model?: string; seed?: string }, command: "map" | "cost" = "map") {
+  if (opts.model !== undefined) {
+    refuseSequenceModel(opts.model, command);
+    return (await readModel(opts.model)).net;
+  }
   return networkByName(opts.network ?? "resnet9", parseSeedArg(opts.seed ?? "1", "--seed"));
+}
+
+/** `--replicas` of map / cost: given only with --model (default MODEL_REPLICAS there, 1 for the built-in networks, the paper's layouts). */
+export function modelReplicas(opts: { model?: string; replicas?: string }): number | "auto" {
+  if (opts.model === undefined) {
+    if (opts.replicas !== undefined) throw new ArgumentError("--replicas", "given only with --model", opts.replicas);
+    return 1;
+  }
+  return parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas");
 }
 
 /** The mapping without its per-output affine arrays (for JSON); each layer also as {name,
@@ -74,7 +88,8 @@ function mapLstmCommand(spec: LstmSpec, opts: { json?: boolean; out?: string }, 
   );
 }
 
-export async function mapCommand(opts: { network: string; model?: string; seed: string; json?: boolean; out?: string }, out: (s: string) => void): Promise<void> {
+export async function mapCommand(opts: { network: string; model?: string; seed: string; replicas?: string; json?: boolean; out?: string }, out: (s: string) => void): Promise<void> {
+  const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? LSTMS[opts.network] : undefined;
   if (lstm) return mapLstmCommand(lstm, opts, out);
   const net = await networkOf(opts);
@@ -85,7 +100,7 @@ export async function mapCommand(opts: { network: string; model?: string; seed: 
     out(opts.json ? JSON.stringify({ mapping: needsJson(needs), error: line }) + "\n" : [`${net.name}: does not fit on the chip`, ...needsLines(needs)].join("\n") + "\n");
     throw new ModelTooLargeError(line, needs);
   }
-  const m = mapNetwork(net);
+  const m = mapNetwork(net, { replicas });
   const cost4 = networkCost(net, m, "4-phase");
   let report: string | undefined;
   if (opts.out) {

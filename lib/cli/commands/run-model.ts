@@ -10,6 +10,8 @@ import { readFileSync } from "node:fs";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { parseScheme, type Scheme } from "../../chip/targets.ts";
 import { parseTransformFlags } from "../../network/test-set.ts";
+import { MODEL_REPLICAS } from "../../network/mapper.ts";
+import { parseReplicas } from "../../network/replicas.ts";
 import { modelRunReport } from "../../report/model-run.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
@@ -30,6 +32,7 @@ export interface RunModelOptions {
   mean?: string;
   std?: string;
   layout?: string;
+  replicas?: string;
   runs?: string;
   scheme: string;
   fidelity: string;
@@ -70,11 +73,12 @@ export async function runModelCommand(seed: bigint, opts: RunModelOptions, out: 
   const queue = opts.queue === undefined ? undefined : queueTarget({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) }).display;
   const jobImages = opts.jobImages === undefined ? JOB_IMAGES : parseIntArg(opts.jobImages, 1, 1_000_000, "--job-images");
   if (opts.resume && !opts.checkpoint) throw new ArgumentError("--resume", "given with --checkpoint FILE", true);
+  const replicas = parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas");
 
   // Connect first: a wrong password or an unreachable server fails before any work.
   const submission = opts.queue === undefined ? undefined : await Submission.open({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) });
   try {
-    await runModel(seed, opts, { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission }, out);
+    await runModel(seed, opts, { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas }, out);
   } finally {
     await submission?.close();
   }
@@ -91,10 +95,11 @@ interface Parsed {
   queue: string | undefined;
   jobImages: number;
   submission: Submission | undefined;
+  replicas: number | "auto";
 }
 
 async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s: string) => void): Promise<void> {
-  const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission } = p;
+  const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas } = p;
   const t0 = performance.now();
   // The model (ModelTooLargeError first), the test set and the mapping: the steps the browser
   // playground (web/) takes too (lib/study/model-run-local.ts). Locally, the float reference
@@ -102,7 +107,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
   // jobs are queued, while the workers run them (onnxruntime-node runs on this thread: started
   // earlier, it would hold up the queueing); a failure stops the run and removes the jobs no
   // worker has started.
-  const inputs = await prepareModelInputs(opts.model!, { images: opts.images!, labels: opts.labels!, limit, transform });
+  const inputs = await prepareModelInputs(opts.model!, { images: opts.images!, labels: opts.labels!, limit, transform }, { replicas });
   const { net, head, set, mapping } = inputs;
   const { images, labels } = set;
   let floatP: ReturnType<typeof onnxruntimeOutputs> | undefined;
@@ -118,7 +123,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
           queue: opts.queue!, submission,
           files, sha256: { model: fileSha256(files.model), images: fileSha256(files.images), labels: fileSha256(files.labels) },
           net, head, mapping, images, labels, float: async () => (await floatRun()).outputs, info: set.info,
-          seed, scheme, fidelity, t, runs, jobImages, signal, onProgress: bar.update,
+          seed, scheme, fidelity, replicas, t, runs, jobImages, signal, onProgress: bar.update,
           ...(opts.checkpoint ? { checkpoint: { path: opts.checkpoint, resume: opts.resume ?? false } } : {}),
           log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
         }),

@@ -50,6 +50,16 @@ export function isSequenceModelFile(path: string): boolean {
   }
 }
 
+/** `map`, `cost` and `drift` take CNNs: a sequence (LSTM) model stops them with one line (exit 1)
+ * that says where its cores and cost are reported. */
+export function refuseSequenceModel(path: string, command: "map" | "cost" | "drift"): void {
+  if (!isSequenceModelFile(path)) return;
+  throw Object.assign(
+    new Error(`${path} is a sequence model (an LSTM node): \`${command} --model\` takes CNNs; \`run --model ${path} --images … --labels …\` maps it, runs it and reports its cores and its cost per sequence`),
+    { name: "SequenceModelError" },
+  );
+}
+
 export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOptions, out: (s: string) => void): Promise<void> {
   const path = opts.model!;
   if (!opts.images || !opts.labels) throw new ArgumentError("--images and --labels", ".npy files with a sequence --model (N × T × F or N × T token ids; labels N or N × T)", opts.images ?? opts.labels);

@@ -28,6 +28,8 @@ import { isSequenceModelFile, runSequenceCommand } from "./run-sequence.ts";
 export interface RunCommandOptions {
   network: string;
   model?: string;
+  /** With a CNN --model: copies of each layer's weights (MapOptions.replicas; default "auto"). */
+  replicas?: string;
   images?: string;
   labels?: string;
   limit?: string;
@@ -62,6 +64,9 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
     for (const [k, flag] of MODEL_QUEUE_ONLY) {
       if (opts[k] !== undefined) throw new ArgumentError(flag, "given only with --model and a test set (--images, --labels)", opts[k]);
     }
+  }
+  if (opts.replicas !== undefined && (opts.model === undefined || opts.text !== undefined || isSequenceModelFile(opts.model))) {
+    throw new ArgumentError("--replicas", "given only with a CNN --model and a test set (LSTM models are mapped without copies)", opts.replicas);
   }
   if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
   if (opts.model !== undefined && isSequenceModelFile(opts.model)) return runSequenceCommand(seed, opts, out);

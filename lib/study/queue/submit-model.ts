@@ -12,6 +12,7 @@ import { runStudy, trialSeed, type RunTrial, type StudyResult } from "../monteca
 import { countCorrect, modelScales, outputScale } from "../model-run.ts";
 import { ArgumentError } from "../../runtime/validate.ts";
 import { putBlob, sha256Bytes } from "./blobs.ts";
+import { MODEL_REPLICAS } from "../../network/mapper.ts";
 import { Submission, jobSpec, type JobSpec } from "./collector.ts";
 import { PROTOCOL, QUEUE_NAME, VERSION, inferJobId, type InferJobData, type InferResult } from "./jobs.ts";
 import { QueueError, type QueueAccess } from "./connection.ts";
@@ -24,6 +25,8 @@ export interface InferBase {
   scheme: Scheme;
   fidelity: Fidelity;
   fitSha256?: string;
+  /** The mapping's copies (MapOptions.replicas), when not MODEL_REPLICAS (the workers' default). */
+  replicas?: number | "auto";
   scales: Record<string, number>;
 }
 
@@ -50,7 +53,7 @@ export function inferSpec(base: InferBase, hash: string, seed: string, t: number
   const data: InferJobData = {
     protocol: PROTOCOL, kind: "infer", hermesSim: VERSION, studyHash: hash,
     model: base.model, images: base.images,
-    chip: { seed, scheme: base.scheme, fidelity: base.fidelity, ...(base.fitSha256 ? { fitSha256: base.fitSha256 } : {}) },
+    chip: { seed, scheme: base.scheme, fidelity: base.fidelity, ...(base.fitSha256 ? { fitSha256: base.fitSha256 } : {}), ...(base.replicas !== undefined && base.replicas !== MODEL_REPLICAS ? { replicas: base.replicas } : {}) },
     t, draw, scales: base.scales, first, count,
   };
   return jobSpec(inferJobId(data), data);

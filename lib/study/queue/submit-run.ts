@@ -60,6 +60,8 @@ export interface ModelRunQueueOptions extends QueueAccess {
   scheme: Scheme;
   /** Fidelity of the simulated chip. */
   fidelity: Fidelity;
+  /** The copies of `mapping` (MapOptions.replicas; default MODEL_REPLICAS): workers map the model the same way. */
+  replicas?: number | "auto";
   /** Read time, s since programming. */
   t: number;
   /** Runs over all images, each with its own read noise. */
@@ -86,7 +88,7 @@ export function runStudyOf(o: ModelRunQueueOptions, units: number): Study {
     model: { sha256: o.sha256.model },
     images: { sha256: o.sha256.images, count: o.images.length, layout: o.info.layout, inputScale: o.info.inputScale, mean: o.info.mean, std: o.info.std },
     labels: { sha256: o.sha256.labels },
-    scheme: o.scheme, fidelity: o.fidelity, runs: o.runs, jobImages: o.jobImages,
+    scheme: o.scheme, fidelity: o.fidelity, runs: o.runs, jobImages: o.jobImages, ...(o.replicas !== undefined && o.replicas !== "auto" ? { replicas: o.replicas } : {}),
   };
   return { seed: o.seed.toString(), trials: units, times: [o.t], options };
 }
@@ -148,7 +150,7 @@ export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnTy
     const up = await uploadModelInputs(sub, o.files, o.sha256, undefined);
     base = {
       model: up.model, images: { sha256: up.images, layout: o.info.layout, inputScale: o.info.inputScale, mean: o.info.mean, std: o.info.std },
-      scheme: o.scheme, fidelity: o.fidelity, scales,
+      scheme: o.scheme, fidelity: o.fidelity, scales, ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
     };
     queued = true;
     for (let u = start; u < units; u += 1000) await sub.add(Array.from({ length: Math.min(1000, units - u) }, (_, k) => spec(u + k)));

@@ -12,7 +12,7 @@ import type { ChipAtTime } from "../../chip/analog.ts";
 import type { FunctionalFit } from "../../chip/functional-fit.ts";
 import { canonicalJson } from "../checkpoint.ts";
 import { outputShape, type Network } from "../../network/graph.ts";
-import { mapNetwork, type Mapping } from "../../network/mapper.ts";
+import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../../network/mapper.ts";
 import { assertFits } from "../../network/needs.ts";
 import { readModel } from "../../network/onnx.ts";
 import { programNetwork } from "../../network/run.ts";
@@ -92,12 +92,13 @@ export class InferRunner {
 
   /** Fetch (once) and check what the job names; a RefusedJob if anything does not fit. */
   async inputs(d: InferJobData): Promise<InferInputs> {
-    const model = await this.models.get(d.model, () =>
+    const replicas = d.chip.replicas ?? MODEL_REPLICAS;
+    const model = await this.models.get(`${d.model}/${replicas}`, () =>
       refuseOn(`model ${d.model.slice(0, 12)}`, async () => {
         const bytes = await getBlob(this.client, d.model, "model");
         const { net } = await readModel(bytes, `model ${d.model.slice(0, 12)}`);
         assertFits(net, `model ${d.model.slice(0, 12)}`);
-        return { net, mapping: mapNetwork(net), classes: outputShape(net).reduce((a, b) => a * b, 1) };
+        return { net, mapping: mapNetwork(net, { replicas }), classes: outputShape(net).reduce((a, b) => a * b, 1) };
       }),
     );
     const { sha256, ...transform } = d.images;
@@ -117,7 +118,7 @@ export class InferRunner {
 
   /** The job's INT8 outputs. */
   async run(d: InferJobData, x: InferInputs): Promise<InferResult> {
-    const key = `${d.model}/${d.chip.seed}/${d.chip.scheme}/${d.chip.fidelity}`;
+    const key = `${d.model}/${d.chip.seed}/${d.chip.scheme}/${d.chip.fidelity}/${d.chip.replicas ?? MODEL_REPLICAS}`;
     const { net, mapping } = x.model;
     const e = this.acquire(key, async () => {
       const chip = Chip.create({ seed: BigInt(d.chip.seed), fidelity: d.chip.fidelity });

@@ -27,7 +27,7 @@ test("loadModelData: the first `limit` images and labels, file hashes, the mappi
   assert.is(d.images[0]!.length, 64);
   assert.ok(d.images.every((x) => x.every((v) => v >= 0 && v <= 1)));
   assert.equal(d.sha256, { model: sha(f.a), images: sha(f.images), labels: sha(f.labels) });
-  assert.is(d.mapping.cores, 3);
+  assert.is(d.mapping.cores, 24); // three one-tile layers, 8 copies each (replicas auto)
   assert.is((await loadModelData(files, 1000, { inputScale: 1 / 255 })).images.length, 24, "a limit above the set's size takes the whole set");
   writeFileSync(join(dir, "x28"), idxBytes([2, 28, 28], new Uint8Array(2 * 784)));
   await rejects(loadModelData({ ...files, images: join(dir, "x28") }, 2, { inputScale: 1 }), /--images must be N × 1 × 8 × 8 or N × 8 × 8, or N × 8 × 8 × 1 with --layout nhwc for the model's input \[1, 8, 8\], got .*x28 of shape \[2, 28, 28\] \(uint8\)/);

@@ -71,13 +71,19 @@ test("map --json: ResNet-9 on 40 cores, 1,866,536 weights", async () => {
   assert.is(d.mapping.layers.length, 9);
 });
 
-test("map and cost of an ONNX model (--model): the trained ResNet-9 lands on 40 cores; per-image cost", async () => {
+test("map and cost of an ONNX model (--model): the trained ResNet-9 lands on 40 cores (64 with the default copies); per-image cost", async () => {
   const model = new URL("../../../../data/resnet9-fmnist.onnx", import.meta.url).pathname;
-  const m = JSON.parse((await run(["map", "--model", model, "--json"])).out);
+  const m = JSON.parse((await run(["map", "--model", model, "--json", "--replicas", "1"])).out);
   assert.is(m.mapping.cores, 40);
   assert.is(m.mapping.layers.length, 9);
+  const auto = JSON.parse((await run(["map", "--model", model, "--json"])).out);
+  assert.is(auto.mapping.cores, 64); // --replicas auto: the 24 free cores hold copies of the smallest layers
+  assert.is(auto.mapping.layers.reduce((s: number, l: { coresNeeded: number }) => s + l.coresNeeded, 0), 40);
+  const one = JSON.parse((await run(["cost", "--model", model, "--json", "--replicas", "1"])).out);
+  assert.is(one.cores, 40);
   const c = JSON.parse((await run(["cost", "--model", model, "--json"])).out);
-  assert.is(c.cores, 40);
+  assert.is(c.cores, 64);
+  assert.ok(c.energyUj > one.energyUj, "copies cost energy");
   assert.is(c.layers.length, 9);
   const sum = c.layers.reduce((a: number, l: { latencyUs: number }) => a + l.latencyUs, 0);
   assert.ok(Math.abs(sum - c.latencyUs) < 1e-6 * c.latencyUs, "layers one after another");

@@ -68,17 +68,34 @@ test("run, cost and drift of a model too large: exit 1, the one line, nothing wr
   }
 });
 
-test("map --model --json of a model that fits: every layer's cores (ids) and coresNeeded (their number)", async () => {
+test("map --model --json of a model that fits: every layer's cores (ids), coresNeeded (their number without copies) and replicas; --replicas", async () => {
+  type Doc = { mapping: { fits: boolean; cores: number; weights: number; layers: { cores: number[]; coresNeeded: number; replicas: number; columnCopies: number; tiles: unknown[] }[] } };
   const r = await cli(["map", "--model", fits, "--json"]);
   assert.is(r.code, 0, r.err);
-  const d = JSON.parse(r.out) as { mapping: { fits: boolean; cores: number; weights: number; layers: { cores: number[]; coresNeeded: number; tiles: unknown[] }[] } };
+  const d = JSON.parse(r.out) as Doc;
   assert.is(d.mapping.fits, true);
-  assert.is(d.mapping.cores, 12);
+  // Default --replicas auto: 12 one-tile layers on 64 cores: 5 copies each (60), the 4 cores
+  // left give the first four layers a sixth.
+  assert.equal(d.mapping.layers.map((l) => l.replicas), [6, 6, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5]);
+  assert.is(d.mapping.cores, 64);
   assert.is(d.mapping.weights, 12 * 256);
-  assert.ok(d.mapping.layers.every((l) => l.coresNeeded === 1 && l.cores.length === 1 && l.tiles.length === 1));
-  const r9 = JSON.parse((await cli(["map", "--model", new URL("../../../../data/resnet9-fmnist.onnx", import.meta.url).pathname, "--json"])).out) as typeof d;
+  assert.ok(d.mapping.layers.every((l) => l.coresNeeded === 1 && l.cores.length === l.replicas && l.tiles.length === l.replicas));
+  const one = JSON.parse((await cli(["map", "--model", fits, "--json", "--replicas", "1"])).out) as Doc;
+  assert.is(one.mapping.cores, 12);
+  assert.ok(one.mapping.layers.every((l) => l.coresNeeded === 1 && l.cores.length === 1 && l.replicas === 1 && l.columnCopies === 1));
+  const r9path = new URL("../../../../data/resnet9-fmnist.onnx", import.meta.url).pathname;
+  const r9 = JSON.parse((await cli(["map", "--model", r9path, "--json", "--replicas", "1"])).out) as Doc;
   assert.is(r9.mapping.layers.reduce((s, l) => s + l.coresNeeded, 0), 40);
   assert.ok(r9.mapping.layers.every((l) => l.coresNeeded === l.cores.length));
+  for (const [argv, msg] of [
+    [["map", "--model", fits, "--replicas", "0"], /--replicas must be "auto" or an integer in 1\.\.64/],
+    [["map", "--model", fits, "--replicas", "6"], /needs 72 cores; the chip has 64/],
+    [["map", "--replicas", "2"], /--replicas must be given only with --model/],
+  ] as const) {
+    const e = await cli([...argv]);
+    assert.is(e.code, 2, e.err); // usage: the flag asks for more than the chip has
+    assert.match(e.err, msg);
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -123,4 +123,27 @@ test("the trained 2-layer batch_first row LSTM (Fashion-MNIST rows, last step) o
   assert.ok(Math.abs((d["accuracy"] as number) - (d["floatAccuracy"] as number)) <= 0.15 && (d["agreement"] as number) >= 0.8, out);
 });
 
+test("map, cost and drift of a sequence model: exit 1 with one line naming the file and run --model; --replicas refused", async () => {
+  const model = join(FIXTURES, "lstm-rows.onnx");
+  if (!existsSync(model)) return;
+  const err: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((x: string) => (err.push(x), true)) as typeof process.stderr.write;
+  const codes: number[] = [];
+  try {
+    const set = ["--images", join(FIXTURES, "fmnist-500-u8.npy"), "--labels", join(FIXTURES, "fmnist-500-labels.npy")];
+    for (const argv of [["map", "--model", model], ["cost", "--model", model, "--json"], ["drift", "--model", model, ...set, "--chips", "1", "--times", "25"], ["run", "--model", model, ...set, "--replicas", "2"]]) {
+      codes.push((await run(argv)).code);
+    }
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(codes, [1, 1, 1, 2]);
+  for (const [i, c] of ["map", "cost", "drift"].entries()) {
+    assert.match(err[i]!, new RegExp(`lstm-rows\\.onnx is a sequence model \\(an LSTM node\\): \`${c} --model\` takes CNNs; \`run --model`));
+    assert.is(err[i]!.trim().split("\n").length, 1);
+  }
+  assert.match(err[3]!, /--replicas must be given only with a CNN --model/);
+});
+
 test.run();

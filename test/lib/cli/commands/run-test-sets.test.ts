@@ -10,7 +10,7 @@ import { join } from "node:path";
 import ort from "onnxruntime-node";
 import { Chip } from "../../../../lib/chip/chip.ts";
 import { main } from "../../../../lib/cli/main.ts";
-import { mapNetwork } from "../../../../lib/network/mapper.ts";
+import { MODEL_REPLICAS, mapNetwork } from "../../../../lib/network/mapper.ts";
 import { encodeNpy } from "../../../../lib/network/npy.ts";
 import { loadOnnx } from "../../../../lib/network/onnx.ts";
 import { argmax, programNetwork, runNetwork } from "../../../../lib/network/run.ts";
@@ -69,7 +69,7 @@ test("agreement and outputError equal a direct computation: the same chip here, 
   const yf = (await session.run({ x: new ort.Tensor("float32", x, [N, 1, 8, 8]) })).y!.data as Float32Array;
   // Chip: seed 1, functional, TDP, 25 s, scales from the first 16 images, as `run` does.
   const net = loadOnnx(model);
-  const mapping = mapNetwork(net);
+  const mapping = mapNetwork(net, { replicas: MODEL_REPLICAS });
   const chip = Chip.create({ seed: 1n, fidelity: "functional" });
   let yc: Float64Array[];
   try {
