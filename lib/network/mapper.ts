@@ -68,14 +68,15 @@ const n0 = (x: number): string => x.toLocaleString("en-US");
 /** Ops the host runs between layers (data movement and pooling, as on the chip's host). */
 const HOST_OPS = new Set(["maxPool", "avgPool", "flatten", "pad", "concat"]);
 
+/** The copies an ONNX model gets by default (`run|map|cost|drift --model`, queue workers):
+ * as many as the free cores allow (MapOptions.replicas). */
+export const MODEL_REPLICAS = "auto" as const;
+
 /**
  * Map `net` onto the chip. Throws MappingError when it does not fit or a route is missing,
  * ArgumentError for a malformed network or an LDPU op (batch norm, relu, add) that does not
  * follow a weight layer.
  */
-/** The copies an ONNX model gets by default (`run|map|cost|drift --model`, queue workers):
- * as many as the free cores allow (MapOptions.replicas). */
-export const MODEL_REPLICAS = "auto" as const;
 
 export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
   inferShapes(net);

@@ -62,8 +62,8 @@ function maxAbsAll(w: Float32Array): number {
 
 /** A tile's weights as a 256 × 256 row-major crossbar matrix, zero-filled (rows = outputs,
  * cols = inputs); with `rowScale`, row r divided by rowScale[r] (the LDPU multiplies it back).
- * With `copies` m > 1 (column copies), row r holds its weights m times side by side: at
- * columns q·w … q·w + w − 1 for q < m, w = the tile's columns, or for a packed grouped conv
+ * With `copies` m above 1 (column copies), row r holds its weights m times side by side: at
+ * columns q·w … q·w + w − 1 for every q from 0 to m − 1, w = the tile's columns, or for a packed grouped conv
  * (lib/network/tiling.ts groupPacking) w = one group's columns and row r holds the weights of
  * its own group in every slot (each read drives one group's inputs in every slot). */
 export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale?: Float32Array, copies = 1): Float32Array {
