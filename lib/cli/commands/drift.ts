@@ -20,8 +20,10 @@ import { withSignalHandling } from "../../runtime/signals.ts";
 import { parseScheme } from "../../chip/targets.ts";
 import { parseTransformFlags } from "../../network/test-set.ts";
 import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../../runtime/validate.ts";
+import type { ModelTestSetFlags } from "./model-flags.ts";
 
-export interface DriftCommandOptions {
+/** `drift` flags; with --model (ModelTestSetFlags) a model study (lib/study/drift-model.ts) instead of the characterisation workload. */
+export interface DriftCommandOptions extends ModelTestSetFlags {
   /** Simulated chips (default 8); --chips is the same option. */
   trials?: string;
   chips?: string;
@@ -31,15 +33,6 @@ export interface DriftCommandOptions {
   cores?: string;
   inputs?: string;
   phases?: string;
-  /** A model study instead (lib/study/drift-model.ts): ONNX model and a .npy or IDX test set. */
-  model?: string;
-  images?: string;
-  labels?: string;
-  limit?: string;
-  inputScale?: string;
-  mean?: string;
-  std?: string;
-  layout?: string;
   fidelity: string;
   fit?: string;
   seed: string;

@@ -22,16 +22,9 @@ import type { RunTally } from "../../study/model-run.ts";
 import { chipModelRun, modelRunDoc, prepareModelInputs } from "../../study/model-run-local.ts";
 import { onnxruntimeOutputs } from "../../network/onnx-float.ts";
 import { Submission, modelRunOnQueue, queueTarget } from "../../study/queue/index.ts";
+import type { ModelTestSetFlags } from "./model-flags.ts";
 
-export interface RunModelOptions {
-  model?: string;
-  images?: string;
-  labels?: string;
-  limit?: string;
-  inputScale?: string;
-  mean?: string;
-  std?: string;
-  layout?: string;
+export interface RunModelOptions extends ModelTestSetFlags {
   replicas?: string;
   runs?: string;
   scheme: string;

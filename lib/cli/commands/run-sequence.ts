@@ -22,16 +22,9 @@ import { readSequenceSet, sequenceAccuracy, sequenceFloatOutputs } from "../../n
 import { parseTransformFlags } from "../../network/test-set.ts";
 import type { SequenceOutputs } from "../../network/sequence-model.ts";
 import { compareSequenceOutputs, mapSequenceModel, programSequenceModel, runSequences, type SequenceScales } from "../../network/sequence-run.ts";
+import type { ModelTestSetFlags } from "./model-flags.ts";
 
-export interface SequenceCommandOptions {
-  model?: string;
-  images?: string;
-  labels?: string;
-  limit?: string;
-  inputScale?: string;
-  mean?: string;
-  std?: string;
-  layout?: string;
+export interface SequenceCommandOptions extends ModelTestSetFlags {
   runs?: string;
   scheme: string;
   fidelity: string;
