@@ -17,7 +17,8 @@ import {
   PROGRAM_BYTES, prepareProgram, programCoreState, type CoreProgramResult, type ProgramBuffers, type ProgrammedCore,
 } from "./program.ts";
 import { coreTargets, padWeights, parseScheme, type Scheme } from "./targets.ts";
-import { ChipAtTime, type AtOptions } from "./analog.ts";
+import { ChipAtTime } from "./analog.ts";
+import type { AtOptions } from "./read-options.ts";
 import { loadFit, type FunctionalFit } from "./functional-fit.ts";
 import "./tasks.ts"; // the measure and program task kinds
 

@@ -1,14 +1,15 @@
 // lib/chip — the chip and its cores: every modelled constant with its source (config.ts),
 // PCM device statistics (pcm-params.ts, devices.ts), program-and-verify (program.ts,
 // targets.ts), the CCO ADCs (adc.ts), drift and read noise (drift.ts), the physical and
-// functional reads `chip.at(t)` (analog.ts, readout.ts, functional-*.ts), FP16 (fp16.ts),
+// functional reads `chip.at(t)` (analog.ts, its options and result types in read-options.ts, readout.ts, functional-*.ts), FP16 (fp16.ts),
 // the counter-based RNG (rng.ts, rng-twin.ts), the GDPU (gdpu.ts), the links and their
 // timing (links.ts, link-timing.ts), the MVM kernels' TypeScript side (mvm-kernels.ts),
 // the characterisation workload (workload.ts) and the chip's task kinds (tasks.ts).
 // May import: lib/runtime.
 
 export { Chip, DEFAULT_SEED, type ChipOptions, type ChipProgramResult, type ProgramOptions } from "./chip.ts";
-export { ChipAtTime, defaultOutputScale, type AtOptions, type MvmOptions, type MvmResult, type ReadableChip } from "./analog.ts";
+export { ChipAtTime, defaultOutputScale } from "./analog.ts";
+export type { AtOptions, MvmOptions, MvmResult, ReadableChip } from "./read-options.ts";
 export type { Phases, LdpuSettings } from "./readout.ts";
 export { Core } from "./core.ts";
 export type { CoreAdcs, AdcRecord } from "./adc.ts";

@@ -4,7 +4,7 @@
 // fidelity (which uses it) against the readTaskInto path (mvmParallel) bit for bit.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { MvmOptions } from "../../../lib/chip/analog.ts";
+import type { MvmOptions } from "../../../lib/chip/read-options.ts";
 import { Chip } from "../../../lib/chip/chip.ts";
 import { paddedCols } from "../../../lib/chip/mvm-kernels.ts";
 import { WasmRuntime } from "../../../lib/runtime/wasm.ts";
