@@ -100,19 +100,21 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
 export function lstmCost(m: LstmMapping, mode: ReadMode): NetworkCost & { timestepUs: number } {
   const stack = lstmStackOf(m);
   const multi = stack.lstm.length > 1;
-  const col = (l: LstmMapping["layers"][number]) => l.tiles.filter((t) => t.outputBlock === 0);
   const size = (r: readonly [number, number]) => r[1] - r[0];
+  // A tile with column copies (LstmLayer.columnCopies) drives m × its columns: m × the cells conduct.
+  const tilesOf = (ls: LstmMapping["layers"]) => ls.flatMap((l) => l.tiles.map((t) => ({ t, cols: size(t.colRange) * l.columnCopies })));
   const util = (ls: LstmMapping["layers"]) => {
-    const tiles = ls.flatMap((l) => l.tiles);
-    return tiles.reduce((s, t) => s + size(t.rowRange) * size(t.colRange), 0) / (tiles.length * 256 * 256);
+    const tiles = tilesOf(ls);
+    return tiles.reduce((s, { t, cols }) => s + size(t.rowRange) * cols, 0) / (tiles.length * 256 * 256);
   };
   const row = (layer: string, ls: LstmMapping["layers"], gdpu: boolean): LayerCost => {
-    const tiles = ls.flatMap(col);
+    // Output block 0's chain: its tiles and their copies (every copy is a core of the chain).
+    const chain = tilesOf(ls).filter(({ t }) => t.outputBlock === 0);
     const step = layerStepCost({
       chains: ls[0]!.receivers.length,
-      chainLength: tiles.length,
-      inputs: Math.max(...tiles.map((t) => size(t.colRange))),
-      outputs: size(tiles[0]!.rowRange),
+      chainLength: chain.length,
+      inputs: Math.max(...chain.map(({ cols }) => cols)),
+      outputs: size(chain[0]!.t.rowRange),
       ...(gdpu ? { gdpu: true } : {}),
       mode,
     });

@@ -14,7 +14,9 @@
 import { ARCH } from "../chip/config.ts";
 import { gdpuNode, route } from "../chip/links.ts";
 import { MappingError, splitRange, tiling, type Range, type RouteInfo } from "./mapper.ts";
-import { ArgumentError } from "../runtime/validate.ts";
+import { nearestFreeCores } from "./lstm-copies.ts";
+import { parseReplicas, replicaCounts } from "./replicas.ts";
+import { ArgumentError, knownKeys } from "../runtime/validate.ts";
 
 /** The shape of a single-layer LSTM with a dense output layer (`mapLstm`). */
 export interface LstmSpec {
@@ -45,6 +47,8 @@ export interface LstmTile {
   outputBlock: number;
   /** Index of the tile's block of inputs. */
   inputBlock: number;
+  /** Which copy of the matrix's weights the tile holds, 0..replicas − 1 (LstmMapOptions.replicas). */
+  replica: number;
   /** Route of its partial sums to the block's receiver. */
   route: RouteInfo;
 }
@@ -59,6 +63,26 @@ export interface LstmLayer {
   tiles: LstmTile[];
   /** Receiving core of each output block. */
   receivers: number[];
+  /** Copies of the matrix's tiles on other cores (LstmMapOptions.replicas; 1: none). An LSTM
+   * layer's input and hidden gates have the same count: every copy of a gate block's tiles
+   * joins the block's chain of partial sums, which carries their running mean (lib/network/sequence-run.ts). */
+  replicas: number;
+  /** Copies of each weight side by side in its tile's row (1: none; set by mapSequenceModel
+   * from the weights, lib/network/tiling.ts matrixColumnCopies): each read drives the inputs
+   * into every copy and the LDPU scales by 1/m. */
+  columnCopies: number;
+  /** Row r is programmed as W[r] / rowScale[r] and the LDPU multiplies rowScale[r] back
+   * (set by mapSequenceModel from the weights; absent: the tile's largest weight is Wmax). */
+  rowScale?: Float32Array;
+}
+
+/** Options of `mapLstmStack`; an unknown key throws. */
+export interface LstmMapOptions {
+  /** Copies of every matrix on the cores the model leaves free, averaged along each block's
+   * chain of partial sums: an integer 1..64 (the same for every layer; a MappingError when
+   * they do not fit) or "auto" (as many as fit, at most REPLICAS_MAX, lib/network/replicas.ts
+   * replicaCounts over the LSTM layers' gate tiles and the dense layers' tiles). Default 1. */
+  replicas?: number | "auto";
 }
 
 /** Where an LSTM network's matrices sit on the chip (`mapLstm`, `mapLstmStack`). */
@@ -130,7 +154,9 @@ export function mapLstm(spec: LstmSpec): LstmMapping {
  * slices, left to right; the dense layers take the free cores in order.
  * @throws {@link ArgumentError} on bad sizes; {@link MappingError} when it does not fit
  */
-export function mapLstmStack(spec: LstmStackSpec): LstmMapping {
+export function mapLstmStack(spec: LstmStackSpec, options: LstmMapOptions = {}): LstmMapping {
+  knownKeys(options, ["replicas"], "options");
+  const replicas = parseReplicas(options.replicas ?? 1);
   const ok = (v: unknown) => Number.isInteger(v) && (v as number) >= 1;
   if (!ok(spec.inputs)) throw new ArgumentError("inputs", "a positive integer", spec.inputs);
   if (!Array.isArray(spec.hidden) || spec.hidden.length < 1 || !spec.hidden.every(ok)) throw new ArgumentError("hidden", "hidden sizes of one or more LSTM layers", spec.hidden);
@@ -182,9 +208,9 @@ export function mapLstmStack(spec: LstmStackSpec): LstmMapping {
       const tiles: LstmTile[] = [];
       rowBlocks.forEach((rr, ob) => colBlocks.forEach((cr, ib) => {
         const core = (firstRow + rowOffset + ib) * COLS + col + ob;
-        tiles.push({ core, rowRange: rr, colRange: cr, outputBlock: ob, inputBlock: ib, route: info(core, (GATE_ROWS - 1) * COLS + col + ob) });
+        tiles.push({ core, rowRange: rr, colRange: cr, outputBlock: ob, inputBlock: ib, replica: 0, route: info(core, (GATE_ROWS - 1) * COLS + col + ob) });
       }));
-      return { layer: name, matrix: { rows: gates, cols }, tiles, receivers: rowBlocks.map((_, ob) => (GATE_ROWS - 1) * COLS + col + ob) };
+      return { layer: name, matrix: { rows: gates, cols }, tiles, receivers: rowBlocks.map((_, ob) => (GATE_ROWS - 1) * COLS + col + ob), replicas: 1, columnCopies: 1 };
     };
     const prefix = multi ? `lstm${k}.` : "";
     stack.lstm.push({ input: layers.length, hidden: layers.length + 1 });
@@ -216,12 +242,13 @@ export function mapLstmStack(spec: LstmStackSpec): LstmMapping {
       const cores = free.slice(ob * dense.inputs, (ob + 1) * dense.inputs);
       const receiver = cores[cores.length - 1]!;
       receivers.push(receiver);
-      cores.forEach((core, ib) => tiles.push({ core, rowRange: dense.rowBlocks[ob]!, colRange: dense.colBlocks[ib]!, outputBlock: ob, inputBlock: ib, route: info(core, receiver) }));
+      cores.forEach((core, ib) => tiles.push({ core, rowRange: dense.rowBlocks[ob]!, colRange: dense.colBlocks[ib]!, outputBlock: ob, inputBlock: ib, replica: 0, route: info(core, receiver) }));
     }
     free = free.slice(need);
     stack.dense.push(layers.length);
-    layers.push({ layer: k === spec.dense.length - 1 ? "output" : `dense${k}`, matrix: { rows: outputs, cols: inputs }, tiles, receivers });
+    layers.push({ layer: k === spec.dense.length - 1 ? "output" : `dense${k}`, matrix: { rows: outputs, cols: inputs }, tiles, receivers, replicas: 1, columnCopies: 1 });
   });
+  if (replicas !== 1) addCopies(spec.name, layers, stack, replicas, free, needs);
   const coreIds = layers.flatMap((l) => l.tiles.map((t) => t.core)).sort((a, b) => a - b);
   // Every gate receiver reaches its GDPU slice (its column) over a link.
   const gdpuSlices = stack.lstm.flatMap(({ input }) => layers[input]!.receivers.map((r) => {
@@ -239,4 +266,34 @@ export function mapLstmStack(spec: LstmStackSpec): LstmMapping {
     gdpuSlices,
     stack,
   };
+}
+
+/** Copies of every matrix's tiles on the free cores (LstmMapOptions.replicas): the count per
+ * group (an LSTM layer's gates, or a dense layer) fixed or from replicaCounts; each copy of a
+ * tile on the free core nearest its block's receiver (lib/network/lstm-copies.ts). */
+function addCopies(name: string, layers: LstmLayer[], stack: LstmStackLayout, replicas: number | "auto", free: number[], needs: { cores: number; weights: number }): void {
+  const groups = [...stack.lstm.map(({ input, hidden }) => [input, hidden]), ...stack.dense.map((d) => [d])];
+  const tiles = groups.map((g) => g.reduce((s, i) => s + layers[i]!.tiles.length, 0));
+  const counts = replicas === "auto" ? replicaCounts(tiles, ARCH.cores.value) : groups.map(() => replicas);
+  const used = tiles.reduce((s, t, i) => s + t * counts[i]!, 0);
+  if (used > ARCH.cores.value) {
+    throw new MappingError(
+      `${name} with ${replicas} copies of every matrix needs ${used} cores; the chip has ${ARCH.cores.value} (replicas: ${Math.floor(ARCH.cores.value / needs.cores)} at most)`,
+      { cores: used, weights: needs.weights * (replicas as number) },
+    );
+  }
+  const pool = new Set(free);
+  groups.forEach((g, gi) => {
+    const k = counts[gi]!;
+    for (const i of g) layers[i]!.replicas = k;
+    for (let c = 1; c < k; c++) {
+      for (const i of g) {
+        const l = layers[i]!;
+        const base = l.tiles.filter((t) => t.replica === 0);
+        const got = nearestFreeCores(base.map((t) => l.receivers[t.outputBlock]!), pool);
+        if (!got) throw new MappingError(`${name}: copy ${c + 1} of ${l.layer} has no free core with a link route to its receiver`, needs);
+        base.forEach((t, j) => l.tiles.push({ ...t, core: got[j]!.core, replica: c, route: got[j]!.route }));
+      }
+    }
+  });
 }

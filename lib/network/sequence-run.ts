@@ -22,36 +22,66 @@ import type { Chip } from "../chip/chip.ts";
 import type { FunctionalFit } from "../chip/functional-fit.ts";
 import { GdpuSlice } from "../chip/gdpu.ts";
 import type { Scheme } from "../chip/targets.ts";
-import { ArgumentError } from "../runtime/validate.ts";
-import { lstmStackOf, mapLstmStack, type LstmLayer, type LstmMapping } from "./lstm-map.ts";
+import { ArgumentError, knownKeys } from "../runtime/validate.ts";
+import { lstmStackOf, mapLstmStack, type LstmLayer, type LstmMapping, type LstmTile } from "./lstm-map.ts";
+import { matrixColumnCopies, matrixRowScales, matrixTile } from "./tiling.ts";
 import { applyHead } from "./onnx.ts";
 import { argmax } from "./run.ts";
 import { emptyRanges, sequenceForwardBatch, sequenceVectors, type SequenceModel, type SequenceOutputs, type SequenceRanges } from "./sequence-model.ts";
 
 const N = 256;
 
-/** The model's layers placed on the chip (MappingError with the cores it needs when it does not fit). */
-export function mapSequenceModel(m: SequenceModel): LstmMapping {
-  return mapLstmStack({ name: m.name, inputs: m.layers[0]!.inputs, hidden: m.layers.map((l) => l.hidden), dense: m.dense.map((d) => d.outputs) });
+/** Options of `mapSequenceModel`; an unknown key throws. */
+export interface SequenceMapOptions {
+  /** Copies of every matrix on the cores the model leaves free (LstmMapOptions.replicas):
+   * "auto" (default: as many as fit, at most 8) or 1..64; 1 is the plain layout. */
+  replicas?: number | "auto";
+  /** Fill the columns a tile leaves unused with copies of its weights (LstmLayer.columnCopies,
+   * bounded by the ADC range). Default: true with replicas "auto", else false. */
+  columnCopies?: boolean;
+  /** Program each row at full conductance range (LstmLayer.rowScale). Default true. */
+  rowScaling?: boolean;
 }
 
-/** Program every tile of the mapping (program-and-verify, `scheme`). */
-export async function programSequenceModel(chip: Chip, mapping: LstmMapping, m: SequenceModel, scheme: Scheme, threads?: number): Promise<void> {
+/** The model's layers placed on the chip, with copies of the weights on the free cores by
+ * default (`options`); a MappingError with the cores it needs when it does not fit.
+ * @throws {@link MappingError} when the model (or its fixed copies) does not fit; {@link ArgumentError} on a bad option */
+export function mapSequenceModel(m: SequenceModel, options: SequenceMapOptions = {}): LstmMapping {
+  knownKeys(options, ["replicas", "columnCopies", "rowScaling"], "options");
+  const replicas = options.replicas ?? "auto";
+  const colCopies = options.columnCopies ?? replicas === "auto";
+  const rowScaling = options.rowScaling ?? true;
+  if (typeof colCopies !== "boolean") throw new ArgumentError("columnCopies", "true or false", options.columnCopies);
+  if (typeof rowScaling !== "boolean") throw new ArgumentError("rowScaling", "true or false", options.rowScaling);
+  const mapping = mapLstmStack({ name: m.name, inputs: m.layers[0]!.inputs, hidden: m.layers.map((l) => l.hidden), dense: m.dense.map((d) => d.outputs) }, { replicas });
+  for (const { layer, w, cols } of sequenceMatrices(mapping, m)) {
+    const rows = layer.matrix.rows;
+    const rowScale = rowScaling ? matrixRowScales(w, rows, cols) : undefined;
+    if (rowScale) layer.rowScale = rowScale;
+    const colBlocks = [...new Map(layer.tiles.map((t) => [t.inputBlock, t.colRange])).values()];
+    layer.columnCopies = colCopies ? matrixColumnCopies(w, rows, cols, colBlocks, rowScale) : 1;
+  }
+  return mapping;
+}
+
+/** Every matrix of the mapping with its weights (rows × cols, row-major). */
+function sequenceMatrices(mapping: LstmMapping, m: SequenceModel): { layer: LstmLayer; w: Float32Array; cols: number }[] {
   const stack = lstmStackOf(mapping);
+  return [
+    ...stack.lstm.flatMap(({ input, hidden }, k) => {
+      const l = m.layers[k]!;
+      return [{ layer: mapping.layers[input]!, w: l.wih, cols: l.inputs }, { layer: mapping.layers[hidden]!, w: l.whh, cols: l.hidden }];
+    }),
+    ...stack.dense.map((d, k) => ({ layer: mapping.layers[d]!, w: m.dense[k]!.w, cols: m.dense[k]!.inputs })),
+  ];
+}
+
+/** Program every tile of the mapping, copies included (program-and-verify, `scheme`). */
+export async function programSequenceModel(chip: Chip, mapping: LstmMapping, m: SequenceModel, scheme: Scheme, threads?: number): Promise<void> {
   const byCore = new Map<number, Float32Array>();
-  const put = (l: LstmLayer, w: Float32Array, cols: number) => {
-    for (const t of l.tiles) {
-      const tile = new Float32Array(N * N);
-      for (let r = t.rowRange[0]; r < t.rowRange[1]; r++) tile.set(w.subarray(r * cols + t.colRange[0], r * cols + t.colRange[1]), (r - t.rowRange[0]) * N);
-      byCore.set(t.core, tile);
-    }
-  };
-  stack.lstm.forEach(({ input, hidden }, k) => {
-    const l = m.layers[k]!;
-    put(mapping.layers[input]!, l.wih, l.inputs);
-    put(mapping.layers[hidden]!, l.whh, l.hidden);
-  });
-  stack.dense.forEach((d, k) => put(mapping.layers[d]!, m.dense[k]!.w, m.dense[k]!.inputs));
+  for (const { layer, w, cols } of sequenceMatrices(mapping, m)) {
+    for (const t of layer.tiles) byCore.set(t.core, matrixTile(w, cols, t.rowRange, t.colRange, layer.rowScale, layer.columnCopies));
+  }
   await chip.programAll((c) => byCore.get(c) ?? new Float32Array(N * N), { scheme, cores: Math.max(...byCore.keys()) + 1, ...(threads ? { threads } : {}) });
 }
 
@@ -151,19 +181,44 @@ export async function runSequences(chip: Chip, m: SequenceModel, mapping: LstmMa
     }));
     const cells = slices.map((ls) => ls.map((sl): Uint16Array[] => seqs.map(() => new Uint16Array(sl.units))));
     const xs = seqs.map((s) => sequenceVectors(m, s));
-    // One chain of tiles (partial sums towards the last) over the batch.
-    const chain = async (tiles: LstmLayer["tiles"], src: (k: number) => { v: Int8Array[]; scale: number }, rowScale: ArrayLike<number>, bias: Float64Array, key: number, relu: boolean): Promise<Int8Array> => {
+    // One output block's chain of tiles over the batch, copy after copy (LstmLayer.replicas k):
+    // the copies on other cores first, the mapped one last (its receiver last of all), each
+    // copy's tiles farthest first. The chain carries the running mean of the copies' sums at
+    // full INT8 resolution: the tiles of the i-th copy in the chain (0-based) scale their reads
+    // by 1 / (i + 1), and its first tile scales the partial sum it receives by i / (i + 1).
+    // Within a copy the partial sums are those of a chain without copies (a running estimate
+    // over the tiles, B / j, would multiply the first tile's read by B: the input gates'
+    // partial sum alone can be several times the gate range when the hidden gates cancel it).
+    // The first tile of each copy adds the copy's share of the bias, so that every partial sum
+    // on the links estimates the output itself (whose range sets the INT8 scale), not the
+    // output less its bias; the receiver applies the ReLU. Each tile's LDPU restores its
+    // matrix's row scale and divides by its column copies.
+    type Link = { t: LstmTile; l: LstmLayer; src: { v: Int8Array[]; scale: number } };
+    const chain = async (links: Link[], rowScale: (r: number) => number, bias: Float64Array, key: number, relu: boolean): Promise<Int8Array> => {
+      const k = links[0]!.l.replicas;
+      const copyOrder = [...Array.from({ length: k - 1 }, (_, i) => i + 1), 0];
+      const order = copyOrder.flatMap((c, i) => links.filter((x) => x.t.replica === c)
+        .sort((a, b) => b.t.route.hops - a.t.route.hops || a.t.core - b.t.core)
+        .map((x, p) => ({ ...x, share: 1 / (i + 1), rx: p === 0 ? i / (i + 1) : 1, first: p === 0 })));
+      const [r0, r1] = order[0]!.t.rowRange;
+      const rows = r1 - r0;
       let partial: Int8Array | undefined;
-      for (const [k, t] of tiles.entries()) {
-        const { v, scale } = src(k);
+      for (const [j, { t, l, src, share, rx, first }] of order.entries()) {
+        const [c0, c1] = t.colRange;
+        const w = c1 - c0;
+        const copies = l.columnCopies;
         const x = new Int8Array(S * N);
-        v.forEach((row, s) => x.set(row.subarray(t.colRange[0], t.colRange[1]), s * N));
-        const receiver = k === tiles.length - 1;
+        src.v.forEach((row, s) => {
+          const seg = row.subarray(c0, c1);
+          for (let q = 0; q < copies; q++) x.set(seg, s * N + q * w);
+        });
+        const A = Float64Array.from({ length: N }, (_, r) => (r < rows ? (rowScale(r0 + r) * (l.rowScale ? l.rowScale[r0 + r]! : 1) * share) / copies : 1));
+        const receiver = j === order.length - 1;
         const opts = {
-          outputScale: 1 / scale,
+          outputScale: 1 / src.scale,
           firstInput: key,
-          rows: t.rowRange[1] - t.rowRange[0],
-          ldpu: { scale: rowScale, rxScale: 1, ...(receiver ? { bias, ...(relu ? { flags: 2 } : {}) } : {}) },
+          rows,
+          ldpu: { scale: A, rxScale: rx, ...(first ? { bias: bias.map((b) => b * share) } : {}), ...(receiver && relu ? { flags: 2 } : {}) },
           ...(partial ? { rx: partial } : {}),
         };
         partial = (threads > 1 && S >= 2 * N ? await at.mvmParallel(t.core, x, { ...opts, threads }) : at.mvm(t.core, x, opts)).y;
@@ -181,13 +236,11 @@ export async function runSequences(chip: Chip, m: SequenceModel, mapping: LstmMa
         const prev = { v: h8[k]!, scale: sc.hidden };
         const next = seqs.map(() => new Int8Array(layer.hidden));
         for (let ob = 0; ob < li.receivers.length; ob++) {
-          const ti = blockTiles(li, ob);
-          const tiles = [...ti, ...blockTiles(lh, ob)];
-          const [r0, r1] = tiles[0]!.rowRange;
-          const rows = Float64Array.from({ length: N }, (_, r) => (r < r1 - r0 ? sc.gates[k]![r0 + r]! : 1));
-          const bias = Float64Array.from({ length: N }, (_, r) => (r < r1 - r0 ? rows[r]! * layer.bias[r0 + r]! : 0));
-          const below0 = below;
-          const g = await chain(tiles, (j) => (j < ti.length ? below0 : prev), rows, bias, key, false);
+          const links: Link[] = [...blockTiles(li, ob).map((t) => ({ t, l: li, src: below })), ...blockTiles(lh, ob).map((t) => ({ t, l: lh, src: prev }))];
+          const [r0, r1] = li.tiles.find((t) => t.outputBlock === ob)!.rowRange;
+          const gates = sc.gates[k]!;
+          const bias = Float64Array.from({ length: N }, (_, r) => (r < r1 - r0 ? gates[r0 + r]! * layer.bias[r0 + r]! : 0));
+          const g = await chain(links, (r) => gates[r]!, bias, key, false);
           const slice = slices[k]![ob]!;
           for (let s = 0; s < S; s++) {
             slice.setCellBits(cells[k]![ob]![s]!);
@@ -210,7 +263,7 @@ export async function runSequences(chip: Chip, m: SequenceModel, mapping: LstmMa
             const [r0, r1] = tiles[0]!.rowRange;
             const bias = Float64Array.from({ length: N }, (_, r) => (r < r1 - r0 ? sd * dense.b[r0 + r]! : 0));
             const vin = v;
-            const out = await chain(tiles, () => vin, Float64Array.from({ length: N }, () => sd), bias, key, dense.relu);
+            const out = await chain(tiles.map((t) => ({ t, l, src: vin })), () => sd, bias, key, dense.relu);
             for (let s = 0; s < S; s++) y[s]!.set(out.subarray(s * N, s * N + (r1 - r0)), r0);
           }
           v = { v: y, scale: sd };
@@ -243,14 +296,14 @@ export function compareSequenceOutputs(a: SequenceOutputs, b: SequenceOutputs): 
   return { error: Math.sqrt(num / (den || 1)), agreement: same / count };
 }
 
-/** Map, program (`scheme`, default TDP) and run in one call.
+/** Map (`map`: SequenceMapOptions, default copies "auto"), program (`scheme`, default TDP) and run in one call.
  * @throws {@link MappingError} when the model does not fit; {@link ArgumentError} as `runSequences` */
 export async function runSequenceModel(
-  chip: Chip, m: SequenceModel, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions & { scheme?: Scheme } = {},
+  chip: Chip, m: SequenceModel, seqs: readonly ArrayLike<number>[], o: SequenceRunOptions & { scheme?: Scheme; map?: SequenceMapOptions } = {},
 ): Promise<SequenceRunResult & { mapping: LstmMapping }> {
   checkSequences(m, seqs);
-  const mapping = mapSequenceModel(m);
+  const mapping = mapSequenceModel(m, o.map);
   await programSequenceModel(chip, mapping, m, o.scheme ?? "tdp", o.threads);
-  const { scheme: _scheme, ...rest } = o;
+  const { scheme: _scheme, map: _map, ...rest } = o;
   return { ...(await runSequences(chip, m, mapping, seqs, rest)), mapping };
 }

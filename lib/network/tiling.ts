@@ -36,28 +36,44 @@ export function tiling(rows: number, cols: number): { outputs: number; inputs: n
  */
 export function columnCopiesFor(layer: WeightNode, colBlocks: readonly Range[], rowScale?: Float32Array): number {
   const pack = groupPacking(layer);
-  const w = pack ? pack.cols : Math.max(...colBlocks.map(([a, b]) => b - a));
   const { outputs, inputs } = matrixShape(layer);
   const dense = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
-  const scale = rowScale ?? Float32Array.from({ length: outputs }, () => maxAbsAll(dense));
+  if (!pack) return matrixColumnCopies(dense, outputs, inputs, colBlocks, rowScale);
+  const blocksOf = (r: number): readonly Range[] => {
+    const c0 = Math.floor(r / pack.rows) * pack.cols;
+    return [[c0, c0 + pack.cols]];
+  };
+  return copiesByCharge(dense, outputs, inputs, blocksOf, pack.cols, rowScale ?? uniformScale(dense, outputs));
+}
+
+/**
+ * Column copies of the tiles of a plain outputs × inputs matrix `w` (row-major) cut into
+ * `colBlocks` (columnCopiesFor's rule: ⌊256 / widest block⌋, bounded by the ADC range), rows
+ * programmed as w[r] / rowScale[r] (default: the matrix's largest |weight| for every row).
+ */
+export function matrixColumnCopies(w: Float32Array, outputs: number, inputs: number, colBlocks: readonly Range[], rowScale?: ArrayLike<number>): number {
+  const width = Math.max(...colBlocks.map(([a, b]) => b - a));
+  return copiesByCharge(w, outputs, inputs, () => colBlocks, width, rowScale ?? uniformScale(w, outputs));
+}
+
+function copiesByCharge(w: Float32Array, outputs: number, inputs: number, blocksOf: (r: number) => readonly Range[], width: number, scale: ArrayLike<number>): number {
   let worst = 0; // the largest Σ|ŵ| of a row over one tile's columns
   for (let r = 0; r < outputs; r++) {
-    const blocks = pack ? [[Math.floor(r / pack.rows) * pack.cols, Math.floor(r / pack.rows) * pack.cols + pack.cols] as const] : colBlocks;
-    for (const [c0, c1] of blocks) {
+    for (const [c0, c1] of blocksOf(r)) {
       let s = 0;
-      for (let j = c0; j < c1; j++) s += Math.abs(dense[r * inputs + j]!);
+      for (let j = c0; j < c1; j++) s += Math.abs(w[r * inputs + j]!);
       worst = Math.max(worst, s / scale[r]!);
     }
   }
   const perCopy = worst * PROGRAMMING.gmaxTdp.value * MVM.fullScalePulseNs.value * CHARGE_LSB_PER_COUNT_NS;
   const byCharge = perCopy > 0 ? Math.floor((MVM.copyChargeFraction.value * ADC.fullScaleCounts.value) / perCopy) : Infinity;
-  return Math.max(1, Math.min(Math.floor(XBAR_COLS / w), byCharge));
+  return Math.max(1, Math.min(Math.floor(XBAR_COLS / width), byCharge));
 }
 
-function maxAbsAll(w: Float32Array): number {
+function uniformScale(w: Float32Array, outputs: number): Float32Array {
   let m = 0;
   for (let i = 0; i < w.length; i++) m = Math.max(m, Math.abs(w[i]!));
-  return m || 1;
+  return new Float32Array(outputs).fill(m || 1);
 }
 
 /** A tile's weights as a 256 × 256 row-major crossbar matrix, zero-filled (rows = outputs,
@@ -67,32 +83,47 @@ function maxAbsAll(w: Float32Array): number {
  * (lib/network/tiling.ts groupPacking) w = one group's columns and row r holds the weights of
  * its own group in every slot (each read drives one group's inputs in every slot). */
 export function tileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale?: Float32Array, copies = 1): Float32Array {
-  if (copies > 1) return copiedTileMatrix(layer, tile, rowScale, copies);
   const { inputs } = matrixShape(layer);
-  const [r0, r1] = tile.rowRange;
-  const [c0, c1] = tile.colRange;
-  if (r1 - r0 > XBAR_ROWS || c1 - c0 > XBAR_COLS) throw new ArgumentError("tile", `at most ${XBAR_ROWS} × ${XBAR_COLS}`, `${r1 - r0} × ${c1 - c0}`);
   const w = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
+  if (copies > 1 && groupPacking(layer)) return copiedTileMatrix(layer, tile, rowScale, copies);
+  return matrixTile(w, inputs, tile.rowRange, tile.colRange, rowScale, copies);
+}
+
+/** Rows `rowRange` × columns `colRange` of a plain row-major matrix `w` of `inputs` columns as a
+ * 256 × 256 crossbar matrix, zero-filled (tileMatrix's layout: row r divided by rowScale[r];
+ * with `copies` m > 1 the row's weights m times side by side, one copy per block of w columns).
+ * @throws {@link ArgumentError} when the block and its copies exceed the crossbar */
+export function matrixTile(w: Float32Array, inputs: number, rowRange: Range, colRange: Range, rowScale?: ArrayLike<number>, copies = 1): Float32Array {
+  const [r0, r1] = rowRange;
+  const [c0, c1] = colRange;
+  const width = c1 - c0;
+  if (r1 - r0 > XBAR_ROWS || copies * width > XBAR_COLS) {
+    throw new ArgumentError("tile", `at most ${XBAR_ROWS} × ${XBAR_COLS}${copies > 1 ? " with its copies" : ""}`, copies > 1 ? `${r1 - r0} × ${copies} · ${width}` : `${r1 - r0} × ${width}`);
+  }
   const m = new Float32Array(XBAR_ROWS * XBAR_COLS);
   for (let r = r0; r < r1; r++) {
     const row = w.subarray(r * inputs + c0, r * inputs + c1);
     const k = rowScale ? 1 / rowScale[r]! : 1;
-    if (k === 1) m.set(row, (r - r0) * XBAR_COLS);
-    else for (let j = 0; j < row.length; j++) m[(r - r0) * XBAR_COLS + j] = row[j]! * k;
+    for (let q = 0; q < copies; q++) {
+      const at = (r - r0) * XBAR_COLS + q * width;
+      if (k === 1) m.set(row, at);
+      else for (let j = 0; j < width; j++) m[at + j] = row[j]! * k;
+    }
   }
   return m;
 }
 
+/** A packed grouped conv's tile with column copies: row r holds its own group's weights in every slot. */
 function copiedTileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colRange">, rowScale: Float32Array | undefined, copies: number): Float32Array {
   const { inputs } = matrixShape(layer);
   const [r0, r1] = tile.rowRange;
-  const pack = groupPacking(layer);
-  const w = pack ? pack.cols : tile.colRange[1] - tile.colRange[0];
+  const pack = groupPacking(layer)!;
+  const w = pack.cols;
   if (r1 - r0 > XBAR_ROWS || copies * w > XBAR_COLS) throw new ArgumentError("tile", `at most ${XBAR_ROWS} × ${XBAR_COLS} with its copies`, `${r1 - r0} × ${copies} · ${w}`);
-  const dense = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
+  const dense = denseConvWeights(layer as Extract<WeightNode, { op: "conv2d" }>);
   const m = new Float32Array(XBAR_ROWS * XBAR_COLS);
   for (let r = r0; r < r1; r++) {
-    const c0 = pack ? Math.floor(r / pack.rows) * pack.cols : tile.colRange[0];
+    const c0 = Math.floor(r / pack.rows) * pack.cols;
     const row = dense.subarray(r * inputs + c0, r * inputs + c0 + w);
     const k = rowScale ? 1 / rowScale[r]! : 1;
     for (let q = 0; q < copies; q++) for (let j = 0; j < w; j++) m[(r - r0) * XBAR_COLS + q * w + j] = row[j]! * k;
@@ -106,7 +137,11 @@ function copiedTileMatrix(layer: WeightNode, tile: Pick<Tile, "rowRange" | "colR
  * exporter), and the receiver's LDPU affine multiplies scale[r] back. */
 export function rowScales(layer: WeightNode): Float32Array {
   const { outputs, inputs } = matrixShape(layer);
-  const w = layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights;
+  return matrixRowScales(layer.op === "conv2d" ? denseConvWeights(layer) : layer.weights, outputs, inputs);
+}
+
+/** rowScales of a plain outputs × inputs row-major matrix: each row's largest |weight| (1 for an all-zero row). */
+export function matrixRowScales(w: Float32Array, outputs: number, inputs: number): Float32Array {
   const s = new Float32Array(outputs);
   for (let r = 0; r < outputs; r++) {
     let m = 0;

@@ -15,13 +15,15 @@ import { writeReport } from "../../report/html.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
 import { ArgumentError, oneOf, parseThreadsArg } from "../../runtime/validate.ts";
-import type { LstmMapping } from "../../network/lstm-map.ts";
+import { lstmStackOf, type LstmMapping } from "../../network/lstm-map.ts";
 import { MappingError } from "../../network/mapping.ts";
 import { hasLstmNode, loadSequenceModel, sequenceModelInput } from "../../network/onnx-sequence.ts";
 import { readSequenceSet, sequenceAccuracy, sequenceFloatOutputs } from "../../network/sequence-data.ts";
 import { parseTransformFlags } from "../../network/test-set.ts";
 import type { SequenceOutputs } from "../../network/sequence-model.ts";
 import { compareSequenceOutputs, mapSequenceModel, programSequenceModel, runSequences, type SequenceScales } from "../../network/sequence-run.ts";
+import { parseReplicas } from "../../network/replicas.ts";
+import { MODEL_REPLICAS } from "../../network/mapper.ts";
 import type { ModelTestSetFlags } from "./model-flags.ts";
 
 export interface SequenceCommandOptions extends ModelTestSetFlags {
@@ -32,6 +34,8 @@ export interface SequenceCommandOptions extends ModelTestSetFlags {
   threads?: string;
   json?: boolean;
   out?: string;
+  /** Copies of each matrix's weights (SequenceMapOptions.replicas; default "auto"). */
+  replicas?: string;
 }
 
 /** Whether `path` is an ONNX model with an LSTM node (false when it cannot be read: the CNN path reports that). */
@@ -65,6 +69,7 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
   const t = parseDuration(opts.time, "--time");
   const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
+  const replicas = parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas");
   const t0 = performance.now();
 
   const bytes = readFileSync(path);
@@ -91,10 +96,17 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
   }
   let mapping: LstmMapping;
   try {
-    mapping = mapSequenceModel(model);
+    mapping = mapSequenceModel(model, { replicas: 1 });
   } catch (e) {
     // Too large is the model's fault, not the command line's: exit 1.
     if (e instanceof MappingError) throw Object.assign(new Error(e.message), { name: "ModelTooLargeError" });
+    throw e;
+  }
+  try {
+    mapping = mapSequenceModel(model, { replicas });
+  } catch (e) {
+    // The model fits: too many copies is the command line's (exit 2).
+    if (e instanceof MappingError) throw new ArgumentError("--replicas", `copies that fit on the chip (${e.message})`, opts.replicas);
     throw e;
   }
 
@@ -118,6 +130,7 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
     const doc = {
       model: path, fidelity, scheme, t, n: set.sequences.length, steps: model.steps, outputs: model.outputs,
       predictions: set.sequences.length * perLabel, layers: model.layers.map((l) => l.hidden), cores: mapping.cores, gdpuSlices: mapping.gdpuSlices.length,
+      replicas: lstmStackOf(mapping).lstm.map(({ input }) => mapping.layers[input]!.replicas).concat(lstmStackOf(mapping).dense.map((d) => mapping.layers[d]!.replicas)),
       seed: seed.toString(), accuracy, accuracyStd, runs, accuracies, floatAccuracy: sequenceAccuracy(float, set.labels), agreement, outputError,
       cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj, latencyUsPerTimestep: cost.perTimestep.latencyUs, energyUjPerTimestep: cost.perTimestep.energyUj },
       wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),

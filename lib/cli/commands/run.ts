@@ -28,7 +28,7 @@ import { isSequenceModelFile, runSequenceCommand } from "./run-sequence.ts";
 export interface RunCommandOptions {
   network: string;
   model?: string;
-  /** With a CNN --model: copies of each layer's weights (MapOptions.replicas; default "auto"). */
+  /** With --model and a test set: copies of each layer's weights (MapOptions.replicas, SequenceMapOptions.replicas; default "auto"). */
   replicas?: string;
   images?: string;
   labels?: string;
@@ -65,8 +65,8 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
       if (opts[k] !== undefined) throw new ArgumentError(flag, "given only with --model and a test set (--images, --labels)", opts[k]);
     }
   }
-  if (opts.replicas !== undefined && (opts.model === undefined || opts.text !== undefined || isSequenceModelFile(opts.model))) {
-    throw new ArgumentError("--replicas", "given only with a CNN --model and a test set (LSTM models are mapped without copies)", opts.replicas);
+  if (opts.replicas !== undefined && (opts.model === undefined || opts.text !== undefined)) {
+    throw new ArgumentError("--replicas", "given only with --model and a test set (--images, --labels)", opts.replicas);
   }
   if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
   if (opts.model !== undefined && isSequenceModelFile(opts.model)) return runSequenceCommand(seed, opts, out);

@@ -35,7 +35,9 @@ for (const [label, o, cores] of cases) {
     const chip = Chip.create({ seed: 4, fidelity: "functional" });
     try {
       const r = await runSequenceModel(chip, m, xs, { fit: quietFit() });
-      assert.is(r.mapping.cores, cores);
+      // The default maps 8 copies of every matrix (replicas "auto"); the plain layout's cores:
+      assert.is(mapSequenceModel(m, { replicas: 1 }).cores, cores);
+      assert.is(r.mapping.cores, 8 * cores);
       assert.is(r.outputs.length, 24);
       assert.ok(r.outputs.every((ys) => ys.length === (o.outputs === "all" ? T : 1) && ys.every((y) => y.length === 4 && y.every(Number.isFinite))));
       assert.ok(r.error < 0.05, `error ${r.error}`);
