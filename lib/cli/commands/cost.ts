@@ -9,6 +9,8 @@ import { parsePhases } from "../../chip/readout.ts";
 import { ArgumentError, parseSeedArg } from "../../runtime/validate.ts";
 import { modelReplicas, networkOf } from "./map.ts";
 import { assertFits } from "../../network/needs.ts";
+import { costSequenceCommand } from "./map-sequence.ts";
+import { isSequenceModelFile } from "./run-sequence.ts";
 
 export interface CostCommandOptions {
   table1?: boolean;
@@ -19,6 +21,8 @@ export interface CostCommandOptions {
   seed?: string;
   /** With --model: copies of each layer's weights (MapOptions.replicas; default "auto"). */
   replicas?: string;
+  /** With a sequence --model: timesteps per sequence (default: the model's own). */
+  steps?: string;
   json?: boolean;
 }
 
@@ -61,10 +65,12 @@ export async function costCommand(opts: CostCommandOptions, out: (s: string) => 
 async function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): Promise<void> {
   const phases = parsePhases(opts.phases ?? "4", "--phases");
   const mode = phases === 4 ? "4-phase" : "1-phase";
+  if (opts.steps !== undefined && (opts.model === undefined || !isSequenceModelFile(opts.model))) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
+  if (opts.model !== undefined && isSequenceModelFile(opts.model)) return costSequenceCommand(opts, mode, out);
   const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;
   const c = lstm ? lstmCost(mapLstm(lstm), mode) : await (async () => {
-    const net = await networkOf(opts, "cost");
+    const net = await networkOf(opts);
     assertFits(net, opts.model ?? net.name);
     return networkCost(net, mapNetwork(net, { replicas }), mode);
   })();

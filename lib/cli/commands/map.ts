@@ -5,7 +5,8 @@ import { LSTM_CAPTION, LSTM_PTB, mapLstm, type LstmSpec } from "../../network/ls
 import { floorplan } from "../../network/floorplan-text.ts";
 import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../../network/mapper.ts";
 import { parseReplicas } from "../../network/replicas.ts";
-import { refuseSequenceModel } from "./run-sequence.ts";
+import { isSequenceModelFile } from "./run-sequence.ts";
+import { lstmGridText, mapSequenceCommand } from "./map-sequence.ts";
 import { readModel } from "../../network/onnx.ts";
 import { mappingNeeds, ModelTooLargeError, needsLines, tooLargeMessage, type MappingNeeds } from "../../network/needs.ts";
 import { networkCost } from "../../cost/network.ts";
@@ -22,12 +23,9 @@ export function networkByName(name: string, seed: bigint) {
 
 const LSTMS: Record<string, LstmSpec> = { "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION };
 
-/** The network of `--model` (an ONNX CNN) or else the built-in `--network`. */
-export async function networkOf(opts: { network?: string; model?: string; seed?: string }, command: "map" | "cost" = "map") {
-  if (opts.model !== undefined) {
-    refuseSequenceModel(opts.model, command);
-    return (await readModel(opts.model)).net;
-  }
+/** The network of `--model` (an ONNX CNN; sequence models go to map-sequence.ts first) or else the built-in `--network`. */
+export async function networkOf(opts: { network?: string; model?: string; seed?: string }) {
+  if (opts.model !== undefined) return (await readModel(opts.model)).net;
   return networkByName(opts.network ?? "resnet9", parseSeedArg(opts.seed ?? "1", "--seed"));
 }
 
@@ -77,18 +75,18 @@ function mapLstmCommand(spec: LstmSpec, opts: { json?: boolean; out?: string }, 
     out(JSON.stringify(doc) + "\n");
     return;
   }
-  const cell = new Array<string>(64).fill(".");
-  for (const l of m.layers) for (const t of l.tiles) cell[t.core] = (l.layer === "output" ? "out" : l.layer === "gates.input" ? "ih" : "hh") + (l.receivers.includes(t.core) ? "*" : "");
   out(
     [
       `${m.network}: ${m.cores} cores, ${m.weights.toLocaleString("en-US")} weights, ${m.biases} biases; gates feed ${m.gdpuSlices.length} GDPU slices`,
-      ...Array.from({ length: 8 }, (_, r) => cell.slice(r * 8, r * 8 + 8).map((c) => c.padEnd(4)).join(" ").trimEnd() + (r === 3 ? "   ── GDPU slices below" : "")),
+      ...lstmGridText(m),
       ...(report ? [`report: ${report}`] : []),
     ].join("\n") + "\n",
   );
 }
 
-export async function mapCommand(opts: { network: string; model?: string; seed: string; replicas?: string; json?: boolean; out?: string }, out: (s: string) => void): Promise<void> {
+export async function mapCommand(opts: { network: string; model?: string; seed: string; replicas?: string; steps?: string; json?: boolean; out?: string }, out: (s: string) => void): Promise<void> {
+  if (opts.steps !== undefined && (opts.model === undefined || !isSequenceModelFile(opts.model))) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
+  if (opts.model !== undefined && isSequenceModelFile(opts.model)) return mapSequenceCommand(opts, out);
   const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? LSTMS[opts.network] : undefined;
   if (lstm) return mapLstmCommand(lstm, opts, out);

@@ -15,13 +15,12 @@ import { writeReport } from "../../report/html.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
 import { ArgumentError, oneOf, parseThreadsArg } from "../../runtime/validate.ts";
-import { lstmStackOf, type LstmMapping } from "../../network/lstm-map.ts";
-import { MappingError } from "../../network/mapping.ts";
 import { hasLstmNode, loadSequenceModel, sequenceModelInput } from "../../network/onnx-sequence.ts";
 import { readSequenceSet, sequenceAccuracy, sequenceFloatOutputs } from "../../network/sequence-data.ts";
 import { parseTransformFlags } from "../../network/test-set.ts";
 import type { SequenceOutputs } from "../../network/sequence-model.ts";
-import { compareSequenceOutputs, mapSequenceModel, programSequenceModel, runSequences, type SequenceScales } from "../../network/sequence-run.ts";
+import { mapSequenceOrFail, sequenceReplicas } from "./map-sequence.ts";
+import { compareSequenceOutputs, programSequenceModel, runSequences, type SequenceScales } from "../../network/sequence-run.ts";
 import { parseReplicas } from "../../network/replicas.ts";
 import { MODEL_REPLICAS } from "../../network/mapper.ts";
 import type { ModelTestSetFlags } from "./model-flags.ts";
@@ -47,12 +46,12 @@ export function isSequenceModelFile(path: string): boolean {
   }
 }
 
-/** `map`, `cost` and `drift` take CNNs: a sequence (LSTM) model stops them with one line (exit 1)
- * that says where its cores and cost are reported. */
-export function refuseSequenceModel(path: string, command: "map" | "cost" | "drift"): void {
+/** `drift` takes CNNs: a sequence (LSTM) model stops it with one line (exit 1) that says
+ * where its accuracy at a read time is reported. */
+export function refuseSequenceModel(path: string, command: "drift"): void {
   if (!isSequenceModelFile(path)) return;
   throw Object.assign(
-    new Error(`${path} is a sequence model (an LSTM node): \`${command} --model\` takes CNNs; \`run --model ${path} --images … --labels …\` maps it, runs it and reports its cores and its cost per sequence`),
+    new Error(`${path} is a sequence model (an LSTM node): \`${command} --model\` takes CNNs; \`run --model ${path} --images … --labels … --time T\` runs it at a read time T (and \`map --model\`, \`cost --model\` show its mapping and cost)`),
     { name: "SequenceModelError" },
   );
 }
@@ -69,7 +68,7 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
   const fidelity: Fidelity = oneOf(opts.fidelity, FIDELITIES, "--fidelity");
   const t = parseDuration(opts.time, "--time");
   const threads = opts.threads === undefined ? defaultThreads() : parseThreadsArg(opts.threads);
-  const replicas = parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas");
+  parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas"); // a bad value before any work
   const t0 = performance.now();
 
   const bytes = readFileSync(path);
@@ -94,21 +93,7 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
   if (set.labels[0]!.length !== perLabel) {
     throw new ArgumentError("--labels", model.outputs === "all" ? `one label per step [N, ${model.steps}] (the model predicts at every step)` : "one label per sequence [N] (the model predicts at the last step)", `${opts.labels} with ${set.labels[0]!.length} per sequence`);
   }
-  let mapping: LstmMapping;
-  try {
-    mapping = mapSequenceModel(model, { replicas: 1 });
-  } catch (e) {
-    // Too large is the model's fault, not the command line's: exit 1.
-    if (e instanceof MappingError) throw Object.assign(new Error(e.message), { name: "ModelTooLargeError" });
-    throw e;
-  }
-  try {
-    mapping = mapSequenceModel(model, { replicas });
-  } catch (e) {
-    // The model fits: too many copies is the command line's (exit 2).
-    if (e instanceof MappingError) throw new ArgumentError("--replicas", `copies that fit on the chip (${e.message})`, opts.replicas);
-    throw e;
-  }
+  const mapping = mapSequenceOrFail(model, opts.replicas);
 
   const chip = Chip.create({ seed, fidelity });
   try {
@@ -130,7 +115,7 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
     const doc = {
       model: path, fidelity, scheme, t, n: set.sequences.length, steps: model.steps, outputs: model.outputs,
       predictions: set.sequences.length * perLabel, layers: model.layers.map((l) => l.hidden), cores: mapping.cores, gdpuSlices: mapping.gdpuSlices.length,
-      replicas: lstmStackOf(mapping).lstm.map(({ input }) => mapping.layers[input]!.replicas).concat(lstmStackOf(mapping).dense.map((d) => mapping.layers[d]!.replicas)),
+      replicas: sequenceReplicas(mapping),
       seed: seed.toString(), accuracy, accuracyStd, runs, accuracies, floatAccuracy: sequenceAccuracy(float, set.labels), agreement, outputError,
       cost: { latencyUs: cost.latencyUs, energyUj: cost.energyUj, latencyUsPerTimestep: cost.perTimestep.latencyUs, energyUjPerTimestep: cost.perTimestep.energyUj },
       wallS: Number(((performance.now() - t0) / 1000).toFixed(2)),

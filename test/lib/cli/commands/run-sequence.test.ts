@@ -52,12 +52,29 @@ test("a batch_first 2-layer float model over N × T × F uint8 sequences (input 
   assert.is(d["steps"], T);
   assert.is(d["outputs"], "last");
   assert.equal(d["layers"], [16, 16]);
-  assert.is(d["cores"], 5);
+  // The default copies: 8 of each LSTM layer's gates and of the head (5 cores → 40).
+  assert.is(d["cores"], 40);
+  assert.equal(d["replicas"], [8, 8, 8]);
   assert.is(d["floatAccuracy"], 1);
   assert.is(d["accuracy"], d["agreement"]);
   assert.ok((d["agreement"] as number) >= 0.7 && (d["outputError"] as number) < 0.2, out);
   assert.ok((d["cost"] as Record<string, number>)["latencyUs"]! > 0);
   assert.ok(readFileSync(join(dir, "report", "floorplan.svg"), "utf8").includes("lstm1.gates"));
+  // --replicas 1: the plain layout (5 cores); too many copies: exit 2 naming the flag and the limit.
+  const plain = await run(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "x.npy"), "--labels", join(dir, "y.npy"), "--limit", "4", "--fidelity", "functional", "--threads", "1", "--json", "--replicas", "1"]);
+  assert.is(plain.code, 0, plain.out);
+  const p = JSON.parse(plain.out) as Record<string, number | number[]>;
+  assert.equal([p["cores"], p["replicas"]], [5, [1, 1, 1]]);
+  const err: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((x: string) => (err.push(x), true)) as typeof process.stderr.write;
+  try {
+    const many = await run(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "x.npy"), "--labels", join(dir, "y.npy"), "--replicas", "13"]);
+    assert.is(many.code, 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(err.join(""), /--replicas must be copies that fit on the chip \(.*rows\.onnx with 13 copies of every matrix needs 65 cores; the chip has 64 \(replicas: 12 at most\)\)/);
 });
 
 test("an embedding model predicting every step over N × T int64 token ids with N × T labels", async () => {
@@ -117,33 +134,44 @@ test("the trained 2-layer batch_first row LSTM (Fashion-MNIST rows, last step) o
   const { code, out } = await run(["run", "--model", model, "--images", join(FIXTURES, "fmnist-500-u8.npy"), "--labels", join(FIXTURES, "fmnist-500-labels.npy"), "--limit", "20", "--fidelity", "functional", "--json"]);
   assert.is(code, 0, out);
   const d = JSON.parse(out) as Record<string, number | string | number[]>;
-  assert.equal([d["n"], d["steps"], d["outputs"], d["cores"], d["gdpuSlices"]], [20, 28, "last", 5, 2]);
+  assert.equal([d["n"], d["steps"], d["outputs"], d["cores"], d["gdpuSlices"]], [20, 28, "last", 40, 2]);
   assert.equal(d["layers"], [64, 64]);
   assert.ok((d["floatAccuracy"] as number) >= 0.6, out);
   assert.ok(Math.abs((d["accuracy"] as number) - (d["floatAccuracy"] as number)) <= 0.15 && (d["agreement"] as number) >= 0.8, out);
 });
 
-test("map, cost and drift of a sequence model: exit 1 with one line naming the file and run --model; --replicas refused", async () => {
+test("map and cost of a sequence model: its mapping (copies by default) and cost; drift: exit 1 with one line naming the file and run --model", async () => {
   const model = join(FIXTURES, "lstm-rows.onnx");
   if (!existsSync(model)) return;
   const err: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((x: string) => (err.push(x), true)) as typeof process.stderr.write;
-  const codes: number[] = [];
+  const res: { code: number; out: string }[] = [];
   try {
     const set = ["--images", join(FIXTURES, "fmnist-500-u8.npy"), "--labels", join(FIXTURES, "fmnist-500-labels.npy")];
-    for (const argv of [["map", "--model", model], ["cost", "--model", model, "--json"], ["drift", "--model", model, ...set, "--chips", "1", "--times", "25"], ["run", "--model", model, ...set, "--replicas", "2"]]) {
-      codes.push((await run(argv)).code);
+    for (const argv of [["map", "--model", model, "--json"], ["cost", "--model", model, "--json", "--replicas", "1"], ["drift", "--model", model, ...set, "--chips", "1", "--times", "25"], ["map", "--model", model, "--steps", "5"], ["map", "--network", "resnet9", "--steps", "5"]]) {
+      res.push(await run(argv));
     }
   } finally {
     process.stderr.write = write;
   }
-  assert.equal(codes, [1, 1, 1, 2]);
-  for (const [i, c] of ["map", "cost", "drift"].entries()) {
-    assert.match(err[i]!, new RegExp(`lstm-rows\\.onnx is a sequence model \\(an LSTM node\\): \`${c} --model\` takes CNNs; \`run --model`));
-    assert.is(err[i]!.trim().split("\n").length, 1);
-  }
-  assert.match(err[3]!, /--replicas must be given only with a CNN --model/);
+  assert.equal(res.map((r) => r.code), [0, 0, 1, 2, 2]);
+  // map: 2 LSTM layers of 64 (one column and GDPU slice each) and the 10-way head, 8 copies each.
+  const map = JSON.parse(res[0]!.out) as { mapping: { cores: number; weights: number; gdpuSlices: number[]; layers: { name: string; cores: number[]; coresNeeded: number; replicas: number }[] }; replicas: number[]; cost: { steps: number; latencyUsPerSequence: number } };
+  assert.equal([map.mapping.cores, map.mapping.weights, map.mapping.gdpuSlices, map.replicas], [40, 4 * 64 * (28 + 64) + 4 * 64 * 128 + 10 * 64, [0, 1], [8, 8, 8]]);
+  assert.equal(map.mapping.layers.map((l) => [l.name, l.cores.length, l.coresNeeded]), [["lstm0.gates.input", 8, 1], ["lstm0.gates.hidden", 8, 1], ["lstm1.gates.input", 8, 1], ["lstm1.gates.hidden", 8, 1], ["output", 8, 1]]);
+  assert.is(new Set(map.mapping.layers.flatMap((l) => l.cores)).size, 40);
+  assert.is(map.cost.steps, 28);
+  // cost --replicas 1: the plain layout's timestep (5 cores), and per sequence: 28 gate steps, the head once (last step).
+  const cost = JSON.parse(res[1]!.out) as { cores: number; per: string; layers: { layer: string; latencyUs: number }[]; latencyUs: number; steps: number; latencyUsPerSequence: number };
+  assert.equal([cost.cores, cost.per, cost.steps], [5, "timestep", 28]);
+  const gates = cost.layers.filter((l) => l.layer.includes("gates")).reduce((s, l) => s + l.latencyUs, 0);
+  const head = cost.layers.find((l) => l.layer === "output")!.latencyUs;
+  assert.ok(Math.abs(cost.latencyUsPerSequence - (28 * gates + head)) < 1e-9);
+  assert.match(err[0]!, /lstm-rows\.onnx is a sequence model \(an LSTM node\): `drift --model` takes CNNs; `run --model .* --time T` runs it at a read time T/);
+  assert.is(err[0]!.trim().split("\n").length, 1);
+  assert.match(err[1]!, /--steps must be the model's own sequence length 28 \(or absent\), got "5"/);
+  assert.match(err[2]!, /--steps must be given only with a sequence \(LSTM\) --model/);
 });
 
 test.run();
