@@ -58,7 +58,8 @@ import { MappingError, type LayerPlacement, type MapOptions, type Mapping, type 
 import { parseReplicas, replicaCounts, REPLICAS_MAX } from "./replicas.ts";
 import { CHIP_WEIGHTS, columnCopiesFor, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
 import { Placer, routeInfo } from "./placement.ts";
-import { epilogues, ldpuProgram, type OutputSite } from "./epilogue.ts";
+import { epilogues, ldpuProgram } from "./epilogue.ts";
+import { inputRoutes, type OutputSite } from "./input-routes.ts";
 
 export * from "./mapping.ts";
 export { CHIP_WEIGHTS, splitRange, tileMatrix, tiling, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
@@ -95,6 +96,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
 }
 
 function place(net: Network, options: MapOptions, copies: (tiles: number[], available: number) => number | number[]): Mapping {
+  const shapes = inferShapes(net);
   const rowScaling = options.rowScaling ?? true;
   const colCopies = options.columnCopies ?? options.replicas === "auto";
   if (typeof colCopies !== "boolean") throw new ArgumentError("columnCopies", "true or false", options.columnCopies);
@@ -173,7 +175,8 @@ function place(net: Network, options: MapOptions, copies: (tiles: number[], avai
     });
     const e = epis.get(l.name)!;
     const { ldpu, affine } = ldpuProgram(l, rows, e, receivers, t.rowBlocks, outputAt, placer);
-    outputAt.set(e.output, { receivers, rowBlocks: t.rowBlocks });
+    const inputs = inputRoutes(net, shapes, l, tiles, outputAt, placer);
+    outputAt.set(e.output, { layer: l.name, receivers, rowBlocks: t.rowBlocks });
     out.push({
       layer: l.name,
       op: l.op,
@@ -191,6 +194,7 @@ function place(net: Network, options: MapOptions, copies: (tiles: number[], avai
       receivers,
       receiver: receivers[0]!,
       routeHops: tiles.map((x) => x.route.hops),
+      inputRoutes: inputs,
       weights: weightCount(l),
       biases: l.bias?.length ?? 0,
       ldpu,
