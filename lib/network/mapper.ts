@@ -45,6 +45,9 @@
 // Residuals that come from a host-side max-pool (both in ResNet-9) enter the receiver over
 // its chip-I/O link (lib/chip/links.ts OFFCHIP -> core); an on-chip residual source is routed
 // from its layer's receiver.
+// Every layer's input sources and their routes to its tiles (LayerPlacement.inputRoutes:
+// producers' receivers, or the chip I/O for what the host holds) are lib/network/input-routes.ts's;
+// only a producer's output joining a Concat is priced and held to maxHops.
 //
 // A network that does not fit (more than 64 cores or 4,194,304 weights), or a tile with no
 // link route to its receiver (within `maxHops`), gets one MappingError stating the need.

@@ -1,5 +1,6 @@
 // The result of mapping a network onto the chip (lib/network/mapper.ts): tiles, cores,
-// partial-sum routes, the receiving cores' LDPU work, and the error for what does not fit.
+// partial-sum routes, the receiving cores' LDPU work, the routes of each layer's input,
+// and the error for what does not fit.
 
 /** The network needs more than the chip has, or a partial sum cannot reach its receiver. */
 export class MappingError extends RangeError {
@@ -172,7 +173,9 @@ export interface Mapping {
   readonly biases: number;
   /** The weight layers, in network order. */
   readonly layers: readonly LayerPlacement[];
-  /** Host-side nodes (pools, flatten, pad, concat, affines that follow no weight layer), in order. */
+  /** Host-side nodes (pools, flatten, pad, concat, affines that follow no weight layer), in
+   * order. A Concat read over the links is listed too (the join is a copy); its transfers are
+   * the reader's LayerPlacement.inputRoutes. */
   readonly host: readonly string[];
 }
 
