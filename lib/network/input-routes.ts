@@ -16,9 +16,9 @@
 // unrolled patch; dense: features, a flattened [C, H, W] channel c being H·W of them); a
 // tile's `bytes` is its columns that read them, one INT8 value each per MVM step.
 //
-// Priced routes. A weight layer's output that joins a Concat on its way (a fire module's two
-// expand convs feeding the next layer directly, Inception branches) is sent over the links
-// (issue 18: "the next layer reads its input from several producers over the links"):
+// Priced routes. A weight layer's output that joins a Concat of two or more inputs on its
+// way (a fire module's two expand convs feeding the next layer directly, Inception branches)
+// is sent over the links (issue 18: "the next layer reads its input from several producers over the links"):
 // InputRoute.priced, counted by lib/cost/network.ts, its routes held to MapOptions.maxHops
 // (a MappingError otherwise, as for a residual). Every other input keeps the paper's
 // transport between layers, the test board's FPGA ("Only the communication of activation
@@ -97,7 +97,8 @@ export function inputRoutes(
   // Columns per input channel: a conv's k·k patch positions, one feature of a dense layer.
   const width = l.op === "conv2d" ? l.kernel * l.kernel : 1;
   return sources(l.input, 0, 1, [], byName, shapes, net.inputShape, outputAt).map((s): InputRoute => {
-    const priced = s.site !== undefined && s.through.some((t) => byName.get(t)?.op === "concat");
+    // A Concat of one input is a copy: its producer is a single producer like any other.
+    const priced = s.site !== undefined && s.through.some((t) => { const n = byName.get(t); return n?.op === "concat" && n.inputs.length > 1; });
     const sender = s.site?.receiver ?? OFFCHIP;
     const [c0, c1] = [s.channels[0] * width, s.channels[1] * width];
     const what = `the output of ${s.from} into ${l.name}`;

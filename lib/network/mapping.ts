@@ -96,7 +96,7 @@ export interface InputRoute {
   /** The concat / flatten / pad nodes between `from` and the layer, from `from` on. */
   readonly through: readonly string[];
   /** Priced by lib/cost/network.ts networkCost: true for a weight layer's output that joins
-   * a Concat on its way (the on-chip concatenation, sent over the links); false for the
+   * a Concat of two or more inputs on its way (the on-chip concatenation, sent over the links); false for the
    * host's values and for a single producer's output, which the paper moves between layers
    * through the test board's FPGA (unpriced, as before; the route shows where it would run). */
   readonly priced: boolean;

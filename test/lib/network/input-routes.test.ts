@@ -95,6 +95,15 @@ test("a concat flattened into a dense layer: each producer fills its channels ×
   ]);
 });
 
+test("a Concat of one input is a copy: its producer's route is recorded, unpriced", () => {
+  const b = new GraphBuilder("one", [2, 4, 4]);
+  const a = b.conv2d("convA", { inChannels: 2, outChannels: 4, kernel: 1, weights: w(8) }, "input");
+  b.conv2d("convC", { inChannels: 4, outChannels: 2, kernel: 1, weights: w(8) }, b.concat("cat", [a]));
+  const [s, ...rest] = layer(mapNetwork(b.build()), "convC").inputRoutes;
+  assert.is(rest.length, 0);
+  assert.equal([s!.from, s!.source, s!.through, s!.priced, s!.tiles.map((t) => [...t.route.path])], ["convA", "chip", ["cat"], false, [[0, 1]]]);
+});
+
 test("maxHops bounds a concat's routes: convA's receiver is 2 hops from convC, so maxHops 1 is refused naming the route", () => {
   assert.ok(mapNetwork(direct, { maxHops: 2 }).layers.length === 3);
   try {
