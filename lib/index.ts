@@ -17,5 +17,6 @@ export * from "./cost/index.ts";
 export type { MvmOptions } from "./chip/index.ts"; // chip.at(t).mvm options; the cost model's are MvmCostOptions
 export type { MvmOptions as MvmCostOptions } from "./cost/model.ts";
 export { networkCost, lstmCost, sequenceCost, type NetworkCost, type LayerCost } from "./cost/network.ts";
+export { inputLinkCost, type InputLinkCost } from "./cost/input-links.ts";
 export * from "./study/index.ts";
 export type { StudyRunOptions, DriftWorkload } from "./study/drift-study.ts"; // what DriftStudyOptions is made of

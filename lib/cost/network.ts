@@ -9,6 +9,7 @@ import { layerStepCost, type ReadMode } from "./index.ts";
 import { inferShapes, type Network } from "../network/graph.ts";
 import { lstmStackOf, type LstmMapping } from "../network/lstm-map.ts";
 import type { Mapping } from "../network/mapper.ts";
+import { inputLinkCost, type InputLinkCost } from "./input-links.ts";
 
 /** The cost of one layer of a mapped network, per inference (`networkCost`, `lstmCost`). */
 export interface LayerCost {
@@ -28,6 +29,9 @@ export interface LayerCost {
   latencyUs: number;
   /** Energy per inference, µJ. */
   energyUj: number;
+  /** The priced input transfers over the links included in the step figures (a Concat's
+   * producers sending to this layer, lib/cost/input-links.ts); absent when there are none. */
+  inputLinks?: InputLinkCost;
 }
 
 /** Latency, energy and throughput of one inference of a mapped network (`networkCost`; one LSTM timestep for `lstmCost`). Layers run one after another. */
@@ -76,15 +80,20 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
     const cells = (p.groups ? p.weights * p.replicas : p.tiles.reduce((s, t) => s + (t.rowRange[1] - t.rowRange[0]) * (t.colRange[1] - t.colRange[0]), 0)) * (p.columnCopies ?? 1);
     // A packed grouped conv reads each tile once per group (lib/network/tiling.ts groupPacking).
     const reads = p.groupsPerTile ?? 1;
+    // A Concat's producers send this layer's input over the links once per step.
+    const links = inputLinkCost(p);
+    const latencyNs = reads * step.latencyNs + (links?.latencyNsPerStep ?? 0);
+    const energyNj = reads * step.energyNj + (links?.energyNjPerStep ?? 0);
     return {
       layer: p.layer,
       cores: p.tiles.length,
       steps,
       utilisation: cells / (p.tiles.length * 256 * 256),
-      latencyNsPerStep: reads * step.latencyNs,
-      energyNjPerStep: reads * step.energyNj,
-      latencyUs: (steps * reads * step.latencyNs) / 1000,
-      energyUj: (steps * reads * step.energyNj) / 1000,
+      latencyNsPerStep: latencyNs,
+      energyNjPerStep: energyNj,
+      latencyUs: (steps * latencyNs) / 1000,
+      energyUj: (steps * energyNj) / 1000,
+      ...(links ? { inputLinks: links } : {}),
     };
   });
   const latencyUs = layers.reduce((s, l) => s + l.latencyUs, 0);

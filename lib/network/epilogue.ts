@@ -8,6 +8,7 @@ import { nodeInputs, type Network, type Node, type WeightNode } from "./graph.ts
 import type { LdpuOp, Range, RouteInfo } from "./mapping.ts";
 import { routeInfo, type Placer } from "./placement.ts";
 import { OFFCHIP } from "../chip/links.ts";
+import type { OutputSite } from "./input-routes.ts";
 
 export interface Epilogue {
   ops: { node: Node }[];
@@ -55,12 +56,6 @@ export function epilogues(net: Network, layers: readonly WeightNode[]): Map<stri
     }
   }
   return epis;
-}
-
-/** Where a layer's output is: the receivers of its output blocks. */
-export interface OutputSite {
-  receivers: number[];
-  rowBlocks: Range[];
 }
 
 /**

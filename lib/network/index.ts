@@ -1,8 +1,8 @@
 // lib/network — networks on the chip: the IR (graph.ts) and its builders (builders.ts), ONNX
 // in (onnx.ts, onnx-lstm.ts) and out (onnx-export.ts), the float references (graph-eval.ts
 // in float64, onnx-float.ts with onnxruntime), the mapper (mapper.ts: tiling.ts,
-// placement.ts, epilogue.ts, mapping.ts) and its text floorplan, LSTM mapping and execution
-// (lstm-map.ts, lstm-run.ts), ONNX sequence models (onnx-sequence.ts, onnx-sequence-graph.ts,
+// placement.ts, epilogue.ts, input-routes.ts, mapping.ts) and its text floorplan, LSTM
+// mapping and execution (lstm-map.ts, lstm-run.ts), ONNX sequence models (onnx-sequence.ts, onnx-sequence-graph.ts,
 // sequence-model.ts, sequence-run.ts, sequence-data.ts), network execution (run.ts →
 // run-plan.ts → run-exec.ts, its task kind in tasks.ts), what a network needs of the chip
 // (needs.ts) and test sets (test-set.ts over npy.ts and idx.ts; text.ts).
@@ -16,7 +16,7 @@ export type { ModelProto } from "./onnx-decode.ts";
 export { loadOnnxLstm, type OnnxLstm } from "./onnx-lstm.ts";
 export { exportOnnx, type ExportOptions } from "./onnx-export.ts";
 export { evaluate, type Activations } from "./graph-eval.ts";
-export { mapNetwork, MappingError, tileMatrix, type Mapping, type LayerPlacement, type Tile, type MapOptions, type Range, type RouteInfo, type LdpuOp } from "./mapper.ts";
+export { mapNetwork, MappingError, tileMatrix, type Mapping, type LayerPlacement, type Tile, type MapOptions, type Range, type RouteInfo, type LdpuOp, type InputRoute, type InputTileRoute } from "./mapper.ts";
 export { floorplan } from "./floorplan-text.ts";
 export { runOnChip, runNetwork, programNetwork, calibrateScales, argmax, type RunOptions, type RunResult } from "./run.ts";
 export { mapLstm, mapLstmStack, lstmStackOf, LSTM_PTB, LSTM_CAPTION, type LstmSpec, type LstmStackSpec, type LstmMapping, type LstmLayer, type LstmTile, type LstmStackLayout } from "./lstm-map.ts";

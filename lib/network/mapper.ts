@@ -45,6 +45,9 @@
 // Residuals that come from a host-side max-pool (both in ResNet-9) enter the receiver over
 // its chip-I/O link (lib/chip/links.ts OFFCHIP -> core); an on-chip residual source is routed
 // from its layer's receiver.
+// Every layer's input sources and their routes to its tiles (LayerPlacement.inputRoutes:
+// producers' receivers, or the chip I/O for what the host holds) are lib/network/input-routes.ts's;
+// only a producer's output joining a Concat is priced and held to maxHops.
 //
 // A network that does not fit (more than 64 cores or 4,194,304 weights), or a tile with no
 // link route to its receiver (within `maxHops`), gets one MappingError stating the need.
@@ -58,7 +61,8 @@ import { MappingError, type LayerPlacement, type MapOptions, type Mapping, type 
 import { parseReplicas, replicaCounts, REPLICAS_MAX } from "./replicas.ts";
 import { CHIP_WEIGHTS, columnCopiesFor, groupPacking, layerTiles, rowScales, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
 import { Placer, routeInfo } from "./placement.ts";
-import { epilogues, ldpuProgram, type OutputSite } from "./epilogue.ts";
+import { epilogues, ldpuProgram } from "./epilogue.ts";
+import { inputRoutes, type OutputSite } from "./input-routes.ts";
 
 export * from "./mapping.ts";
 export { CHIP_WEIGHTS, splitRange, tileMatrix, tiling, XBAR_COLS, XBAR_ROWS } from "./tiling.ts";
@@ -95,6 +99,7 @@ export function mapNetwork(net: Network, options: MapOptions = {}): Mapping {
 }
 
 function place(net: Network, options: MapOptions, copies: (tiles: number[], available: number) => number | number[]): Mapping {
+  const shapes = inferShapes(net);
   const rowScaling = options.rowScaling ?? true;
   const colCopies = options.columnCopies ?? options.replicas === "auto";
   if (typeof colCopies !== "boolean") throw new ArgumentError("columnCopies", "true or false", options.columnCopies);
@@ -173,7 +178,8 @@ function place(net: Network, options: MapOptions, copies: (tiles: number[], avai
     });
     const e = epis.get(l.name)!;
     const { ldpu, affine } = ldpuProgram(l, rows, e, receivers, t.rowBlocks, outputAt, placer);
-    outputAt.set(e.output, { receivers, rowBlocks: t.rowBlocks });
+    const inputs = inputRoutes(net, shapes, l, tiles, outputAt, placer);
+    outputAt.set(e.output, { layer: l.name, receivers, rowBlocks: t.rowBlocks });
     out.push({
       layer: l.name,
       op: l.op,
@@ -191,6 +197,7 @@ function place(net: Network, options: MapOptions, copies: (tiles: number[], avai
       receivers,
       receiver: receivers[0]!,
       routeHops: tiles.map((x) => x.route.hops),
+      inputRoutes: inputs,
       weights: weightCount(l),
       biases: l.bias?.length ?? 0,
       ldpu,

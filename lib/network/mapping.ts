@@ -1,5 +1,6 @@
 // The result of mapping a network onto the chip (lib/network/mapper.ts): tiles, cores,
-// partial-sum routes, the receiving cores' LDPU work, and the error for what does not fit.
+// partial-sum routes, the receiving cores' LDPU work, the routes of each layer's input,
+// and the error for what does not fit.
 
 /** The network needs more than the chip has, or a partial sum cannot reach its receiver. */
 export class MappingError extends RangeError {
@@ -52,6 +53,57 @@ export type LdpuOp =
   | { readonly op: "relu"; readonly node: string }
   | { readonly op: "add"; readonly node: string; readonly residual: string; readonly routes: readonly RouteInfo[] };
 
+/** One tile's share of an input source (InputRoute.tiles): the values it reads from that
+ * source per MVM step and their link route. */
+export interface InputTileRoute {
+  /** Index of the tile in LayerPlacement.tiles. */
+  readonly tile: number;
+  /** The tile's core (the route's destination). */
+  readonly core: number;
+  /** INT8 values per MVM step: the tile's input columns (unrolled patch indices of a conv,
+   * features of a dense layer) that read this source's channels, padded positions included. */
+  readonly bytes: number;
+  /** Route from the sender (InputRoute.sender) to the tile's core. */
+  readonly route: RouteInfo;
+  /** Link clock cycles to move `bytes` over the route, preamble included (lib/chip/links.ts
+   * transferCycles, store and forward, as Tile.cycles). */
+  readonly cycles: number;
+}
+
+/**
+ * One source of a weight layer's input and the link routes from its sender to the layer's
+ * tiles (LayerPlacement.inputRoutes). A source is an output block of an earlier weight layer
+ * (source "chip": its receiver sends it) or a value the host holds (source "host": the
+ * network input, a pool, a batch norm no layer folds; it enters through the chip I/O, node
+ * OFFCHIP of lib/chip/links.ts). Data-movement nodes (concat, flatten, pad) between the
+ * source and the layer are followed; any other host node is itself the source.
+ */
+export interface InputRoute {
+  /** The node whose value this is: a weight layer's output (its epilogue's last node), a
+   * host node, or "input" (the network input). */
+  readonly from: string;
+  /** "chip": sent over the links by a receiver of weight layer `layer`; "host": enters
+   * through the chip I/O. */
+  readonly source: "chip" | "host";
+  /** The weight layer whose receiver sends it (source "chip"). */
+  readonly layer?: string;
+  /** That layer's output block (source "chip"; its `rowBlocks` range). */
+  readonly outputBlock?: number;
+  /** The sending node: the producer's receiver core, or OFFCHIP (72) for the host. */
+  readonly sender: number;
+  /** The consuming layer's input channels (conv) or features (dense) it fills, [start, end). */
+  readonly channels: Range;
+  /** The concat / flatten / pad nodes between `from` and the layer, from `from` on. */
+  readonly through: readonly string[];
+  /** Priced by lib/cost/network.ts networkCost: true for a weight layer's output that joins
+   * a Concat of two or more inputs on its way (the on-chip concatenation, sent over the links); false for the
+   * host's values and for a single producer's output, which the paper moves between layers
+   * through the test board's FPGA (unpriced, as before; the route shows where it would run). */
+  readonly priced: boolean;
+  /** The tiles that read any of these channels, in tile order. */
+  readonly tiles: readonly InputTileRoute[];
+}
+
 /** Where one weight layer sits: its MVM matrix, its tiles and their cores, receivers and LDPU epilogue. */
 export interface LayerPlacement {
   /** The layer's node name. */
@@ -89,6 +141,9 @@ export interface LayerPlacement {
   readonly receiver: number;
   /** Hop count of every tile's route, in tile order. */
   readonly routeHops: readonly number[];
+  /** Where the layer's input comes from and the link routes to its tiles, one entry per
+   * source (a producer's output block, or the host) in input-channel order. */
+  readonly inputRoutes: readonly InputRoute[];
   /** The layer's weights. */
   readonly weights: number;
   /** The layer's biases. */
@@ -118,13 +173,16 @@ export interface Mapping {
   readonly biases: number;
   /** The weight layers, in network order. */
   readonly layers: readonly LayerPlacement[];
-  /** Host-side nodes (pools, flatten, pad, concat, affines that follow no weight layer), in order. */
+  /** Host-side nodes (pools, flatten, pad, concat, affines that follow no weight layer), in
+   * order. A Concat read over the links is listed too (the join is a copy); its transfers are
+   * the reader's LayerPlacement.inputRoutes. */
   readonly host: readonly string[];
 }
 
 /** Options of `mapNetwork`. */
 export interface MapOptions {
-  /** Longest accepted partial-sum / residual route, in links (default: any). */
+  /** Longest accepted partial-sum / residual route, and route of a producer's output into a
+   * Concat read by a later layer (InputRoute.priced), in links (default: any). */
   maxHops?: number;
   /** Cores not to use (e.g. faulty ones). */
   exclude?: Iterable<number>;

@@ -1,5 +1,6 @@
 // The 8 × 8 floorplan of a mapped network as SVG: each core coloured by the layer it holds,
-// receivers marked, and the links the partial sums use. Each core's square carries
+// receivers marked, the links the partial sums use, and (dashed) the routes of a Concat's
+// producers into the layer that reads it. Each core's square carries
 // `data-core="c"` (the browser playground, web/, shows a core's details on hover).
 
 /** What the floorplan needs of a mapping (lib/network/mapper.ts Mapping, lib/network/lstm-map.ts LstmMapping). */
@@ -12,6 +13,9 @@ export interface FloorplanInput {
     matrix: { rows: number; cols: number };
     tiles: readonly { core: number; route: { path: readonly number[] } }[];
     receivers: readonly number[];
+    /** Sources of the layer's input (lib/network/mapping.ts InputRoute); the priced ones (a
+     * Concat's producers sending over the links) are drawn dashed. */
+    inputRoutes?: readonly { priced: boolean; tiles: readonly { route: { path: readonly number[] } }[] }[];
   }[];
 }
 
@@ -27,10 +31,11 @@ export function floorplanSvg(m: FloorplanInput): string {
   const w = pad * 2 + 8 * size + Math.max(180, 30 + 6 * legendChars);
   const h = pad * 2 + 8 * size;
   const xy = (core: number) => [pad + (core % 8) * size + size / 2, pad + Math.floor(core / 8) * size + size / 2] as const;
+  const concat = m.layers.flatMap((p) => (p.inputRoutes ?? []).filter((s) => s.priced).flatMap((s) => s.tiles.map((t) => t.route.path)));
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="10">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
-    `<text x="${pad}" y="24" font-size="13" font-weight="bold">${m.network} on the chip: ${m.cores} cores, ${m.weights.toLocaleString("en-US")} weights (★ receiver, arrows: partial-sum links)</text>`,
+    `<text x="${pad}" y="24" font-size="13" font-weight="bold">${m.network} on the chip: ${m.cores} cores, ${m.weights.toLocaleString("en-US")} weights (★ receiver, arrows: partial-sum links${concat.length > 0 ? "; dashed: a Concat's inputs" : ""})</text>`,
     `<defs><marker id="arrow" markerWidth="6" markerHeight="6" refX="5" refY="3" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#333"/></marker></defs>`,
   ];
   const color = new Map(m.layers.map((p, i) => [p.layer, PALETTE[i % PALETTE.length]!]));
@@ -48,19 +53,19 @@ export function floorplanSvg(m: FloorplanInput): string {
     parts.push(`<text x="${x}" y="${y - 4}" text-anchor="middle" fill="${layer ? "white" : "#999"}">${layer ? esc(short.get(layer)!) : ""}${rec ? " ★" : ""}</text>`);
     parts.push(`<text x="${x}" y="${y + 12}" text-anchor="middle" fill="${layer ? "white" : "#999"}">(${Math.floor(c / 8) + 1},${(c % 8) + 1})</text>`);
   }
-  for (const p of m.layers) {
-    for (const t of p.tiles) {
-      const path = t.route.path;
-      for (let i = 0; i + 1 < path.length; i++) {
-        const [x0, y0] = xy(path[i]!);
-        const [x1, y1] = xy(path[i + 1]!);
-        const dx = x1 - x0;
-        const dy = y1 - y0;
-        const l = Math.hypot(dx, dy) || 1;
-        parts.push(`<line x1="${x0 + (dx / l) * 14}" y1="${y0 + (dy / l) * 14 + 18}" x2="${x1 - (dx / l) * 14}" y2="${y1 - (dy / l) * 14 + 18}" stroke="#333" stroke-width="1.2" marker-end="url(#arrow)"/>`);
-      }
+  // One arrow per link of a route; a Concat's input routes dashed and a little higher up.
+  const arrows = (path: readonly number[], style: string, dyText: number) => {
+    for (let i = 0; i + 1 < path.length; i++) {
+      const [x0, y0] = xy(path[i]!);
+      const [x1, y1] = xy(path[i + 1]!);
+      const dx = x1 - x0;
+      const dy = y1 - y0;
+      const l = Math.hypot(dx, dy) || 1;
+      parts.push(`<line x1="${x0 + (dx / l) * 14}" y1="${y0 + (dy / l) * 14 + dyText}" x2="${x1 - (dx / l) * 14}" y2="${y1 - (dy / l) * 14 + dyText}" ${style} marker-end="url(#arrow)"/>`);
     }
-  }
+  };
+  for (const p of m.layers) for (const t of p.tiles) arrows(t.route.path, `stroke="#333" stroke-width="1.2"`, 18);
+  for (const path of new Set(concat.map((p) => p.join(",")))) arrows(path.split(",").map(Number), `stroke="#333" stroke-width="1" stroke-dasharray="3,2"`, 8);
   m.layers.forEach((p, i) => {
     const y = pad + 10 + i * 16;
     const x = pad + 8 * size + 20;

@@ -110,7 +110,7 @@ export async function mapCommand(opts: { network: string; model?: string; seed: 
         ["weights / biases", `${m.weights.toLocaleString("en-US")} / ${m.biases}`],
         ["latency / energy per inference (4-phase)", `${cost4.latencyUs.toFixed(1)} µs / ${cost4.energyUj.toFixed(1)} µJ`],
       ],
-      [{ file: "floorplan", caption: "Cores by layer; ★ receiving cores (LDPU: batch norm, ReLU, residual, bias); arrows: partial-sum routes over the links", svg: floorplanSvg(m) }],
+      [{ file: "floorplan", caption: "Cores by layer; ★ receiving cores (LDPU: batch norm, ReLU, residual, bias); arrows: partial-sum routes over the links; dashed: a Concat's producers sending to the next layer", svg: floorplanSvg(m) }],
       { mapping: mappingJson(m, needs), cost: cost4 },
     );
   }
@@ -123,7 +123,22 @@ export async function mapCommand(opts: { network: string; model?: string; seed: 
     floorplan(m),
     `  layer    matrix        tiles  receiver  max hops`,
     ...m.layers.map((p) => `  ${p.layer.padEnd(7)}  ${`${p.matrix.rows}×${p.matrix.cols}`.padEnd(12)}  ${String(p.tiles.length).padEnd(5)}  ${String(p.receiver).padEnd(8)}  ${Math.max(...p.routeHops)}`),
+    ...concatLines(m),
     ...(report ? [`report: ${report}`] : []),
   ];
   out(lines.join("\n") + "\n");
+}
+
+/** The layers that read a Concat's producers over the links (InputRoute.priced): one line
+ * each, "layer ← producer (core c, channels a–b), …: n routes, h–H hops". */
+function concatLines(m: Mapping): string[] {
+  const lines = m.layers.flatMap((p) => {
+    const priced = p.inputRoutes.filter((s) => s.priced);
+    if (priced.length === 0) return [];
+    const hops = priced.flatMap((s) => s.tiles.map((t) => t.route.hops));
+    const from = priced.map((s) => `${s.from} (core ${s.sender}, channels ${s.channels[0]}–${s.channels[1] - 1})`).join(", ");
+    const [lo, hi] = [Math.min(...hops), Math.max(...hops)];
+    return [`  ${p.layer} ← ${from}: ${hops.length} route${hops.length === 1 ? "" : "s"}, ${lo === hi ? lo : `${lo}–${hi}`} hop${hi === 1 ? "" : "s"}`];
+  });
+  return lines.length === 0 ? [] : ["  concat inputs over the links (priced in the cost):", ...lines];
 }

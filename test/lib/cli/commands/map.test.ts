@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { main } from "../../../../lib/cli/main.ts";
 import { encodeNpy } from "../../../../lib/network/npy.ts";
 import { writeDenseChain } from "../../../fixtures/too-large.ts";
+import { OFFCHIP, route } from "../../../../lib/chip/links.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-map-"));
 const big = join(dir, "chain70.onnx");
@@ -96,6 +97,50 @@ test("map --model --json of a model that fits: every layer's cores (ids), coresN
     assert.is(e.code, 2, e.err); // usage: the flag asks for more than the chip has
     assert.match(e.err, msg);
   }
+});
+
+test("map --model fire.onnx --json: both fire-module concats' routes; cost --json prices the one read over the links", async () => {
+  const fire = new URL("../../../fixtures/models/fire.onnx", import.meta.url).pathname;
+  type Route = { path: number[]; hops: number };
+  type Source = { from: string; source: string; layer?: string; outputBlock?: number; sender: number; channels: [number, number]; through: string[]; priced: boolean; tiles: { tile: number; core: number; bytes: number; route: Route }[] };
+  type Layer = { name: string; receivers: number[]; tiles: { core: number }[]; inputRoutes: Source[] };
+  const r = await cli(["map", "--model", fire, "--json"]);
+  assert.is(r.code, 0, r.err);
+  const layers = (JSON.parse(r.out) as { mapping: { layers: Layer[] } }).mapping.layers;
+  const byName = (n: string) => layers.find((l) => l.name === n)!;
+  // Fire module 1: its concat feeds a max-pool (on the host), so the next squeeze reads the
+  // pooled 128 channels from the chip I/O (node 72) into each of its tiles, unpriced.
+  const sq = byName("/features/features.5/squeeze/Conv");
+  assert.is(sq.inputRoutes.length, 1);
+  const [pool] = sq.inputRoutes;
+  assert.equal([pool!.from, pool!.source, pool!.sender, pool!.channels, pool!.priced], ["/features/features.4/MaxPool", "host", OFFCHIP, [0, 128], false]);
+  assert.equal(pool!.tiles.map((t) => t.route.path), sq.tiles.map((t) => [OFFCHIP, t.core]));
+  // Fire module 2: its concat feeds the classifier conv directly: expand1x1 (channels 0–63)
+  // and expand3x3 (64–127) send from their receivers to every tile of the classifier.
+  const cls = byName("/classifier/classifier.1/Conv");
+  assert.equal(cls.inputRoutes.map((s) => [s.from, s.layer, s.channels, s.through, s.priced]), [
+    ["/features/features.5/Relu_1", "/features/features.5/expand1x1/Conv", [0, 64], ["/features/features.5/Concat"], true],
+    ["/features/features.5/Relu_2", "/features/features.5/expand3x3/Conv", [64, 128], ["/features/features.5/Concat"], true],
+  ]);
+  for (const s of cls.inputRoutes) {
+    assert.is(s.sender, byName(s.layer!).receivers[s.outputBlock!]);
+    assert.equal(s.tiles.map((t) => t.core), cls.tiles.map((t) => t.core));
+    for (const t of s.tiles) {
+      assert.is(t.route.path[0], s.sender);
+      assert.is(t.route.path.at(-1), t.core);
+      assert.is(t.route.hops, route(s.sender, t.core)!.hops);
+      assert.is(t.bytes, 64); // a 1×1 conv: one column per channel
+    }
+  }
+  // Every other layer's input is priced nowhere.
+  assert.ok(layers.filter((l) => l !== cls).every((l) => l.inputRoutes.every((s) => !s.priced)));
+  const text = await cli(["map", "--model", fire]);
+  assert.match(text.out, /concat inputs over the links \(priced in the cost\):\n {2}\/classifier\/classifier\.1\/Conv ← \/features\/features\.5\/Relu_1 \(core \d+, channels 0–63\), \/features\/features\.5\/Relu_2 \(core \d+, channels 64–127\): 14 routes/);
+  type Cost = { latencyUs: number; layers: { layer: string; latencyUs: number; steps: number; inputLinks?: { latencyNsPerStep: number; bytesPerStep: number } }[] };
+  const c = JSON.parse((await cli(["cost", "--model", fire, "--json"])).out) as Cost;
+  const priced = c.layers.filter((l) => l.inputLinks !== undefined);
+  assert.equal(priced.map((l) => [l.layer, l.steps, l.inputLinks!.bytesPerStep]), [["/classifier/classifier.1/Conv", 9, 2 * 7 * 64]]);
+  assert.ok(Math.abs(c.latencyUs - c.layers.reduce((s, l) => s + l.latencyUs, 0)) < 1e-9);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
