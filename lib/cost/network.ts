@@ -71,7 +71,9 @@ export function networkCost(net: Network, m: Mapping, mode: ReadMode): NetworkCo
       chains: p.blocks.outputs,
       // The longest partial-sum chain: a grouped conv's blocks hold only the tiles with weights.
       chainLength: Math.max(...Array.from({ length: p.blocks.outputs }, (_, ob) => p.tiles.filter((t) => t.outputBlock === ob).length)),
-      inputs: p.tileShape.cols,
+      // Columns driven per read: a packed grouped conv drives one group's columns per read, and
+      // column copies (LayerPlacement.columnCopies) drive every copy: m × the conducting cells.
+      inputs: Math.min(256, Math.ceil(p.tileShape.cols / (p.groupsPerTile ?? 1)) * (p.columnCopies ?? 1)),
       outputs: p.tileShape.rows,
       mode,
     });

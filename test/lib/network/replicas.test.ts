@@ -154,6 +154,15 @@ test("column copies: each row's weights m times side by side, m bounded by the A
     assert.ok(Math.abs(dt[o * 256 + q * 9 + j]! - dw.weights[o * 9 + j]! / dp.rowScale![o]!) < 1e-6, `row ${o} slot ${q}`);
   }
   assert.throws(() => mapNetwork(net, { columnCopies: "yes" as never }), /columnCopies must be true or false/);
+  // The cost: a read drives every copy's columns (25 · m of the conv), and a packed depthwise
+  // read drives one group's 9 columns in each of its copies, not the tile's 72.
+  const step = (mm: typeof m, n: typeof net, i: number) => networkCost(n, mm, "4-phase").layers[i]!.energyNjPerStep;
+  const conv1 = m.layers[0]!;
+  const byHand = layerStepCost({ chains: 1, chainLength: 1, inputs: 25 * want, outputs: 9, mode: "4-phase" });
+  assert.ok(Math.abs(step(m, net, 0) - byHand.energyNj) < 1e-9, `conv energy ${step(m, net, 0)} vs ${byHand.energyNj}`);
+  assert.is(conv1.tiles.length, 1);
+  const dwHand = layerStepCost({ chains: 1, chainLength: 1, inputs: 9 * dp.columnCopies, outputs: 8, mode: "4-phase" });
+  assert.ok(Math.abs(step(dm, dwNet, 1) - 8 * dwHand.energyNj) < 1e-9, `depthwise energy ${step(dm, dwNet, 1)} vs 8 reads of ${dwHand.energyNj}`);
 });
 
 test("column copies on a noise-free chip: the function of one copy (dense, conv and packed depthwise); on the physical chip less error", async () => {
