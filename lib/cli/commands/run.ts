@@ -69,7 +69,12 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
     throw new ArgumentError("--replicas", "given only with --model and a test set (--images, --labels)", opts.replicas);
   }
   if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
-  if (opts.model !== undefined && isSequenceModelFile(opts.model)) return runSequenceCommand(seed, opts, out);
+  if (opts.model !== undefined && isSequenceModelFile(opts.model)) {
+    for (const [k, flag] of MODEL_QUEUE_ONLY) {
+      if (opts[k] !== undefined) throw new ArgumentError(flag, "given only with a CNN --model (sequence models run on this machine)", opts[k]);
+    }
+    return runSequenceCommand(seed, opts, out);
+  }
   if (opts.model !== undefined) return runModelCommand(seed, opts, out);
   const lstm = ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network];
   if (lstm) return runLstmCommand(lstm, seed, opts, out);

@@ -110,6 +110,9 @@ test("bad input: exit 2 naming the flag; a model the chip cannot hold: exit 1 wi
   const flat = await ex(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "ids.npy"), "--labels", join(dir, "y.npy")]);
   assert.is(flat.code, 2);
   assert.match(flat.err, /--images must be N × T × F sequences for this model/);
+  const queued = await ex(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "x.npy"), "--labels", join(dir, "y.npy"), "--queue", "redis://127.0.0.1:1"]);
+  assert.is(queued.code, 2);
+  assert.match(queued.err, /--queue must be given only with a CNN --model \(sequence models run on this machine\)/);
   writeFileSync(join(dir, "x5.npy"), npy("<f4", [N, T, 5], Array(N * T * 5).fill(0.1)));
   const narrow = await ex(["run", "--model", join(dir, "rows.onnx"), "--images", join(dir, "x5.npy"), "--labels", join(dir, "y.npy")]);
   assert.is(narrow.code, 2);
