@@ -2,11 +2,13 @@
 // path of lib/network/lstm-run.ts generalised to stacked layers and a dense head:
 //  - mapping: lib/network/lstm-map.ts mapLstmStack (each layer its own columns and GDPU
 //    slices; the head on the free cores); a model that does not fit is a MappingError with
-//    the cores it needs;
+//    the cores it needs; by default copies of every matrix on the free cores and in the
+//    tiles' unused columns, and every row programmed at full conductance range
+//    (mapSequenceModel's options);
 //  - per sequence the state starts at zero (cell states in the GDPU slices, h on the host);
 //    timestep by timestep, layer by layer: per column the input-gate tiles (INT8 x, or the
 //    layer below's INT8 h) and the hidden-gate tiles (INT8 h of the previous step) chain
-//    their partial sums down into row 4's LDPU (gate biases added there), whose INT8 gate
+//    their partial sums down into row 4's LDPU (copies: see `chain` below), whose INT8 gate
 //    pre-activations feed the column's GDPU slice (FP16 sigmoid / tanh, cell state, INT8 h);
 //    the dense head reads the last layer's h at every step ("all") or at the last ("last"),
 //    ReLU in the receivers' LDPUs, and the final activations run on the host;
