@@ -23,7 +23,7 @@ export { mapLstm, mapLstmStack, lstmStackOf, LSTM_PTB, LSTM_CAPTION, type LstmSp
 export { loadSequenceModel, type ReadSequenceOptions } from "./onnx-sequence.ts";
 export { sequenceForward, sequenceForwardBatch, type SequenceModel, type SequenceOutputs, type SequenceLstmLayer, type SequenceDense, type SequenceRanges } from "./sequence-model.ts";
 export { runSequenceModel, runSequences, mapSequenceModel, programSequenceModel, type SequenceRunOptions, type SequenceRunResult, type SequenceScales } from "./sequence-run.ts";
-export { readSequenceSet, sequenceFloatOutputs, sequenceAccuracy, type SequenceSet } from "./sequence-data.ts";
+export { readSequenceSet, loadSequenceTestSet, sequenceFloatOutputs, sequenceAccuracy, type SequenceSet } from "./sequence-data.ts";
 export { runLstmOnChip, runLstm, programLstm, randomLstm, lstmReference, type LstmWeights, type LstmRunResult } from "./lstm-run.ts";
 export { readIdx, parseIdx, idxImages, type Idx } from "./idx.ts";
 export { readNpy, parseNpy, encodeNpy, type Npy, type NpyDtype, type NpyData } from "./npy.ts";
