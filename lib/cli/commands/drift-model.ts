@@ -1,6 +1,7 @@
 // `hermes-sim drift --model M.onnx --images X --labels Y`: accuracy against time over N
 // simulated chips (lib/study/drift-model.ts), with the float accuracy of the same file on
-// onnxruntime as the reference. Arguments are parsed and checked in ./drift.ts.
+// onnxruntime as the reference. Arguments are parsed and checked in ./drift.ts. The output
+// (JSON, report folder, text) is printModelDrift's, shared with sequence models (./drift-sequence.ts).
 
 import type { Fidelity } from "../../chip/config.ts";
 import { loadModelData, modelDriftStudy, ACCURACY_METRIC } from "../../study/drift-model.ts";
@@ -101,8 +102,11 @@ async function driftModel(o: DriftModelCommandOptions, submission: Submission | 
 
 /** What `printModelDrift` prints: a finished model drift study (CNN or sequence model) and its context. */
 export interface ModelDriftPrint {
+  /** The finished study. */
   r: StudyResult;
+  /** The files as given on the command line. */
   files: { model: string; images: string; labels: string };
+  /** Cores of the mapping. */
   cores: number;
   /** Test items run on every chip at every time. */
   n: number;
@@ -110,17 +114,22 @@ export interface ModelDriftPrint {
   what: string;
   /** "images" or "sequences" (the report's row). */
   unit: string;
+  /** What the accuracy metric is (the JSON's `metrics.accuracy`). */
   metric: string;
+  /** onnxruntime's accuracy on the same items, and how it was computed. */
   floatAccuracy: number;
   floatReference: string;
   /** Fields of the JSON document after `cores` (a sequence model's steps, predictions, copies). */
   extra?: Record<string, unknown>;
+  /** Programming scheme, fidelity and threads of the study. */
   scheme: Scheme;
   fidelity: Fidelity;
   threads: number;
   /** performance.now() at the start (wall time). */
   t0: number;
+  /** The queue's display URL when the chips ran on workers. */
   queue?: string;
+  /** The checkpoint path, --json, and the report folder (--out). */
   checkpoint?: string;
   json?: boolean;
   out?: string;
