@@ -6,6 +6,7 @@
 // else 1), then (v − mean) / std per feature; token ids are taken as they are.
 
 import { ArgumentError } from "../runtime/validate.ts";
+import { loadSequenceModel, sequenceModelInput } from "./onnx-sequence.ts";
 import { loadOrt } from "./ort.ts";
 import type { SequenceModel, SequenceOutputs } from "./sequence-model.ts";
 import { readArray, type InputTransform } from "./test-set.ts";
@@ -66,6 +67,37 @@ export function readSequenceSet(o: InputTransform & { images: string; labels: st
     return v;
   }));
   return { sequences, labels, steps: T };
+}
+
+/** Read a sequence model's bytes (`path` for messages) and its test set (`readSequenceSet`), and
+ * check that they fit each other: features per step, token ids below the embedding's
+ * vocabulary, labels below the class count, one label per sequence ("last") or per step ("all").
+ * @throws {@link ArgumentError} naming the flag and file; {@link OnnxError} for a model the chip cannot run */
+export async function loadSequenceTestSet(
+  bytes: Uint8Array, path: string, o: InputTransform & { images: string; labels: string; limit?: number },
+): Promise<{ model: SequenceModel; set: SequenceSet }> {
+  const input = sequenceModelInput(bytes, path);
+  const ids = input.elemType === 6 || input.elemType === 7;
+  const set = readSequenceSet({ ...o, ids });
+  const model = await loadSequenceModel(bytes, { steps: set.steps, name: path });
+  if (!ids && set.sequences[0]!.length !== model.steps * model.features) {
+    throw new ArgumentError("--images", `sequences of ${model.steps} × ${model.features} (the model's input [${model.input.dims.join(", ")}])`, `${o.images}: ${set.sequences[0]!.length / set.steps} features per step`);
+  }
+  if (model.embedding) {
+    const V = model.embedding.vocabulary;
+    set.sequences.forEach((s, i) => s.forEach((id) => {
+      if (id >= V) throw new ArgumentError("--images", `token ids below the embedding's vocabulary of ${V}`, `${o.images}: ${id} in sequence ${i}`);
+    }));
+  }
+  const classes = model.dense[model.dense.length - 1]!.outputs;
+  set.labels.forEach((l, i) => l.forEach((v) => {
+    if (classes > 1 && v >= classes) throw new ArgumentError("--labels", `class labels 0..${classes - 1} (the model has ${classes} outputs)`, `${o.labels} with ${v} at sequence ${i}`);
+  }));
+  const perLabel = model.outputs === "all" ? model.steps : 1;
+  if (set.labels[0]!.length !== perLabel) {
+    throw new ArgumentError("--labels", model.outputs === "all" ? `one label per step [N, ${model.steps}] (the model predicts at every step)` : "one label per sequence [N] (the model predicts at the last step)", `${o.labels} with ${set.labels[0]!.length} per sequence`);
+  }
+  return { model, set };
 }
 
 /** onnxruntime's outputs of the model's own file, one sequence per call (batch 1), split per step. */

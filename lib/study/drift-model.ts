@@ -81,7 +81,8 @@ export interface ModelWorkload {
  * out of trials × times. */
 export interface ModelDriftStudyOptions extends ModelWorkload, StudyRunOptions {}
 
-function fileSha256(path: string, flag: string): string {
+/** SHA-256 (hex) of a file; an unreadable file is an ArgumentError naming `flag`. */
+export function fileSha256(path: string, flag: string): string {
   try {
     return createHash("sha256").update(readFileSync(path)).digest("hex");
   } catch (e) {
@@ -175,7 +176,17 @@ export async function modelDriftTrial(
  * @throws {@link StudyAbortedError} on `signal`; {@link TrialError} when a chip fails; {@link CheckpointError}; {@link ArgumentError} on a bad option
  */
 export async function modelDriftStudy(o: ModelDriftStudyOptions): Promise<StudyResult> {
-  // Progress in (chip, time) readings: whole chips from runStudy, plus the times done by chips in flight.
+  return perTimeStudy(o, modelDriftOptions(o), (seed, times, signal, onTime) => modelDriftTrial(o, seed, times, o.threads, signal, onTime));
+}
+
+/** A trial that reports each read time as it is done (`onTime(times done)`). */
+export type PerTimeTrial = (seed: bigint, times: number[], signal: AbortSignal, onTime: (done: number) => void) => Promise<Metrics[]>;
+
+/** runStudy for a workload whose chips read several times each: `threads` trials in flight
+ * (as for the characterisation study, lib/study/drift-study.ts), progress in (chip, time)
+ * readings: whole chips from runStudy plus the times done by chips in flight.
+ * @param options - the workload's description (checkpoint header, study hash) */
+export async function perTimeStudy(o: StudyRunOptions, options: JsonValue, trial: PerTimeTrial): Promise<StudyResult> {
   const perTrial = o.times.length;
   let chipsDone = 0;
   const inFlight = new Map<number, number>();
@@ -188,8 +199,7 @@ export async function modelDriftStudy(o: ModelDriftStudyOptions): Promise<StudyR
     seed: o.seed,
     trials: o.trials,
     times: o.times,
-    options: modelDriftOptions(o),
-    // Trials in flight = threads, as for the characterisation study (lib/study/drift-study.ts).
+    options,
     concurrency: o.threads,
     ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
     onProgress: (done) => {
@@ -197,14 +207,14 @@ export async function modelDriftStudy(o: ModelDriftStudyOptions): Promise<StudyR
       report();
     },
     ...(o.signal ? { signal: o.signal } : {}),
-    runTrial: async (trial, seed, times, signal) => {
+    runTrial: async (index, seed, times, signal) => {
       try {
-        return await modelDriftTrial(o, seed, times, o.threads, signal, (k) => {
-          if (k < times.length) inFlight.set(trial, k); // the last time counts when runStudy reports the chip
+        return await trial(seed, times, signal, (k) => {
+          if (k < times.length) inFlight.set(index, k); // the last time counts when runStudy reports the chip
           report();
         });
       } finally {
-        inFlight.delete(trial);
+        inFlight.delete(index);
       }
     },
   });

@@ -1,10 +1,10 @@
 // `hermes-sim drift --model M.onnx --images X --labels Y`: accuracy against time over N
 // simulated chips (lib/study/drift-model.ts), with the float accuracy of the same file on
-// onnxruntime as the reference. Arguments are parsed and checked in ./drift.ts.
+// onnxruntime as the reference. Arguments are parsed and checked in ./drift.ts. The output
+// (JSON, report folder, text) is printModelDrift's, shared with sequence models (./drift-sequence.ts).
 
 import type { Fidelity } from "../../chip/config.ts";
 import { loadModelData, modelDriftStudy, ACCURACY_METRIC } from "../../study/drift-model.ts";
-import { refuseSequenceModel } from "./run-sequence.ts";
 import { formatDuration } from "../../runtime/duration.ts";
 import type { FunctionalFit } from "../../chip/functional-fit.ts";
 import type { SeriesPoint, StudyResult } from "../../study/montecarlo.ts";
@@ -51,7 +51,6 @@ export async function driftModelCommand(o: DriftModelCommandOptions, out: (s: st
 
 async function driftModel(o: DriftModelCommandOptions, submission: Submission | undefined, out: (s: string) => void): Promise<void> {
   const t0 = performance.now();
-  refuseSequenceModel(o.files.model, "drift");
   const data = await loadModelData(o.files, o.limit, o.transform);
   // Locally, the float reference first (a model onnxruntime cannot run fails before the chips'
   // work); on a queue, once the jobs are queued, while the workers run them (onnxruntime-node
@@ -90,48 +89,97 @@ async function driftModel(o: DriftModelCommandOptions, submission: Submission | 
     })
     .finally(() => bar.done());
   const floatAccuracy = await floatRun();
-  const wallS = (performance.now() - t0) / 1000;
-  const where = queue ? `on the workers of ${queue}` : `on ${o.threads} thread${o.threads === 1 ? "" : "s"}`;
+  printModelDrift(
+    {
+      r, files: o.files, cores: data.mapping.cores, n: data.images.length, what: `first ${data.images.length} images`, unit: "images",
+      metric: ACCURACY_METRIC, floatAccuracy, floatReference: "onnxruntime (CPU, float32) on the same images",
+      scheme: o.scheme, fidelity: o.fidelity, threads: o.threads, t0, ...(queue ? { queue } : {}),
+      ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(o.json ? { json: true } : {}), ...(o.out ? { out: o.out } : {}),
+    },
+    out,
+  );
+}
+
+/** What `printModelDrift` prints: a finished model drift study (CNN or sequence model) and its context. */
+export interface ModelDriftPrint {
+  /** The finished study. */
+  r: StudyResult;
+  /** The files as given on the command line. */
+  files: { model: string; images: string; labels: string };
+  /** Cores of the mapping. */
+  cores: number;
+  /** Test items run on every chip at every time. */
+  n: number;
+  /** They, in words ("first 200 images", "first 200 sequences of 28 steps"). */
+  what: string;
+  /** "images" or "sequences" (the report's row). */
+  unit: string;
+  /** What the accuracy metric is (the JSON's `metrics.accuracy`). */
+  metric: string;
+  /** onnxruntime's accuracy on the same items, and how it was computed. */
+  floatAccuracy: number;
+  floatReference: string;
+  /** Fields of the JSON document after `cores` (a sequence model's steps, predictions, copies). */
+  extra?: Record<string, unknown>;
+  /** Programming scheme, fidelity and threads of the study. */
+  scheme: Scheme;
+  fidelity: Fidelity;
+  threads: number;
+  /** performance.now() at the start (wall time). */
+  t0: number;
+  /** The queue's display URL when the chips ran on workers. */
+  queue?: string;
+  /** The checkpoint path, --json, and the report folder (--out). */
+  checkpoint?: string;
+  json?: boolean;
+  out?: string;
+}
+
+/** The JSON document, report folder or text of a model drift study. */
+export function printModelDrift(p: ModelDriftPrint, out: (s: string) => void): void {
+  const { r, files } = p;
+  const wallS = (performance.now() - p.t0) / 1000;
+  const where = p.queue ? `on the workers of ${p.queue}` : `on ${p.threads} thread${p.threads === 1 ? "" : "s"}`;
   const doc = {
-    seed: r.seed, threads: o.threads, trials: r.trials, times: r.times, options: r.options, studyHash: r.studyHash,
-    model: o.files.model, images: o.files.images, labels: o.files.labels, n: data.images.length, cores: data.mapping.cores,
-    metrics: { accuracy: ACCURACY_METRIC },
-    floatAccuracy, floatReference: "onnxruntime (CPU, float32) on the same images",
-    series: r.series, digest: r.digest, ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}), ...(queue ? { queue } : {}), wallS: Number(wallS.toFixed(2)),
+    seed: r.seed, threads: p.threads, trials: r.trials, times: r.times, options: r.options, studyHash: r.studyHash,
+    model: files.model, images: files.images, labels: files.labels, n: p.n, cores: p.cores, ...p.extra,
+    metrics: { accuracy: p.metric },
+    floatAccuracy: p.floatAccuracy, floatReference: p.floatReference,
+    series: r.series, digest: r.digest, ...(p.checkpoint ? { checkpoint: p.checkpoint } : {}), ...(p.queue ? { queue: p.queue } : {}), wallS: Number(wallS.toFixed(2)),
   };
   const last = r.times[r.times.length - 1]!;
   let report: string | undefined;
-  if (o.out) {
+  if (p.out) {
     report = writeReport(
-      o.out,
-      `hermes-sim: accuracy against time over ${r.trials} simulated chips (${o.files.model}, ${o.scheme}, seed ${r.seed})`,
+      p.out,
+      `hermes-sim: accuracy against time over ${r.trials} simulated chips (${files.model}, ${p.scheme}, seed ${r.seed})`,
       [
         ["chips × read times", `${r.trials} × ${r.times.length}`],
-        ["model", `${o.files.model} on ${data.mapping.cores} cores, ${o.fidelity}, ${o.scheme}`],
-        ["test images", `the first ${data.images.length} of ${o.files.images}`],
-        ["float accuracy (onnxruntime)", pct(floatAccuracy)],
+        ["model", `${files.model} on ${p.cores} cores, ${p.fidelity}, ${p.scheme}`],
+        [`test ${p.unit}`, `the ${p.what} of ${files.images}`],
+        ["float accuracy (onnxruntime)", pct(p.floatAccuracy)],
         [`accuracy at ${formatDuration(r.times[0]!)} (mean ± std over chips)`, meanStd(point(r, r.times[0]!))],
         [`accuracy at ${formatDuration(last)} (mean ± std over chips)`, meanStd(point(r, last))],
         ["simulation wall time", `${wallS.toFixed(1)} s ${where}`],
       ],
-      [{ file: "accuracy-bands", caption: "Accuracy over simulated chips: mean (solid), 5th–95th percentile (dashed), min and max (dashed grey), float reference (onnxruntime)", svg: accuracyFigure(r, floatAccuracy) }],
+      [{ file: "accuracy-bands", caption: "Accuracy over simulated chips: mean (solid), 5th–95th percentile (dashed), min and max (dashed grey), float reference (onnxruntime)", svg: accuracyFigure(r, p.floatAccuracy) }],
       doc,
     );
   }
-  if (o.json) {
+  if (p.json) {
     out(JSON.stringify(doc) + "\n");
     return;
   }
   out(
     [
-      `drift study: ${o.files.model} on ${r.trials} chips (${data.mapping.cores} cores each, ${o.scheme}, ${o.fidelity}), first ${data.images.length} images, ${wallS.toFixed(1)} s ${where}`,
-      `  float accuracy (onnxruntime): ${pct(floatAccuracy)}`,
+      `drift study: ${files.model} on ${r.trials} chips (${p.cores} cores each, ${p.scheme}, ${p.fidelity}), ${p.what}, ${wallS.toFixed(1)} s ${where}`,
+      `  float accuracy (onnxruntime): ${pct(p.floatAccuracy)}`,
       `  time    accuracy (mean ± std)   p5–p95            min–max`,
       ...r.times.map((t) => {
-        const p = point(r, t);
-        return `  ${formatDuration(t).padEnd(6)}  ${meanStd(p).padEnd(22)}  ${`${pct(p.p05)}–${pct(p.p95)}`.padEnd(16)}  ${pct(p.min)}–${pct(p.max)}`;
+        const q = point(r, t);
+        return `  ${formatDuration(t).padEnd(6)}  ${meanStd(q).padEnd(22)}  ${`${pct(q.p05)}–${pct(q.p95)}`.padEnd(16)}  ${pct(q.min)}–${pct(q.max)}`;
       }),
-      `  digest ${r.digest.slice(0, 16)}…${o.checkpoint ? `; checkpoint ${o.checkpoint}` : ""}`,
+      `  digest ${r.digest.slice(0, 16)}…${p.checkpoint ? `; checkpoint ${p.checkpoint}` : ""}`,
       ...(report ? [`report: ${report}`] : []),
     ].join("\n") + "\n",
   );

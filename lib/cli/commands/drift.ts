@@ -1,12 +1,15 @@
 // `hermes-sim drift`: a Monte Carlo drift study over simulated chips: the characterisation
 // workload (lib/study/drift-study.ts), or with --model an ONNX classifier on a test set
-// (lib/study/drift-model.ts, the command's output in ./drift-model.ts).
+// (lib/study/drift-model.ts, the command's output in ./drift-model.ts), or an ONNX sequence
+// (LSTM) model on a sequence test set (lib/study/drift-sequence.ts, ./drift-sequence.ts).
 
 import { join } from "node:path";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { DEFAULT_TIMES } from "../../study/characterize.ts";
 import { driftStudy } from "../../study/drift-study.ts";
 import { driftModelCommand } from "./drift-model.ts";
+import { driftSequenceCommand } from "./drift-sequence.ts";
+import { isSequenceModelFile } from "./run-sequence.ts";
 import { formatDuration, parseDurations } from "../../runtime/duration.ts";
 import { loadFit } from "../../chip/functional-fit.ts";
 import type { SeriesPoint, StudyResult } from "../../study/montecarlo.ts";
@@ -72,6 +75,9 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
     if (opts.tlsCa !== undefined) throw new ArgumentError("--tls-ca", "given only with --queue (a rediss:// URL)", opts.tlsCa);
     if (opts.jobImages !== undefined) throw new ArgumentError("--job-images", "given only with --queue", opts.jobImages);
   }
+  // A sequence (LSTM) model's study runs locally only: refused before connecting to a queue.
+  const sequence = opts.model !== undefined && isSequenceModelFile(opts.model);
+  if (sequence && opts.queue !== undefined) throw new RangeError(`--queue is not supported for sequence models yet: ${opts.model} has an LSTM node; leave --queue out to run its drift study locally`);
   // Checked before any file is read: the URL, a --tls-ca file.
   const queue = opts.queue === undefined ? undefined : queueTarget({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) }).display;
   if (opts.trials !== undefined && opts.chips !== undefined) throw new ArgumentError("--chips", "left out when --trials is given (they are the same option)", opts.chips);
@@ -88,7 +94,7 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
     const limit = opts.limit === undefined ? 100 : parseIntArg(opts.limit, 1, 1_000_000, "--limit");
     const transform = parseTransformFlags(opts);
     const jobImages = opts.jobImages === undefined ? undefined : parseIntArg(opts.jobImages, 1, 1_000_000, "--job-images");
-    return driftModelCommand(
+    return (sequence ? driftSequenceCommand : driftModelCommand)(
       {
         files: { model: opts.model, images: opts.images!, labels: opts.labels! }, limit, transform,
         seed, trials, times, scheme, fidelity, threads, ...(fit ? { fit } : {}),

@@ -15,8 +15,8 @@ import { writeReport } from "../../report/html.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
 import { defaultThreads } from "../../runtime/pool.ts";
 import { ArgumentError, oneOf, parseThreadsArg } from "../../runtime/validate.ts";
-import { hasLstmNode, loadSequenceModel, sequenceModelInput } from "../../network/onnx-sequence.ts";
-import { readSequenceSet, sequenceAccuracy, sequenceFloatOutputs } from "../../network/sequence-data.ts";
+import { hasLstmNode } from "../../network/onnx-sequence.ts";
+import { loadSequenceTestSet, sequenceAccuracy, sequenceFloatOutputs } from "../../network/sequence-data.ts";
 import { parseTransformFlags } from "../../network/test-set.ts";
 import type { SequenceOutputs } from "../../network/sequence-model.ts";
 import { mapSequenceOrFail, sequenceReplicas } from "./map-sequence.ts";
@@ -46,16 +46,6 @@ export function isSequenceModelFile(path: string): boolean {
   }
 }
 
-/** `drift` takes CNNs: a sequence (LSTM) model stops it with one line (exit 1) that says
- * where its accuracy at a read time is reported. */
-export function refuseSequenceModel(path: string, command: "drift"): void {
-  if (!isSequenceModelFile(path)) return;
-  throw Object.assign(
-    new Error(`${path} is a sequence model (an LSTM node): \`${command} --model\` takes CNNs; \`run --model ${path} --images … --labels … --time T\` runs it at a read time T (and \`map --model\`, \`cost --model\` show its mapping and cost)`),
-    { name: "SequenceModelError" },
-  );
-}
-
 export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOptions, out: (s: string) => void): Promise<void> {
   const path = opts.model!;
   if (!opts.images || !opts.labels) throw new ArgumentError("--images and --labels", ".npy files with a sequence --model (N × T × F or N × T token ids; labels N or N × T)", opts.images ?? opts.labels);
@@ -71,28 +61,8 @@ export async function runSequenceCommand(seed: bigint, opts: SequenceCommandOpti
   parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas"); // a bad value before any work
   const t0 = performance.now();
 
-  const bytes = readFileSync(path);
-  const input = sequenceModelInput(bytes, path);
-  const ids = input.elemType === 6 || input.elemType === 7;
-  const set = readSequenceSet({ images: opts.images, labels: opts.labels, limit, ids, ...transform });
-  const model = await loadSequenceModel(bytes, { steps: set.steps, name: path });
-  if (!ids && set.sequences[0]!.length !== model.steps * model.features) {
-    throw new ArgumentError("--images", `sequences of ${model.steps} × ${model.features} (the model's input [${model.input.dims.join(", ")}])`, `${opts.images}: ${set.sequences[0]!.length / set.steps} features per step`);
-  }
-  if (model.embedding) {
-    const V = model.embedding.vocabulary;
-    set.sequences.forEach((s, i) => s.forEach((id) => {
-      if (id >= V) throw new ArgumentError("--images", `token ids below the embedding's vocabulary of ${V}`, `${opts.images}: ${id} in sequence ${i}`);
-    }));
-  }
-  const classes = model.dense[model.dense.length - 1]!.outputs;
-  set.labels.forEach((l, i) => l.forEach((v) => {
-    if (classes > 1 && v >= classes) throw new ArgumentError("--labels", `class labels 0..${classes - 1} (the model has ${classes} outputs)`, `${opts.labels} with ${v} at sequence ${i}`);
-  }));
+  const { model, set } = await loadSequenceTestSet(readFileSync(path), path, { images: opts.images, labels: opts.labels, limit, ...transform });
   const perLabel = model.outputs === "all" ? model.steps : 1;
-  if (set.labels[0]!.length !== perLabel) {
-    throw new ArgumentError("--labels", model.outputs === "all" ? `one label per step [N, ${model.steps}] (the model predicts at every step)` : "one label per sequence [N] (the model predicts at the last step)", `${opts.labels} with ${set.labels[0]!.length} per sequence`);
-  }
   const mapping = mapSequenceOrFail(model, opts.replicas);
 
   const chip = Chip.create({ seed, fidelity });

@@ -11,20 +11,9 @@ import { loadSequenceModel } from "../../../../lib/network/onnx-sequence.ts";
 import { sequenceFloatOutputs } from "../../../../lib/network/sequence-data.ts";
 import { rnd } from "../../../fixtures/onnx-models.ts";
 import { seqModel } from "../../../fixtures/sequence-models.ts";
+import { npy } from "../../../fixtures/npy.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-run-seq-"));
-/** A .npy (1.0) of little-endian '<f4', '<i8' or '|u1' values. */
-function npy(descr: "<f4" | "<i8" | "|u1", shape: number[], data: ArrayLike<number>): Uint8Array {
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
-  header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
-  const body = descr === "<f4" ? new Uint8Array(Float32Array.from(data).buffer) : descr === "<i8" ? new Uint8Array(BigInt64Array.from(Array.from(data, (v) => BigInt(v))).buffer) : Uint8Array.from(data);
-  const head = new Uint8Array(10 + header.length);
-  head.set([0x93, ..."NUMPY"].map((c) => (typeof c === "string" ? c.charCodeAt(0) : c)));
-  head[6] = 1;
-  new DataView(head.buffer).setUint16(8, header.length, true);
-  head.set(new TextEncoder().encode(header), 10);
-  return Uint8Array.from([...head, ...body]);
-}
 const argmax = (v: ArrayLike<number>) => Array.from(v).reduce((b, x, i, a) => (x > a[b]! ? i : b), 0);
 
 async function run(argv: string[]) {
@@ -143,7 +132,7 @@ test("the trained 2-layer batch_first row LSTM (Fashion-MNIST rows, last step) o
   assert.ok(Math.abs((d["accuracy"] as number) - (d["floatAccuracy"] as number)) <= 0.15 && (d["agreement"] as number) >= 0.8, out);
 });
 
-test("map and cost of a sequence model: its mapping (copies by default) and cost; drift: exit 1 with one line naming the file and run --model", async () => {
+test("map and cost of a sequence model: its mapping (copies by default) and cost; drift runs it (one chip, two read times)", async () => {
   const model = join(FIXTURES, "lstm-rows.onnx");
   if (!existsSync(model)) return;
   const err: string[] = [];
@@ -152,13 +141,13 @@ test("map and cost of a sequence model: its mapping (copies by default) and cost
   const res: { code: number; out: string }[] = [];
   try {
     const set = ["--images", join(FIXTURES, "fmnist-500-u8.npy"), "--labels", join(FIXTURES, "fmnist-500-labels.npy")];
-    for (const argv of [["map", "--model", model, "--json"], ["cost", "--model", model, "--json", "--replicas", "1"], ["drift", "--model", model, ...set, "--chips", "1", "--times", "25"], ["map", "--model", model, "--steps", "5"], ["map", "--network", "resnet9", "--steps", "5"]]) {
+    for (const argv of [["map", "--model", model, "--json"], ["cost", "--model", model, "--json", "--replicas", "1"], ["drift", "--model", model, ...set, "--limit", "5", "--chips", "1", "--times", "25,1d", "--fidelity", "functional", "--threads", "1", "--json"], ["map", "--model", model, "--steps", "5"], ["map", "--network", "resnet9", "--steps", "5"]]) {
       res.push(await run(argv));
     }
   } finally {
     process.stderr.write = write;
   }
-  assert.equal(res.map((r) => r.code), [0, 0, 1, 2, 2]);
+  assert.equal(res.map((r) => r.code), [0, 0, 0, 2, 2], err.join(""));
   // map: 2 LSTM layers of 64 (one column and GDPU slice each) and the 10-way head, 8 copies each.
   const map = JSON.parse(res[0]!.out) as { mapping: { cores: number; weights: number; gdpuSlices: number[]; layers: { name: string; cores: number[]; coresNeeded: number; replicas: number }[] }; replicas: number[]; cost: { steps: number; latencyUsPerSequence: number } };
   assert.equal([map.mapping.cores, map.mapping.weights, map.mapping.gdpuSlices, map.replicas], [40, 4 * 64 * (28 + 64) + 4 * 64 * 128 + 10 * 64, [0, 1], [8, 8, 8]]);
@@ -171,10 +160,13 @@ test("map and cost of a sequence model: its mapping (copies by default) and cost
   const gates = cost.layers.filter((l) => l.layer.includes("gates")).reduce((s, l) => s + l.latencyUs, 0);
   const head = cost.layers.find((l) => l.layer === "output")!.latencyUs;
   assert.ok(Math.abs(cost.latencyUsPerSequence - (28 * gates + head)) < 1e-9);
-  assert.match(err[0]!, /lstm-rows\.onnx is a sequence model \(an LSTM node\): `drift --model` takes CNNs; `run --model .* --time T` runs it at a read time T/);
-  assert.is(err[0]!.trim().split("\n").length, 1);
-  assert.match(err[1]!, /--steps must be the model's own sequence length 28 \(or absent\), got "5"/);
-  assert.match(err[2]!, /--steps must be given only with a sequence \(LSTM\) --model/);
+  // drift: the first 5 sequences of 28 steps on the same 40 cores, one accuracy per read time.
+  const drift = JSON.parse(res[2]!.out) as { n: number; steps: number; cores: number; predictions: number; series: { t: number; metric: string; n: number; mean: number }[]; options: { workload: string } };
+  assert.equal([drift.n, drift.steps, drift.cores, drift.predictions, drift.options.workload], [5, 28, 40, 5, "sequence-model"]);
+  assert.equal(drift.series.map((p) => [p.t, p.metric, p.n]), [[25, "accuracy", 1], [86400, "accuracy", 1]]);
+  assert.ok(drift.series.every((p) => p.mean >= 0 && p.mean <= 1 && Number.isInteger(p.mean * 5)));
+  assert.match(err[0]!, /--steps must be the model's own sequence length 28 \(or absent\), got "5"/);
+  assert.match(err[1]!, /--steps must be given only with a sequence \(LSTM\) --model/);
 });
 
 test.run();
