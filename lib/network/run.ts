@@ -8,7 +8,8 @@
 //
 // This file: the INT8 scales (calibrateScales: s = 127 / max |value| of the float64
 // reference over the calibration inputs, over each value that is INT8 on the chip — a
-// layer's output and the partial sums on its links — so nothing clips there), and runNetwork, which turns the network into a weight-free plan
+// layer's output and every partial sum on its links — so nothing clips there), and
+// runNetwork, which turns the network into a weight-free plan
 // (lib/network/run-plan.ts, where the number formats are written out) and runs it chunk by chunk,
 // each chunk one task inline or on a worker thread (lib/network/run-exec.ts).
 
@@ -93,9 +94,11 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
 
 /** The INT8 scale of every tensor (INT8 per unit) from the float64 activations `cal` of the
  * calibration inputs: 127 / max |value| of what is INT8 on the chip — a layer's output and,
- * when a chain of tiles feeds its receiver, the partial sums on the links (max over outputs r
- * of |affine scale_r · accumulation_r|); values inside an LDPU (before its ReLU, before a
- * residual add) are FP16 and need no INT8 range. For a clipped ReLU at most 127 / max, so
+ * when a chain of tiles feeds its receiver, every partial sum on the links (in link order,
+ * farthest tile first: the sum of the first j tiles' products, for j below the chain's length,
+ * times output r's affine scale; with weight copies weighted as the chain carries it), which
+ * can exceed the output's range and the whole accumulation's; values inside an LDPU (before
+ * its ReLU, before a residual add) are FP16 and need no INT8 range. For a clipped ReLU at most 127 / max, so
  * that the clip value saturates the LDPU's INT8 output. Tensors a host op only moves (pools,
  * pad, flatten) or joins (concat) share one scale, the smallest of theirs, so the host
  * copies INT8 values without rescaling. */
