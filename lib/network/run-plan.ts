@@ -14,7 +14,7 @@
 import type { ChipAtTime } from "../chip/analog.ts";
 import type { ReadTemplate } from "../chip/readout.ts";
 import { INPUT, nodeInputs, poolPads, type BatchNormNode, type Network, type Pads } from "./graph.ts";
-import type { Mapping } from "./mapper.ts";
+import type { LayerPlacement, Mapping, Tile } from "./mapper.ts";
 import { groupPacking } from "./tiling.ts";
 
 const N = 256;
@@ -82,6 +82,34 @@ export function leadingAffines(net: Network): BatchNormNode[] {
   }
 }
 
+/** One output block's tiles in chain order: farthest from the receiver first (most hops,
+ * then lowest core), the receiver (0 hops) last. */
+export function chainTiles(p: LayerPlacement, outputBlock: number): Tile[] {
+  return p.tiles.filter((t) => t.outputBlock === outputBlock).sort((a, b) => b.route.hops - a.route.hops || a.core - b.core);
+}
+
+/** What each tile of a chain (in chain order) puts on its link: 1 / m_j times the sum of the
+ * chain's first j reads, m_j the most copies of any one input block among them, so tile j
+ * scales its read by `weight` = 1 / m_j and the partial sum it receives by `rx` =
+ * m_(j−1) / m_j. Without copies m_j = 1: the plain partial sums. With copies (replicas) the
+ * link holds a partial sum in which each block read so far counts with a weight in (0, 1]
+ * (never twice, when two copies of a block come first), and the receiver (m = copies) the
+ * mean of the copies. Every hop rounds at the output's INT8 resolution: scaling each copy by
+ * 1/copies instead rounds each copy's small share the same way every time (a systematic error
+ * that grows with the copies); extrapolating the first reads to a whole output (blocks / j
+ * times the sum of j reads) overflows the INT8 range on the first links. */
+export function chainWeights(tiles: readonly Pick<Tile, "inputBlock">[]): { weight: number; rx: number }[] {
+  const count = new Map<number, number>();
+  let m = 0;
+  return tiles.map((t) => {
+    const c = (count.get(t.inputBlock) ?? 0) + 1;
+    count.set(t.inputBlock, c);
+    const before = m;
+    m = Math.max(m, c);
+    return { weight: 1 / m, rx: before === 0 ? 1 : before / m };
+  });
+}
+
 /** The plan of a mapped, programmed network read through `at` with INT8 `scales`. */
 export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<string, readonly number[]>, scales: Readonly<Record<string, number>>): RunPlan {
   const placement = new Map(m.layers.map((p) => [p.layer, p]));
@@ -109,7 +137,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
       const pack = groupPacking(n);
       const blocks: BlockPlan[] = [];
       for (let ob = 0; ob < p.blocks.outputs; ob++) {
-        const tiles = p.tiles.filter((t) => t.outputBlock === ob).sort((a, b) => b.route.hops - a.route.hops || a.core - b.core);
+        const tiles = chainTiles(p, ob);
         const [r0, r1] = tiles[0]!.rowRange;
         const rows = r1 - r0;
         const A = new Float64Array(N);
@@ -118,16 +146,13 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
           A[r] = (sOut * p.affine.scale[r0 + r]! * (p.rowScale ? p.rowScale[r0 + r]! : 1)) / (p.columnCopies ?? 1);
           C[r] = sOut * p.affine.shift[r0 + r]!;
         }
-        // With copies (replicas k > 1) the chain carries a running estimate of the output at
-        // full INT8 resolution: after the j-th of n = k·B tiles (B input blocks) it holds
-        // (B / j) · Σ of the reads so far, so tile j scales its read by B / j and the partial
-        // sum it receives by (j − 1) / j; the receiver (j = n) holds their mean. Scaling every
-        // copy by 1/k instead would round each copy's small share to INT8 on the way, the
-        // same way every time (a systematic error that grows with k).
-        const k = p.replicas ?? 1;
-        const perBlock = pack ? 1 : tiles.length / k;
-        const stage = (j: number): { A: Float64Array; rx: number } =>
-          k === 1 ? { A, rx: 1 } : { A: A.map((a) => (a * perBlock) / (j + 1)), rx: j / (j + 1) };
+        // With copies (replicas) the chain's partial sums are weighted (chainWeights); the
+        // receiver holds the mean of the copies.
+        const weights = chainWeights(tiles);
+        const stage = (j: number): { A: Float64Array; rx: number } => {
+          const w = weights[j]!;
+          return { A: w.weight === 1 ? A : A.map((a) => a * w.weight), rx: w.rx };
+        };
         blocks.push({
           r0, rows, copies: p.columnCopies ?? 1,
           ...(residual && residual.op === "add" ? { residual: residual.residual } : {}),

@@ -8,19 +8,21 @@
 //
 // This file: the INT8 scales (calibrateScales: s = 127 / max |value| of the float64
 // reference over the calibration inputs, over each value that is INT8 on the chip — a
-// layer's output and the partial sums on its links — so nothing clips there), and runNetwork, which turns the network into a weight-free plan
+// layer's output and every partial sum on its links — so nothing clips there), and
+// runNetwork, which turns the network into a weight-free plan
 // (lib/network/run-plan.ts, where the number formats are written out) and runs it chunk by chunk,
 // each chunk one task inline or on a worker thread (lib/network/run-exec.ts).
 
 import type { ChipAtTime } from "../chip/analog.ts";
 import type { Chip } from "../chip/chip.ts";
 import type { FunctionalFit } from "../chip/functional-fit.ts";
-import { evaluate } from "./graph-eval.ts";
-import { inferShapes, INPUT, type Network, type WeightNode } from "./graph.ts";
-import { mapNetwork, tileMatrix, type Mapping } from "./mapper.ts";
+import { conv2dTs, conv2dWasm, evaluate } from "./graph-eval.ts";
+import { denseConvWeights, inferShapes, INPUT, matrixShape, type Conv2dNode, type Network, type WeightNode } from "./graph.ts";
+import { mapNetwork, tileMatrix, type LayerPlacement, type Mapping, type Range } from "./mapper.ts";
+import { groupPacking } from "./tiling.ts";
 import { checkThreads, mapTasks } from "../runtime/pool.ts";
 import { execLayout, type ExecBuffers } from "./run-exec.ts";
-import { buildPlan, leadingAffines } from "./run-plan.ts";
+import { buildPlan, chainTiles, chainWeights, leadingAffines } from "./run-plan.ts";
 import type { Scheme } from "../chip/targets.ts";
 import { ArgumentError } from "../runtime/validate.ts";
 import "./tasks.ts"; // the runChunk task kind
@@ -92,9 +94,11 @@ export async function programNetwork(chip: Chip, net: Network, m: Mapping, schem
 
 /** The INT8 scale of every tensor (INT8 per unit) from the float64 activations `cal` of the
  * calibration inputs: 127 / max |value| of what is INT8 on the chip — a layer's output and,
- * when a chain of tiles feeds its receiver, the partial sums on the links (max over outputs r
- * of |affine scale_r · accumulation_r|); values inside an LDPU (before its ReLU, before a
- * residual add) are FP16 and need no INT8 range. For a clipped ReLU at most 127 / max, so
+ * when a chain of tiles feeds its receiver, every partial sum on the links (in link order,
+ * farthest tile first: the sum of the first j tiles' products, for j below the chain's length,
+ * times output r's affine scale; with weight copies weighted as the chain carries it), which
+ * can exceed the output's range and the whole accumulation's; values inside an LDPU (before
+ * its ReLU, before a residual add) are FP16 and need no INT8 range. For a clipped ReLU at most 127 / max, so
  * that the clip value saturates the LDPU's INT8 output. Tensors a host op only moves (pools,
  * pad, flatten) or joins (concat) share one scale, the smallest of theirs, so the host
  * copies INT8 values without rescaling. */
@@ -105,6 +109,7 @@ export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float
     return a || 1;
   };
   const placement = new Map(m.layers.map((p) => [p.layer, p]));
+  const shapes = inferShapes(net);
   const natural: Record<string, number> = { [INPUT]: 127 / amax(INPUT) };
   // Union-find over tensors that must share a scale.
   const parent = new Map<string, string>();
@@ -123,10 +128,9 @@ export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float
       const reluOp = p.ldpu.find((l) => l.op === "relu");
       const pre = reluOp ? net.nodes.find((k) => k.name === (reluOp as { node: string }).node) : undefined;
       // INT8 on the chip: the receiver's output and, when a chain of tiles feeds it, the
-      // partial sums on the links (each output's affine scale times its accumulation, whose
-      // running estimate they carry); inside an LDPU the values are FP16.
+      // partial sums on the links (linkRange); inside an LDPU the values are FP16.
       const chained = p.tiles.length > p.blocks.outputs;
-      let range = Math.max(amax(p.output), chained ? partialRange(cal.get(n.name)!, p.affine.scale) : 0);
+      let range = Math.max(amax(p.output), chained ? linkRange(n, p, cal.get(n.input)!, shapes.get(n.input)!, shapes.get(n.name)!) : 0);
       const clip = pre && pre.op === "relu" ? pre.max : undefined;
       if (clip !== undefined) range = Math.min(range, clip);
       natural[p.output] = 127 / range;
@@ -246,14 +250,77 @@ export function argmax(v: ArrayLike<number>): number {
   return b;
 }
 
-/** max over inputs and outputs r of |scale_r · acc_r| (acc: a layer's own outputs, channel-major). */
-function partialRange(acc: readonly Float64Array[], scale: Float32Array): number {
+/** The largest |value| on a chained layer's links over the calibration inputs `x` (the
+ * layer's float64 inputs), in float units: for every output block, the chain's tiles in link
+ * order (run-plan.ts chainTiles) each add their block's product W[rows, cols] · x[cols]; after
+ * the j-th tile (j < n, the receiver's own sum stays in FP16) the link carries
+ * w_j · (the sum so far) (chainWeights: w_j = 1 without copies), and output r's affine scale
+ * applies: max over j, r and inputs of |scale_r · w_j · sum_j,r|. Every prefix of the chain
+ * counts, not only the whole accumulation: a partial sum can exceed the output's range. A
+ * packed grouped conv's chain holds the mean of its copies' reads: the whole product. */
+function linkRange(n: WeightNode, p: LayerPlacement, x: readonly Float64Array[], inShape: readonly number[], outShape: readonly number[]): number {
+  const scale = p.affine.scale;
+  if (groupPacking(n)) {
+    // Each link holds the mean of the copies read so far of the group's whole product.
+    let m = 0;
+    const full = x.map((v) => tileProduct(n, v, inShape, outShape, [0, p.matrix.rows], [0, p.matrix.cols]));
+    for (const y of full) {
+      const per = y.length / p.matrix.rows;
+      for (let i = 0; i < y.length; i++) m = Math.max(m, Math.abs(y[i]! * scale[Math.floor(i / per)]!));
+    }
+    return m;
+  }
   let m = 0;
-  for (const v of acc) {
-    const per = v.length / scale.length;
-    for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]! * scale[Math.floor(i / per)]!));
+  for (let ob = 0; ob < p.blocks.outputs; ob++) {
+    const tiles = chainTiles(p, ob);
+    if (tiles.length < 2) continue;
+    const [r0, r1] = tiles[0]!.rowRange;
+    const weights = chainWeights(tiles);
+    for (const v of x) {
+      const products = new Map<number, Float64Array>(); // copies of a block share its product
+      let sum: Float64Array | undefined;
+      for (let j = 0; j < tiles.length - 1; j++) {
+        const t = tiles[j]!;
+        let y = products.get(t.inputBlock);
+        if (!y) products.set(t.inputBlock, (y = tileProduct(n, v, inShape, outShape, [r0, r1], t.colRange)));
+        if (!sum) sum = y.slice();
+        else for (let i = 0; i < y.length; i++) sum[i]! += y[i]!;
+        const w = weights[j]!.weight;
+        const per = sum.length / (r1 - r0);
+        for (let i = 0; i < sum.length; i++) m = Math.max(m, Math.abs(w * sum[i]! * scale[r0 + Math.floor(i / per)]!));
+      }
+    }
   }
   return m;
+}
+
+/** One tile's product in float64 for one input x: rows [r0, r1) of the layer's MVM matrix
+ * over its columns [c0, c1) (a conv's unrolled patch index c·k·k + ky·k + kx), no bias;
+ * channel-major (row, then output position). */
+function tileProduct(n: WeightNode, x: Float64Array, inShape: readonly number[], outShape: readonly number[], [r0, r1]: Range, [c0, c1]: Range): Float64Array {
+  const { inputs } = matrixShape(n);
+  if (n.op === "dense") {
+    const y = new Float64Array(r1 - r0);
+    for (let r = r0; r < r1; r++) {
+      let a = 0;
+      for (let c = c0; c < c1; c++) a += n.weights[r * inputs + c]! * x[c]!;
+      y[r - r0] = a;
+    }
+    return y;
+  }
+  // A conv over the input channels the columns touch, weights outside [c0, c1) zero.
+  const kk = n.kernel * n.kernel;
+  const [ca, cb] = [Math.floor(c0 / kk), Math.ceil(c1 / kk)];
+  const [, H, W] = inShape as [number, number, number];
+  const dense = denseConvWeights(n);
+  const w = new Float32Array((r1 - r0) * (cb - ca) * kk);
+  for (let r = r0; r < r1; r++) {
+    for (let c = Math.max(c0, ca * kk); c < Math.min(c1, cb * kk); c++) w[((r - r0) * (cb - ca) + Math.floor(c / kk) - ca) * kk + (c % kk)] = dense[r * inputs + c]!;
+  }
+  const node: Conv2dNode = { op: "conv2d", name: n.name, input: n.input, inChannels: cb - ca, outChannels: r1 - r0, kernel: n.kernel, stride: n.stride, padding: n.padding, weights: w };
+  const xs = x.subarray(ca * H * W, cb * H * W);
+  const out: [number, number] = [outShape[1]!, outShape[2]!];
+  return conv2dWasm(node, xs, [cb - ca, H, W], out) ?? conv2dTs(node, xs, [cb - ca, H, W], out);
 }
 
 /**

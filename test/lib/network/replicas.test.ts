@@ -1,7 +1,7 @@
 // Replicas: copies of each layer's weights on spare cores, their reads averaged along the
 // partial-sum chain. The allocation (hand-checked cases), the mapping (every tile copied on
 // its own core, the cost model counting the copies), the same function as one copy on a
-// noise-free chip (the running estimate keeps full INT8 resolution: no systematic rounding
+// noise-free chip (the weighted partial sums keep full INT8 resolution: no systematic rounding
 // of small shares), and less error than one copy on the physical chip.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
