@@ -8,7 +8,7 @@ import { windowPads, type LowerContext } from "./onnx-lower-context.ts";
 
 export const OTHER_OPS = new Set([
   "Relu", "Clip", "BatchNormalization", "Add", "Sub", "Mul", "Div", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool",
-  "Pad", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Cast",
+  "Pad", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Cast", "ReduceMean", "ReduceMax",
 ]);
 
 export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
@@ -45,6 +45,9 @@ export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
       const name = cx.fresh(n, "pool");
       return cx.push(n, op === "GlobalMaxPool" ? { op: "maxPool", name, input: src, kernel: k, stride: k } : { op: "avgPool", name, input: src, kernel: k, stride: k, padding: 0 });
     }
+    case "ReduceMean":
+    case "ReduceMax":
+      return lowerReduce(cx, n);
     case "Pad":
       return lowerPad(cx, n);
     case "Concat": {
@@ -143,6 +146,31 @@ function lowerPool(cx: LowerContext, n: NodeProto): void {
   }
   const countIncludePad = (attr(n, "count_include_pad")?.i ?? 0) === 1;
   cx.push(n, { op: "avgPool", name, input: src, kernel: ks[0]!, stride, padding: symmetric ? pads[0] : 0, ...extra, ...(countIncludePad ? { countIncludePad } : {}) });
+}
+
+/** ReduceMean / ReduceMax over the spatial axes of an [N, C, H, W] tensor (PyTorch's
+ * `x.mean([2, 3])`, `amax`): a global average / max pool, then a flatten when keepdims is 0. */
+function lowerReduce(cx: LowerContext, n: NodeProto): void {
+  const op = n.opType!;
+  const ins = n.input ?? [];
+  const src = cx.get(ins[0]!, n);
+  const sh = cx.shape(src);
+  const rank = sh.length + 1;
+  // opset 18 moves axes from an attribute to an input; no axes: all of them.
+  const given = ins[1] ? Array.from(cx.init(ins[1], n, "axes").data) : (attr(n, "axes")?.ints ?? []);
+  const axes = [...new Set(given.map((a) => (a < 0 ? a + rank : a)))].sort();
+  const keep = (attr(n, "keepdims")?.i ?? 1) === 1;
+  if (rank !== 4 || axes.join(",") !== "2,3") {
+    throw cx.error(n, `reduces axes [${given.join(", ") || "all"}] of a [1, ${sh.join(", ")}] tensor; only the spatial axes [2, 3] of an [N, C, H, W] tensor (a global pool) are supported`);
+  }
+  if (sh[1] !== sh[2]) throw cx.error(n, `needs a square [C, H, W] input, got [${sh.join(", ")}]`);
+  const k = sh[1]!;
+  const out = (n.output ?? [])[0] ?? "";
+  const name = cx.fresh(n, "pool");
+  const pool = op === "ReduceMax" ? { op: "maxPool" as const, name, input: src, kernel: k, stride: k } : { op: "avgPool" as const, name, input: src, kernel: k, stride: k, padding: 0 };
+  if (keep) return cx.push(n, pool);
+  cx.nodes.push(pool);
+  cx.push(n, { op: "flatten", name: cx.fresh({ name: `${name}.flat` } as NodeProto, "flatten"), input: name }, out);
 }
 
 function lowerPad(cx: LowerContext, n: NodeProto): void {

@@ -17,7 +17,7 @@
 // one OnnxError naming the node.
 
 import { INPUT, inferShapes, type Network } from "./graph.ts";
-import { attr, OnnxError, tensorOf, type HeadOp, type ModelProto, type NodeProto, type Tensor, type TensorProto } from "./onnx-decode.ts";
+import { attr, channelsLastInput, OnnxError, tensorOf, type HeadOp, type ModelProto, type NodeProto, type Tensor, type TensorProto } from "./onnx-decode.ts";
 import { LowerContext, windowPads } from "./onnx-lower-context.ts";
 import { lowerOtherOp, OTHER_OPS } from "./onnx-lower-ops.ts";
 
@@ -38,8 +38,11 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
   if (dims0.length !== 4 && dims0.length !== 2) {
     throw new OnnxError(`${what}: input ${input.name} is [${dims0.map((d) => (d < 0 ? "?" : d)).join(", ")}]; a CNN's input must be [N, C, H, W] or [N, F] (sequence models: see loadOnnxLstm)`);
   }
-  const inputShape = dims0.slice(1);
-  if (inputShape.some((d) => !(d > 0))) throw new OnnxError(`${what}: input ${input.name} needs fixed sizes except the batch, got [${dims0.join(", ")}]`);
+  if (dims0.slice(1).some((d) => !(d > 0))) throw new OnnxError(`${what}: input ${input.name} needs fixed sizes except the batch, got [${dims0.join(", ")}]`);
+  // A channels-last input (N × H × W × C, then Transpose to NCHW): the IR's input is the
+  // Transpose's output, C × H × W (the float reference transposes back: onnx-float.ts).
+  const nhwc = channelsLastInput(m);
+  const inputShape = nhwc ? [dims0[3]!, dims0[1]!, dims0[2]!] : dims0.slice(1);
   const list = (g.node ?? []) as NodeProto[];
   const consumers = new Map<string, NodeProto[]>();
   for (const n of list) for (const t of n.input ?? []) if (t) consumers.set(t, [...(consumers.get(t) ?? []), n]);
@@ -47,6 +50,10 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
   cx.alias.set(input.name ?? "", INPUT);
   const head: HeadOp[] = [];
   const skip = new Set<NodeProto>();
+  if (nhwc) {
+    cx.alias.set((nhwc.output ?? [])[0] ?? "", INPUT);
+    skip.add(nhwc);
+  }
 
   for (let idx = 0; idx < list.length; idx++) {
     const n = list[idx]!;

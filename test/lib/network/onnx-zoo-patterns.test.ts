@@ -1,0 +1,97 @@
+// Patterns the model sweep (tools/fixtures/zoo_sweep.py / .mjs, docs/onnx.md) found in models
+// exported the way users do, each in a tiny ONNX model built here: read through the front end
+// (readModel), evaluated by our float64 path and compared with onnxruntime (through
+// onnxruntimeOutputs, the CLI's float reference), then on a noise-free functional chip.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Chip } from "../../../lib/chip/chip.ts";
+import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { evaluate } from "../../../lib/network/graph-eval.ts";
+import { onnxruntimeOutputs } from "../../../lib/network/onnx-float.ts";
+import { applyHead, OnnxError, readModel } from "../../../lib/network/onnx.ts";
+import { runOnChip } from "../../../lib/network/run.ts";
+import { shutdownPool } from "../../../lib/runtime/pool.ts";
+import { f32, i64, int, ints, node, onnxModel as model, rand } from "../../fixtures/onnx-models.ts";
+
+const quietFit = () => {
+  const fit = loadFit();
+  return { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
+};
+
+/** Float64 (IR) vs onnxruntime on the same IR-layout inputs (max |diff| < 1e-4 of the range),
+ * then a quiet chip (error < maxChip, agreement ≥ 3/4). Returns the IR ops and input shape. */
+async function check(bytes: Uint8Array, label: string, maxChip = 0.06, count = 8): Promise<{ ops: string[]; inputShape: number[] }> {
+  const { net, head } = await readModel({ name: label, bytes });
+  const size = net.inputShape.reduce((a, b) => a * b, 1);
+  const xs = Array.from({ length: count }, () => rand(size));
+  const ours = evaluate(net, xs).get(net.nodes[net.nodes.length - 1]!.name)!.map((y) => applyHead(head, y));
+  const theirs = (await onnxruntimeOutputs({ name: label, bytes }, net.inputShape, xs)).outputs;
+  let worst = 0;
+  let range = 0;
+  ours.forEach((y, i) => y.forEach((v, j) => {
+    worst = Math.max(worst, Math.abs(v - theirs[i]![j]!));
+    range = Math.max(range, Math.abs(theirs[i]![j]!));
+  }));
+  assert.ok(worst <= 1e-4 * Math.max(1, range), `${label}: float64 vs onnxruntime max |diff| ${worst} (range ${range})`);
+  const chip = Chip.create({ seed: 9, fidelity: "functional" });
+  try {
+    const r = await runOnChip(chip, net, xs, { fit: quietFit() });
+    assert.ok(r.error < maxChip, `${label}: quiet-chip error ${r.error}`);
+    assert.ok(r.agreement >= 0.75, `${label}: agreement ${r.agreement}`);
+  } finally {
+    chip.dispose();
+  }
+  return { ops: net.nodes.map((n) => n.op), inputShape: net.inputShape };
+}
+
+const conv = (x: string, y: string, w = "w", b = "b") => node("Conv", [x, w, b], [y], [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])]);
+
+test("x.mean([2, 3]) (ReduceMean keepdims 1, then Flatten) and without keepdim straight into Gemm: a global average pool", async () => {
+  const inits = [f32("w", [6, 3, 3, 3], rand(162, 0.4)), f32("b", [6], rand(6, 0.1)), f32("wd", [4, 6], rand(24, 0.5)), f32("bd", [4], rand(4, 0.1))];
+  const keep = model([3, 6, 6], [
+    conv("x", "c"), node("Relu", ["c"], ["r"]),
+    node("ReduceMean", ["r"], ["m"], [ints("axes", [2, 3]), int("keepdims", 1)]),
+    node("Flatten", ["m"], ["f"], [int("axis", 1)]),
+    node("Gemm", ["f", "wd", "bd"], ["y"], [int("transB", 1)]),
+  ], inits);
+  assert.equal((await check(keep, "mean-keep")).ops, ["conv2d", "relu", "avgPool", "flatten", "dense"]);
+  const noKeep = model([3, 6, 6], [
+    conv("x", "c"), node("Relu", ["c"], ["r"]),
+    node("ReduceMean", ["r"], ["m"], [ints("axes", [-2, -1]), int("keepdims", 0)]),
+    node("Gemm", ["m", "wd", "bd"], ["y"], [int("transB", 1)]),
+  ], inits);
+  assert.equal((await check(noKeep, "mean-nokeep")).ops, ["conv2d", "relu", "avgPool", "flatten", "dense"]);
+  // opset 18: axes is an input; ReduceMax is a global max pool.
+  const max18 = model([3, 6, 6], [
+    conv("x", "c"), node("Relu", ["c"], ["r"]),
+    node("ReduceMax", ["r", "axes"], ["m"], [int("keepdims", 0)]),
+    node("Gemm", ["m", "wd", "bd"], ["y"], [int("transB", 1)]),
+  ], [...inits, i64("axes", [2, 3])], "N", 18);
+  assert.equal((await check(max18, "max-o18")).ops, ["conv2d", "relu", "maxPool", "flatten", "dense"]);
+});
+
+test("a ReduceMean over the channels or one spatial axis: one OnnxError naming the node and the axes", async () => {
+  for (const axes of [[1], [3]]) {
+    const m = model([3, 6, 6], [conv("x", "c"), node("ReduceMean", ["c"], ["y"], [ints("axes", axes), int("keepdims", 1)], "rm")],
+      [f32("w", [6, 3, 3, 3], rand(162, 0.4)), f32("b", [6], rand(6, 0.1))]);
+    const e = await readModel({ name: "rm.onnx", bytes: m }).then(() => undefined, (err: Error) => err);
+    assert.ok(e instanceof OnnxError && /rm\.onnx: node "rm" \(ReduceMean\) reduces axes \[\d\].*only the spatial axes \[2, 3\]/.test(e.message), e?.message);
+  }
+});
+
+test("a channels-last input (N × H × W × C, Transpose perm [0, 3, 1, 2] first): the IR reads C × H × W, the float reference transposes back", async () => {
+  for (const c of [3, 1]) {
+    const m = model([6, 5, c], [
+      node("Transpose", ["x"], ["t"], [ints("perm", [0, 3, 1, 2])]),
+      conv("t", "cv"), node("Relu", ["cv"], ["r"]),
+      node("Flatten", ["r"], ["f"], [int("axis", 1)]),
+      node("Gemm", ["f", "wd", "bd"], ["y"], [int("transB", 1)]),
+    ], [f32("w", [4, c, 3, 3], rand(36 * c, 0.4)), f32("b", [4], rand(4, 0.1)), f32("wd", [5, 120], rand(600, 0.2)), f32("bd", [5], rand(5, 0.1))]);
+    const r = await check(m, `nhwc-c${c}`);
+    assert.equal(r.inputShape, [c, 6, 5]);
+    assert.equal(r.ops, ["conv2d", "relu", "flatten", "dense"]);
+  }
+});
+
+test.after(() => shutdownPool());
+test.run();
