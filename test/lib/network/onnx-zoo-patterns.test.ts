@@ -20,7 +20,7 @@ const quietFit = () => {
 
 /** Float64 (IR) vs onnxruntime on the same IR-layout inputs (max |diff| < 1e-4 of the range),
  * then a quiet chip (error < maxChip, agreement ≥ 3/4). Returns the IR ops and input shape. */
-async function check(bytes: Uint8Array, label: string, maxChip = 0.06, count = 8): Promise<{ ops: string[]; inputShape: number[] }> {
+async function check(bytes: Uint8Array, label: string, maxChip = 0.06, count = 8): Promise<{ ops: string[]; inputShape: readonly number[] }> {
   const { net, head } = await readModel({ name: label, bytes });
   const size = net.inputShape.reduce((a, b) => a * b, 1);
   const xs = Array.from({ length: count }, () => rand(size));
