@@ -73,7 +73,7 @@ export async function onnxruntimeOutputs(source: string | { name: string; bytes:
     if (!toHwc) return x.set(img, at);
     for (let ci = 0; ci < c!; ci++) for (let p = 0; p < h! * w!; p++) x[at + p * c! + ci] = img[ci * h! * w! + p]!;
   };
-  const session = await ort.InferenceSession.create(bytes).catch((e: Error) => {
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4 }).catch((e: Error) => {
     throw new Error(`${path}: onnxruntime (${backend}) could not load the model for the float reference: ${e.message}`);
   });
   const inputName = info && session.inputNames.includes(info.name) ? info.name : session.inputNames[0]!;

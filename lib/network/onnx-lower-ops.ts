@@ -83,6 +83,16 @@ function lowerClip(cx: LowerContext, n: NodeProto): void {
   };
   const lo = bound(1, "min");
   const hi = bound(2, "max");
+  // PyTorch's ReLU6 at opset < 11: Relu, then Clip(max) with no min (its input is ≥ 0 already).
+  // The Relu (if nothing else reads it) becomes the clipped ReLU.
+  const x = ins[0]!;
+  const src = cx.alias.get(x);
+  const prev = cx.nodes[cx.nodes.length - 1];
+  if ((lo === undefined || lo <= 0) && hi !== undefined && hi > 0 && Number.isFinite(hi) && prev?.op === "relu" && prev.name === src &&
+    prev.max === undefined && (cx.consumers.get(x) ?? []).length === 1 && !cx.relaid.has(x)) {
+    cx.nodes[cx.nodes.length - 1] = { ...prev, max: hi };
+    return void cx.alias.set((n.output ?? [])[0] ?? "", prev.name);
+  }
   if (lo !== 0 || hi === undefined || !(hi > 0) || !Number.isFinite(hi)) {
     throw cx.error(n, `clips to [${lo ?? "−∞"}, ${hi ?? "∞"}]; the chip runs only Clip(0, max > 0) (a ReLU whose INT8 scale saturates at max, e.g. ReLU6)`);
   }

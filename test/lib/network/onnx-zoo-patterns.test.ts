@@ -93,5 +93,41 @@ test("a channels-last input (N × H × W × C, Transpose perm [0, 3, 1, 2] first
   }
 });
 
+test("ReLU6 as PyTorch exports it at opset 9 / 10: Relu, then Clip with only a max attribute — one clipped ReLU", async () => {
+  const m = model([2, 6, 6], [
+    conv("x", "c"), node("Relu", ["c"], ["r"]), node("Clip", ["r"], ["k"], [{ name: "max", type: 1, f: 0.5 }]),
+    node("Flatten", ["k"], ["f"], [int("axis", 1)]),
+    node("Gemm", ["f", "wd", "bd"], ["y"], [int("transB", 1)]),
+  ], [f32("w", [4, 2, 3, 3], rand(72, 0.5)), f32("b", [4], rand(4, 0.1)), f32("wd", [3, 144], rand(432, 0.2)), f32("bd", [3], rand(3, 0.1))], "N", 10);
+  const { net } = await readModel({ name: "relu6-o10", bytes: m });
+  assert.equal(net.nodes.map((n) => n.op), ["conv2d", "relu", "flatten", "dense"]);
+  assert.is((net.nodes[1] as { max?: number }).max, 0.5);
+  await check(m, "relu6-o10");
+  // A Clip without min on a tensor that is not a lone Relu's output stays refused.
+  const bad = model([2, 6, 6], [conv("x", "c"), node("Clip", ["c"], ["y"], [{ name: "max", type: 1, f: 6 }], "clip")], [f32("w", [4, 2, 3, 3], rand(72, 0.5)), f32("b", [4], rand(4, 0.1))], "N", 10);
+  const e = await readModel({ name: "clip.onnx", bytes: bad }).then(() => undefined, (err: Error) => err);
+  assert.ok(e instanceof OnnxError && /node "clip" \(Clip\) clips to \[−∞, 6\]/.test(e.message), e?.message);
+});
+
+test("a batch fixed at 8 in the file (a training batch as the dummy input): read at batch 1, Reshape [8, -1] (folded by torch, or from Shape) becomes [1, -1]", async () => {
+  const inits = [f32("w", [4, 2, 3, 3], rand(72, 0.5)), f32("b", [4], rand(4, 0.1)), f32("wd", [3, 144], rand(432, 0.2)), f32("bd", [3], rand(3, 0.1))];
+  const folded = model([2, 6, 6], [
+    conv("x", "c"), node("Relu", ["c"], ["r"]), node("Reshape", ["r", "shape"], ["f"]),
+    node("Gemm", ["f", "wd", "bd"], ["y"], [int("transB", 1)]),
+  ], [...inits, i64("shape", [8, -1])], 8);
+  const viaShape = model([2, 6, 6], [
+    conv("x", "c"), node("Relu", ["c"], ["r"]),
+    node("Shape", ["r"], ["s"]), node("Gather", ["s", "zero"], ["n"], [int("axis", 0)]), node("Unsqueeze", ["n", "ax0"], ["n1"]),
+    node("Concat", ["n1", "minus1"], ["shape"], [int("axis", 0)]), node("Reshape", ["r", "shape"], ["f"]),
+    node("Gemm", ["f", "wd", "bd"], ["y"], [int("transB", 1)]),
+  ], [...inits, i64("zero", [0], []), i64("ax0", [0]), i64("minus1", [-1])], 8);
+  for (const [m, label] of [[folded, "batch8-folded"], [viaShape, "batch8-shape"]] as const) {
+    const { report } = await readModel({ name: label, bytes: m });
+    assert.equal(report.batchWas, { x: 8 });
+    assert.equal(report.fixedBatch, []);
+    assert.equal((await check(m, label, 0.06, 11)).ops, ["conv2d", "relu", "flatten", "dense"]); // 11 images: a padded second call
+  }
+});
+
 test.after(() => shutdownPool());
 test.run();
