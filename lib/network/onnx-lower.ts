@@ -35,6 +35,12 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
   const input = (g.input ?? []).find((i) => !inits.has(i.name ?? ""));
   if (!input) throw new OnnxError(`${what}: every graph input is an initializer; no data input`);
   const dims0 = (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : -1));
+  const all = (g.node ?? []) as NodeProto[];
+  // Recurrent layers other than LSTM, and 1-D convs: name the node, not only the input's rank.
+  const rnn = all.find((n) => n.opType === "GRU" || n.opType === "RNN");
+  if (rnn) throw new OnnxError(`${what}: node "${rnn.name ?? ""}" (${rnn.opType}) is a recurrent layer the chip does not run: the GDPU runs LSTM cells only (nn.LSTM exported as the ONNX LSTM op: run --model with a sequence test set)`);
+  const conv1d = all.find((n) => (n.opType === "Conv" || n.opType === "ConvTranspose") && (n.input ?? [])[1] && (g.initializer ?? []).some((t) => t.name === n.input![1] && (t.dims ?? []).length === 3));
+  if (conv1d) throw new OnnxError(`${what}: node "${conv1d.name ?? ""}" (${conv1d.opType}) is a 1-D convolution; only 2-D convs over an [N, C, H, W] input map onto the crossbars`);
   if (dims0.length !== 4 && dims0.length !== 2) {
     throw new OnnxError(`${what}: input ${input.name} is [${dims0.map((d) => (d < 0 ? "?" : d)).join(", ")}]; a CNN's input must be [N, C, H, W] or [N, F] (sequence models: see loadOnnxLstm)`);
   }

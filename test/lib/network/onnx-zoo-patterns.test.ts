@@ -129,5 +129,24 @@ test("a batch fixed at 8 in the file (a training batch as the dummy input): read
   }
 });
 
+test("a GRU / RNN layer and a 1-D conv: one OnnxError naming the node (not only the input's rank)", async () => {
+  const gru = model([6, 4], [
+    node("GRU", ["x", "W", "R"], ["Y", "Yh"], [int("hidden_size", 3)], "gru1"),
+    node("Squeeze", ["Yh"], ["y"], [ints("axes", [0])]),
+  ], [f32("W", [1, 9, 4], rand(36)), f32("R", [1, 9, 3], rand(27))], "N", 11);
+  const conv1d = model([4, 16], [
+    node("Conv", ["x", "w", "b"], ["c"], [ints("kernel_shape", [3]), ints("pads", [1, 1])], "c1d"),
+    node("Flatten", ["c"], ["f"], [int("axis", 1)]),
+    node("Gemm", ["f", "wd"], ["y"], [int("transB", 1)]),
+  ], [f32("w", [8, 4, 3], rand(96)), f32("b", [8], rand(8)), f32("wd", [5, 128], rand(640))]);
+  for (const [bytes, re] of [
+    [gru, /g\.onnx: node "gru1" \(GRU\) is a recurrent layer the chip does not run: the GDPU runs LSTM cells only/],
+    [conv1d, /g\.onnx: node "c1d" \(Conv\) is a 1-D convolution; only 2-D convs/],
+  ] as const) {
+    const e = await readModel({ name: "g.onnx", bytes }).then(() => undefined, (err: Error) => err);
+    assert.ok(e instanceof OnnxError && re.test(e.message), `${re}: ${e?.message}`);
+  }
+});
+
 test.after(() => shutdownPool());
 test.run();
