@@ -187,7 +187,15 @@ function lowerPad(cx: LowerContext, n: NodeProto): void {
   const ins = n.input ?? [];
   const mode = attr(n, "mode")?.s ?? "constant";
   if (mode !== "constant") throw cx.error(n, `pads in mode "${mode}"; only constant (zero) padding is supported`);
-  const pads = ins[1] ? Array.from(cx.init(ins[1], n, "pads").data) : (attr(n, "pads")?.ints ?? []);
+  let pads = ins[1] ? Array.from(cx.init(ins[1], n, "pads").data) : (attr(n, "pads")?.ints ?? []);
+  if (ins[3]) {
+    // opset 18: pads for the listed axes only (begins, then ends).
+    const axes = Array.from(cx.init(ins[3], n, "axes").data).map((a) => (a < 0 ? a + 4 : a));
+    if (pads.length !== 2 * axes.length || axes.some((a) => a < 0 || a > 3)) throw cx.error(n, `has pads [${pads.join(", ")}] for axes [${axes.join(", ")}] of an [N, C, H, W] tensor`);
+    const full = new Array<number>(8).fill(0);
+    axes.forEach((a, i) => ((full[a] = pads[i]!), (full[a + 4] = pads[i + axes.length]!)));
+    pads = full;
+  }
   const value = ins[2] ? cx.init(ins[2], n, "constant_value").data[0] : (attr(n, "value")?.f ?? 0);
   if (value !== 0) throw cx.error(n, `pads with ${value}; only zero padding is supported`);
   if (pads.length !== 8 || pads[0] || pads[1] || pads[4] || pads[5]) throw cx.error(n, `has pads [${pads.join(", ")}]; only the H and W axes of an [N, C, H, W] tensor may be padded`);

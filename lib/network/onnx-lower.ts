@@ -7,11 +7,14 @@
 //              BatchNormalization, Add / Sub / Mul / Div by a constant after a weight layer
 //              (all folded into the receiver's affine), a residual Add of two tensors;
 //   host       MaxPool / AveragePool (asymmetric pads, ceil_mode, count_include_pad),
-//              GlobalMax/AveragePool, Pad (constant 0), Concat on channels, Flatten and any
+//              GlobalMax/AveragePool and ReduceMean / ReduceMax over axes [2, 3] (global
+//              pools), Pad (constant 0), Concat on channels, Flatten and any
 //              Reshape / Squeeze / Unsqueeze that only flattens or keeps the shape, a
 //              Transpose that moves only size-1 dimensions, constant arithmetic elsewhere
 //              (an input normalisation runs on the float input), and final Sigmoid / Tanh /
 //              Softmax / LogSoftmax (monotonic: dropped from the chip graph, `head`).
+// A channels-last input (N × H × W × C read by a Transpose perm [0, 3, 1, 2]) is read as
+// C × H × W. GRU / RNN nodes and 1-D convs are refused naming the node.
 // LeakyRelu, PRelu, HardSwish, HardSigmoid, Elu, Gelu and Sigmoid / Tanh between layers have
 // no unit on this chip (the LDPU has ReLU only; the GDPU's sigmoid / tanh serve LSTM gates):
 // one OnnxError naming the node.

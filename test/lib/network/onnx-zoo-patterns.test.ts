@@ -129,6 +129,17 @@ test("a batch fixed at 8 in the file (a training batch as the dummy input): read
   }
 });
 
+test("opset 18 Pad with an axes input (pads for H and W only)", async () => {
+  const m = model([2, 5, 5], [
+    node("Pad", ["x", "pads", "", "axes"], ["p"]),
+    node("Conv", ["p", "w", "b"], ["c"], [ints("kernel_shape", [3, 3])]), node("Relu", ["c"], ["r"]),
+    node("Flatten", ["r"], ["f"], [int("axis", 1)]),
+    node("Gemm", ["f", "wd", "bd"], ["y"], [int("transB", 1)]),
+  ], [i64("pads", [1, 0, 1, 2]), i64("axes", [2, 3]), f32("w", [4, 2, 3, 3], rand(72, 0.5)), f32("b", [4], rand(4, 0.1)), f32("wd", [3, 100], rand(300, 0.2)), f32("bd", [3], rand(3, 0.1))], "N", 18);
+  const r = await check(m, "pad-o18");
+  assert.equal(r.ops, ["pad", "conv2d", "relu", "flatten", "dense"]);
+});
+
 test("a GRU / RNN layer and a 1-D conv: one OnnxError naming the node (not only the input's rank)", async () => {
   const gru = model([6, 4], [
     node("GRU", ["x", "W", "R"], ["Y", "Yh"], [int("hidden_size", 3)], "gru1"),
