@@ -140,6 +140,25 @@ test("opset 18 Pad with an axes input (pads for H and W only)", async () => {
   assert.equal(r.ops, ["pad", "conv2d", "relu", "flatten", "dense"]);
 });
 
+test("a ResNet block with a conv shortcut (Add of two convs' outputs): the later conv's receiver adds the earlier one's output; a ReLU after the Add is refused", async () => {
+  const c = (x: string, w: string, y: string, k: number, stride: number) =>
+    node("Conv", [x, w], [y], [ints("kernel_shape", [k, k]), ints("strides", [stride, stride]), ints("pads", k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0])]);
+  const block = (relu: boolean) => model([4, 6, 6], [
+    c("x", "wd", "down", 1, 2), // the shortcut first, as torchvision's BasicBlock exports it
+    c("x", "w1", "a", 3, 2), node("Relu", ["a"], ["ar"]),
+    c("ar", "w2", "b", 3, 1),
+    node("Add", ["b", "down"], ["s"]), ...(relu ? [node("Relu", ["s"], ["r"], [], "relu_out")] : []),
+    node("GlobalAveragePool", [relu ? "r" : "s"], ["p"]), node("Flatten", ["p"], ["f"], [int("axis", 1)]),
+    node("Gemm", ["f", "wf", "bf"], ["y"], [int("transB", 1)]),
+  ], [f32("wd", [8, 4, 1, 1], rand(32, 0.5)), f32("w1", [8, 4, 3, 3], rand(288, 0.3)), f32("w2", [8, 8, 3, 3], rand(576, 0.2)), f32("wf", [3, 8], rand(24, 0.5)), f32("bf", [3], rand(3, 0.1))]);
+  const r = await check(block(false), "resnet-down");
+  assert.equal(r.ops, ["conv2d", "conv2d", "relu", "conv2d", "add", "avgPool", "flatten", "dense"]);
+  // relu(x + residual) (torchvision's BasicBlock): the LDPU's ReLU comes before its residual
+  // add, so the chip would compute relu(x) + residual; refused, naming the node.
+  const e = await readModel({ name: "bb.onnx", bytes: block(true) }).then(() => undefined, (err: Error) => err);
+  assert.ok(e instanceof OnnxError && /bb\.onnx: node "relu_out" \(Relu\) reads the residual Add .*relu\(x \+ residual\).*has no unit/.test(e.message), e?.message);
+});
+
 test("a GRU / RNN layer and a 1-D conv: one OnnxError naming the node (not only the input's rank)", async () => {
   const gru = model([6, 4], [
     node("GRU", ["x", "W", "R"], ["Y", "Yh"], [int("hidden_size", 3)], "gru1"),
