@@ -72,12 +72,13 @@ export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
 }
 
 /** A ReLU (or clip) of a residual Add's output — relu(x + residual), as in ResNet's
- * BasicBlock — has no unit: the receiver's LDPU applies its ReLU before it adds the residual
+ * BasicBlock — has no unit (refused once the network is known to fit, so that a network too
+ * large for the chip is refused with the cores it needs): the receiver's LDPU applies its ReLU before it adds the residual
  * (assembly/ldpu.ts), so the chip would compute relu(x) + residual. */
 function afterResidual(cx: LowerContext, n: NodeProto): void {
   const src = cx.alias.get((n.input ?? [])[0] ?? "");
   if (src !== undefined && cx.nodes.find((k) => k.name === src)?.op === "add") {
-    throw cx.error(n, `reads the residual Add ${src}: relu(x + residual) (ResNet's BasicBlock order) has no unit on this chip, whose LDPU applies the ReLU before it adds the residual (relu(x) + residual, the paper's ResNet-9 order)`);
+    cx.deferred.push(cx.error(n, `reads the residual Add ${src}: relu(x + residual) (ResNet's BasicBlock order) has no unit on this chip, whose LDPU applies the ReLU before it adds the residual (relu(x) + residual, the paper's ResNet-9 order)`));
   }
 }
 
