@@ -41,8 +41,22 @@ export function epilogues(net: Network, layers: readonly WeightNode[]): Map<stri
   for (const n of net.nodes) for (const i of nodeInputs(n)) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const claimed = new Set<string>();
   const epis = new Map<string, Epilogue>();
-  for (const l of layers) {
-    const e = epilogue(l, consumers);
+  const walked = layers.map((l) => [l, epilogue(l, consumers)] as const);
+  // An add of two weight layers' outputs (a ResNet block with a conv shortcut: both chains
+  // reach it) belongs to the layer that runs last; the other's chain stops before it, and its
+  // output is the residual the later receiver adds.
+  const order = new Map(net.nodes.map((n, i) => [n.name, i]));
+  const owner = new Map<string, WeightNode>();
+  for (const [l, e] of walked) {
+    for (const o of e.ops) {
+      const had = owner.get(o.node.name);
+      if (o.node.op === "add" && (!had || order.get(l.name)! > order.get(had.name)!)) owner.set(o.node.name, l);
+    }
+  }
+  for (const [l, e0] of walked) {
+    let e = e0;
+    const cut = e.ops.findIndex((o) => o.node.op === "add" && owner.get(o.node.name) !== l);
+    if (cut >= 0) e = { ops: e.ops.slice(0, cut), output: cut === 0 ? l.name : e.ops[cut - 1]!.node.name };
     epis.set(l.name, e);
     for (const o of e.ops) claimed.add(o.node.name);
   }

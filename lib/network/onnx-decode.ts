@@ -65,6 +65,22 @@ export function attr(n: NodeProto, name: string): { i?: number; f?: number; ints
   } as never;
 }
 
+/**
+ * A channels-last data input: the graph's data input is 4-D and its only reader is a Transpose
+ * with perm [0, 3, 1, 2] (N × H × W × C → N × C × H × W, as a model written for NHWC data
+ * starts: `x.permute(0, 3, 1, 2)`). Returns that Transpose node, else undefined.
+ */
+export function channelsLastInput(m: ModelProto): NodeProto | undefined {
+  const g = m.graph;
+  const inits = new Set((g?.initializer ?? []).map((t) => t.name ?? ""));
+  const input = (g?.input ?? []).find((i) => !inits.has(i.name ?? ""));
+  if (!input || (input.type?.tensorType?.shape?.dim ?? []).length !== 4) return undefined;
+  const readers = ((g?.node ?? []) as NodeProto[]).filter((n) => (n.input ?? []).includes(input.name ?? ""));
+  const t = readers[0];
+  if (readers.length !== 1 || t?.opType !== "Transpose") return undefined;
+  return (attr(t, "perm")?.ints ?? []).join(",") === "0,3,1,2" ? t : undefined;
+}
+
 /** Decode an ONNX file's bytes. */
 export function decodeOnnx(bytes: Uint8Array, what = "model"): InstanceType<typeof onnx.ModelProto> {
   let m: InstanceType<typeof onnx.ModelProto>;

@@ -10,6 +10,7 @@
 
 import { readFileSync } from "node:fs";
 import onnxProto from "onnx-proto";
+import { channelsLastInput } from "./onnx-decode.ts";
 import { loadOrt } from "./ort.ts";
 import { argmax } from "./run.ts";
 
@@ -18,8 +19,9 @@ const { onnx } = onnxProto;
 /** Images per onnxruntime call when the batch axis is free (bounds memory). */
 export const FLOAT_BATCH = 256;
 
-/** The data input of an ONNX model: its name and dims (undefined where free). */
-export function onnxDataInput(bytes: Uint8Array): { name: string; dims: (number | undefined)[] } | undefined {
+/** The data input of an ONNX model: its name, dims (undefined where free) and whether it is
+ * channels-last (N × H × W × C read by a Transpose to NCHW: `channelsLastInput`). */
+export function onnxDataInput(bytes: Uint8Array): { name: string; dims: (number | undefined)[]; channelsLast?: boolean } | undefined {
   let m: InstanceType<typeof onnx.ModelProto>;
   try {
     m = onnx.ModelProto.decode(bytes);
@@ -34,7 +36,7 @@ export function onnxDataInput(bytes: Uint8Array): { name: string; dims: (number 
     const v = d.dimValue === undefined || d.dimValue === null ? NaN : Number(d.dimValue);
     return v > 0 ? v : undefined;
   });
-  return { name: input.name ?? "", dims };
+  return { name: input.name ?? "", dims, ...(channelsLastInput(m) ? { channelsLast: true } : {}) };
 }
 
 /** What `onnxruntimeOutputs` returns: the float model's outputs and how they were computed. */
@@ -64,7 +66,14 @@ export async function onnxruntimeOutputs(source: string | { name: string; bytes:
   // The model's own per-image dims when they are all fixed and hold `size` values.
   const rest = info?.dims.slice(1);
   const own = rest && rest.every((d) => d !== undefined) && rest.reduce((a: number, b) => a * b!, 1) === size ? (rest as number[]) : [...shape];
-  const session = await ort.InferenceSession.create(bytes).catch((e: Error) => {
+  // A channels-last model reads H × W × C; the images are C × H × W (the IR's input after its Transpose).
+  const [c, h, w] = shape;
+  const toHwc = !!info?.channelsLast && shape.length === 3 && own.join(",") === [h, w, c].join(",") && shape.join(",") !== own.join(",");
+  const put = (x: Float32Array, img: Float32Array, at: number) => {
+    if (!toHwc) return x.set(img, at);
+    for (let ci = 0; ci < c!; ci++) for (let p = 0; p < h! * w!; p++) x[at + p * c! + ci] = img[ci * h! * w! + p]!;
+  };
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4 }).catch((e: Error) => {
     throw new Error(`${path}: onnxruntime (${backend}) could not load the model for the float reference: ${e.message}`);
   });
   const inputName = info && session.inputNames.includes(info.name) ? info.name : session.inputNames[0]!;
@@ -74,7 +83,7 @@ export async function onnxruntimeOutputs(source: string | { name: string; bytes:
       const n = Math.min(batch, images.length - i0);
       const b = fixedBatch ? batch : n;
       const x = new Float32Array(b * size);
-      for (let i = 0; i < n; i++) x.set(images[i0 + i]!, i * size);
+      for (let i = 0; i < n; i++) put(x, images[i0 + i]!, i * size);
       let res: Awaited<ReturnType<typeof session.run>>;
       try {
         res = await session.run({ [inputName]: new ort.Tensor("float32", x, [b, ...own]) });

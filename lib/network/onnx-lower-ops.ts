@@ -8,7 +8,7 @@ import { windowPads, type LowerContext } from "./onnx-lower-context.ts";
 
 export const OTHER_OPS = new Set([
   "Relu", "Clip", "BatchNormalization", "Add", "Sub", "Mul", "Div", "MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool",
-  "Pad", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Cast",
+  "Pad", "Concat", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Cast", "ReduceMean", "ReduceMax",
 ]);
 
 export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
@@ -16,6 +16,7 @@ export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
   const ins = n.input ?? [];
   switch (op) {
     case "Relu":
+      afterResidual(cx, n);
       return cx.push(n, { op: "relu", name: cx.fresh(n, "relu"), input: cx.get(ins[0]!, n) });
     case "Clip":
       return lowerClip(cx, n);
@@ -45,6 +46,9 @@ export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
       const name = cx.fresh(n, "pool");
       return cx.push(n, op === "GlobalMaxPool" ? { op: "maxPool", name, input: src, kernel: k, stride: k } : { op: "avgPool", name, input: src, kernel: k, stride: k, padding: 0 });
     }
+    case "ReduceMean":
+    case "ReduceMax":
+      return lowerReduce(cx, n);
     case "Pad":
       return lowerPad(cx, n);
     case "Concat": {
@@ -67,6 +71,17 @@ export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
   }
 }
 
+/** A ReLU (or clip) of a residual Add's output — relu(x + residual), as in ResNet's
+ * BasicBlock — has no unit (refused once the network is known to fit, so that a network too
+ * large for the chip is refused with the cores it needs): the receiver's LDPU applies its ReLU before it adds the residual
+ * (assembly/ldpu.ts), so the chip would compute relu(x) + residual. */
+function afterResidual(cx: LowerContext, n: NodeProto): void {
+  const src = cx.alias.get((n.input ?? [])[0] ?? "");
+  if (src !== undefined && cx.nodes.find((k) => k.name === src)?.op === "add") {
+    cx.deferred.push(cx.error(n, `reads the residual Add ${src}: relu(x + residual) (ResNet's BasicBlock order) has no unit on this chip, whose LDPU applies the ReLU before it adds the residual (relu(x) + residual, the paper's ResNet-9 order)`));
+  }
+}
+
 /** Clip(0, max) is a clipped ReLU; any other clip has no unit. */
 function lowerClip(cx: LowerContext, n: NodeProto): void {
   const ins = n.input ?? [];
@@ -80,6 +95,17 @@ function lowerClip(cx: LowerContext, n: NodeProto): void {
   };
   const lo = bound(1, "min");
   const hi = bound(2, "max");
+  // PyTorch's ReLU6 at opset < 11: Relu, then Clip(max) with no min (its input is ≥ 0 already).
+  // The Relu (if nothing else reads it) becomes the clipped ReLU.
+  const x = ins[0]!;
+  const src = cx.alias.get(x);
+  const prev = cx.nodes[cx.nodes.length - 1];
+  if ((lo === undefined || lo <= 0) && hi !== undefined && hi > 0 && Number.isFinite(hi) && prev?.op === "relu" && prev.name === src &&
+    prev.max === undefined && (cx.consumers.get(x) ?? []).length === 1 && !cx.relaid.has(x)) {
+    cx.nodes[cx.nodes.length - 1] = { ...prev, max: hi };
+    return void cx.alias.set((n.output ?? [])[0] ?? "", prev.name);
+  }
+  afterResidual(cx, n);
   if (lo !== 0 || hi === undefined || !(hi > 0) || !Number.isFinite(hi)) {
     throw cx.error(n, `clips to [${lo ?? "−∞"}, ${hi ?? "∞"}]; the chip runs only Clip(0, max > 0) (a ReLU whose INT8 scale saturates at max, e.g. ReLU6)`);
   }
@@ -145,11 +171,44 @@ function lowerPool(cx: LowerContext, n: NodeProto): void {
   cx.push(n, { op: "avgPool", name, input: src, kernel: ks[0]!, stride, padding: symmetric ? pads[0] : 0, ...extra, ...(countIncludePad ? { countIncludePad } : {}) });
 }
 
+/** ReduceMean / ReduceMax over the spatial axes of an [N, C, H, W] tensor (PyTorch's
+ * `x.mean([2, 3])`, `amax`): a global average / max pool, then a flatten when keepdims is 0. */
+function lowerReduce(cx: LowerContext, n: NodeProto): void {
+  const op = n.opType!;
+  const ins = n.input ?? [];
+  const src = cx.get(ins[0]!, n);
+  const sh = cx.shape(src);
+  const rank = sh.length + 1;
+  // opset 18 moves axes from an attribute to an input; no axes: all of them.
+  const given = ins[1] ? Array.from(cx.init(ins[1], n, "axes").data) : (attr(n, "axes")?.ints ?? []);
+  const axes = [...new Set(given.map((a) => (a < 0 ? a + rank : a)))].sort();
+  const keep = (attr(n, "keepdims")?.i ?? 1) === 1;
+  if (rank !== 4 || axes.join(",") !== "2,3") {
+    throw cx.error(n, `reduces axes [${given.join(", ") || "all"}] of a [1, ${sh.join(", ")}] tensor; only the spatial axes [2, 3] of an [N, C, H, W] tensor (a global pool) are supported`);
+  }
+  if (sh[1] !== sh[2]) throw cx.error(n, `needs a square [C, H, W] input, got [${sh.join(", ")}]`);
+  const k = sh[1]!;
+  const out = (n.output ?? [])[0] ?? "";
+  const name = cx.fresh(n, "pool");
+  const pool = op === "ReduceMax" ? { op: "maxPool" as const, name, input: src, kernel: k, stride: k } : { op: "avgPool" as const, name, input: src, kernel: k, stride: k, padding: 0 };
+  if (keep) return cx.push(n, pool);
+  cx.nodes.push(pool);
+  cx.push(n, { op: "flatten", name: cx.fresh({ name: `${name}.flat` } as NodeProto, "flatten"), input: name }, out);
+}
+
 function lowerPad(cx: LowerContext, n: NodeProto): void {
   const ins = n.input ?? [];
   const mode = attr(n, "mode")?.s ?? "constant";
   if (mode !== "constant") throw cx.error(n, `pads in mode "${mode}"; only constant (zero) padding is supported`);
-  const pads = ins[1] ? Array.from(cx.init(ins[1], n, "pads").data) : (attr(n, "pads")?.ints ?? []);
+  let pads = ins[1] ? Array.from(cx.init(ins[1], n, "pads").data) : (attr(n, "pads")?.ints ?? []);
+  if (ins[3]) {
+    // opset 18: pads for the listed axes only (begins, then ends).
+    const axes = Array.from(cx.init(ins[3], n, "axes").data).map((a) => (a < 0 ? a + 4 : a));
+    if (pads.length !== 2 * axes.length || axes.some((a) => a < 0 || a > 3)) throw cx.error(n, `has pads [${pads.join(", ")}] for axes [${axes.join(", ")}] of an [N, C, H, W] tensor`);
+    const full = new Array<number>(8).fill(0);
+    axes.forEach((a, i) => ((full[a] = pads[i]!), (full[a + 4] = pads[i + axes.length]!)));
+    pads = full;
+  }
   const value = ins[2] ? cx.init(ins[2], n, "constant_value").data[0] : (attr(n, "value")?.f ?? 0);
   if (value !== 0) throw cx.error(n, `pads with ${value}; only zero padding is supported`);
   if (pads.length !== 8 || pads[0] || pads[1] || pads[4] || pads[5]) throw cx.error(n, `has pads [${pads.join(", ")}]; only the H and W axes of an [N, C, H, W] tensor may be padded`);

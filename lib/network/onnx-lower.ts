@@ -7,19 +7,23 @@
 //              BatchNormalization, Add / Sub / Mul / Div by a constant after a weight layer
 //              (all folded into the receiver's affine), a residual Add of two tensors;
 //   host       MaxPool / AveragePool (asymmetric pads, ceil_mode, count_include_pad),
-//              GlobalMax/AveragePool, Pad (constant 0), Concat on channels, Flatten and any
+//              GlobalMax/AveragePool and ReduceMean / ReduceMax over axes [2, 3] (global
+//              pools), Pad (constant 0), Concat on channels, Flatten and any
 //              Reshape / Squeeze / Unsqueeze that only flattens or keeps the shape, a
 //              Transpose that moves only size-1 dimensions, constant arithmetic elsewhere
 //              (an input normalisation runs on the float input), and final Sigmoid / Tanh /
 //              Softmax / LogSoftmax (monotonic: dropped from the chip graph, `head`).
+// A channels-last input (N × H × W × C read by a Transpose perm [0, 3, 1, 2]) is read as
+// C × H × W. GRU / RNN nodes and 1-D convs are refused naming the node.
 // LeakyRelu, PRelu, HardSwish, HardSigmoid, Elu, Gelu and Sigmoid / Tanh between layers have
 // no unit on this chip (the LDPU has ReLU only; the GDPU's sigmoid / tanh serve LSTM gates):
 // one OnnxError naming the node.
 
 import { INPUT, inferShapes, type Network } from "./graph.ts";
-import { attr, OnnxError, tensorOf, type HeadOp, type ModelProto, type NodeProto, type Tensor, type TensorProto } from "./onnx-decode.ts";
+import { attr, channelsLastInput, OnnxError, tensorOf, type HeadOp, type ModelProto, type NodeProto, type Tensor, type TensorProto } from "./onnx-decode.ts";
 import { LowerContext, windowPads } from "./onnx-lower-context.ts";
 import { lowerOtherOp, OTHER_OPS } from "./onnx-lower-ops.ts";
+import { mappingNeeds } from "./needs.ts";
 
 /** Host-side final activations and what may follow them. */
 const HEAD_OPS: Record<string, HeadOp> = { Sigmoid: "sigmoid", Tanh: "tanh", Softmax: "softmax", LogSoftmax: "logSoftmax" };
@@ -35,11 +39,20 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
   const input = (g.input ?? []).find((i) => !inits.has(i.name ?? ""));
   if (!input) throw new OnnxError(`${what}: every graph input is an initializer; no data input`);
   const dims0 = (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : -1));
+  const all = (g.node ?? []) as NodeProto[];
+  // Recurrent layers other than LSTM, and 1-D convs: name the node, not only the input's rank.
+  const rnn = all.find((n) => n.opType === "GRU" || n.opType === "RNN");
+  if (rnn) throw new OnnxError(`${what}: node "${rnn.name ?? ""}" (${rnn.opType}) is a recurrent layer the chip does not run: the GDPU runs LSTM cells only (nn.LSTM exported as the ONNX LSTM op: run --model with a sequence test set)`);
+  const conv1d = all.find((n) => (n.opType === "Conv" || n.opType === "ConvTranspose") && (n.input ?? [])[1] && (g.initializer ?? []).some((t) => t.name === n.input![1] && (t.dims ?? []).length === 3));
+  if (conv1d) throw new OnnxError(`${what}: node "${conv1d.name ?? ""}" (${conv1d.opType}) is a 1-D convolution; only 2-D convs over an [N, C, H, W] input map onto the crossbars`);
   if (dims0.length !== 4 && dims0.length !== 2) {
     throw new OnnxError(`${what}: input ${input.name} is [${dims0.map((d) => (d < 0 ? "?" : d)).join(", ")}]; a CNN's input must be [N, C, H, W] or [N, F] (sequence models: see loadOnnxLstm)`);
   }
-  const inputShape = dims0.slice(1);
-  if (inputShape.some((d) => !(d > 0))) throw new OnnxError(`${what}: input ${input.name} needs fixed sizes except the batch, got [${dims0.join(", ")}]`);
+  if (dims0.slice(1).some((d) => !(d > 0))) throw new OnnxError(`${what}: input ${input.name} needs fixed sizes except the batch, got [${dims0.join(", ")}]`);
+  // A channels-last input (N × H × W × C, then Transpose to NCHW): the IR's input is the
+  // Transpose's output, C × H × W (the float reference transposes back: onnx-float.ts).
+  const nhwc = channelsLastInput(m);
+  const inputShape = nhwc ? [dims0[3]!, dims0[1]!, dims0[2]!] : dims0.slice(1);
   const list = (g.node ?? []) as NodeProto[];
   const consumers = new Map<string, NodeProto[]>();
   for (const n of list) for (const t of n.input ?? []) if (t) consumers.set(t, [...(consumers.get(t) ?? []), n]);
@@ -47,6 +60,10 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
   cx.alias.set(input.name ?? "", INPUT);
   const head: HeadOp[] = [];
   const skip = new Set<NodeProto>();
+  if (nhwc) {
+    cx.alias.set((nhwc.output ?? [])[0] ?? "", INPUT);
+    skip.add(nhwc);
+  }
 
   for (let idx = 0; idx < list.length; idx++) {
     const n = list[idx]!;
@@ -83,6 +100,10 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
     inferShapes(net);
   } catch (e) {
     throw new OnnxError(`${what}: inconsistent shapes: ${(e as Error).message}`);
+  }
+  if (cx.deferred.length > 0) {
+    const needs = mappingNeeds(net);
+    if (needs.cores <= needs.chip.cores && needs.weights <= needs.chip.weights) throw cx.deferred[0]!;
   }
   const lastOut = (g.output ?? [])[0]?.name;
   const last = lastOut ? cx.alias.get(lastOut) : undefined;

@@ -1,7 +1,9 @@
 // The ONNX front end's first pass: turn what exporters write into the canonical graph that
 // lib/network/onnx.ts lowers, leaning on onnxruntime instead of a hand-written folder.
 //
-//  1. Free dimensions of the data inputs' batch axis are fixed to 1 (dynamic batch axes);
+//  1. Free dimensions of the data inputs' batch axis are fixed to 1 (dynamic batch axes), and
+//     so is a batch fixed at B > 1 (a model exported with a training batch as its dummy
+//     input; Reshape targets [B, ...] become [1, ...]);
 //     an input named in `fixed` gets the dims given instead (a sequence model's free
 //     sequence axis, from its test set: lib/network/onnx-sequence.ts).
 //  2. Constant subgraphs are folded: every node whose inputs are all constant
@@ -15,7 +17,7 @@
 // applies batch norm in the LDPU affine (paper §II), which lib/network/mapper.ts does.
 
 import onnxProto from "onnx-proto";
-import { decodeOnnx, OnnxError } from "./onnx-decode.ts";
+import { decodeOnnx, OnnxError, tensorOf } from "./onnx-decode.ts";
 import { loadOrt, type OrtTensor } from "./ort.ts";
 
 const { onnx } = onnxProto;
@@ -40,6 +42,10 @@ export interface NormalizeOptions {
 export interface NormalizeReport {
   /** Data inputs whose batch axis was free and is now 1. */
   fixedBatch: string[];
+  /** Data inputs whose batch axis was fixed at more than 1 in the file (a training batch as the
+   * exporter's dummy input) and is now 1: the batch it had. Reshape targets that start with
+   * that batch (PyTorch's constant-folded `view(x.size(0), -1)`) now start with 1. */
+  batchWas?: Record<string, number>;
   /** Data inputs whose dims were given (NormalizeOptions.fixed). */
   fixedDims?: Record<string, number[]>;
   /** Nodes folded into constants (count by op type). */
@@ -60,9 +66,9 @@ function dataInputs(m: ModelProto) {
   return (g.input ?? []).filter((i) => !inits.has(i.name ?? ""));
 }
 
-/** Fix the batch axis (dim 0) of every data input to 1 where it is free; inputs in `given`
- * get those dims. */
-function fixBatch(m: ModelProto, what: string, given: Readonly<Record<string, readonly number[]>> = {}): string[] {
+/** Fix the batch axis (dim 0) of every data input to 1 where it is free or more than 1
+ * (`was` gets the latter's batch); inputs in `given` get those dims. */
+function fixBatch(m: ModelProto, what: string, given: Readonly<Record<string, readonly number[]>> = {}, was: Record<string, number> = {}): string[] {
   const fixed: string[] = [];
   const names = new Set(dataInputs(m).map((i) => i.name ?? ""));
   for (const name of Object.keys(given)) if (!names.has(name)) throw new OnnxError(`${what}: no data input named ${name} to fix (inputs: ${[...names].join(", ")})`);
@@ -80,10 +86,13 @@ function fixBatch(m: ModelProto, what: string, given: Readonly<Record<string, re
       continue;
     }
     const d0 = i.type?.tensorType?.shape?.dim?.[0];
-    if (d0 && !(d0.dimValue !== undefined && d0.dimValue !== null && Number(d0.dimValue) > 0)) {
+    const v0 = d0 && d0.dimValue !== undefined && d0.dimValue !== null ? Number(d0.dimValue) : 0;
+    if (d0 && !(v0 > 0)) {
       d0.dimValue = 1 as never;
       d0.dimParam = "";
       fixed.push(i.name ?? "");
+    } else if (d0 && v0 > 1 && (i.type?.tensorType?.shape?.dim ?? []).length >= 2) {
+      was[i.name ?? ""] = v0; // set to 1 after the folding, which runs at the model's own batch
     }
   }
   return fixed;
@@ -117,7 +126,8 @@ function zeroFeed(ort: Awaited<ReturnType<typeof loadOrt>>["ort"], input: Return
 export async function normalizeOnnx(bytes: Uint8Array, what = "model", options: NormalizeOptions = {}): Promise<{ bytes: Uint8Array; report: NormalizeReport }> {
   const m = decodeOnnx(bytes, what);
   const g = m.graph!;
-  const fixedBatch = fixBatch(m, what, options.fixed);
+  const batchWas: Record<string, number> = {};
+  const fixedBatch = fixBatch(m, what, options.fixed, batchWas);
   const nodes = (g.node ?? []) as NodeProto[];
 
   // 2. Which tensors are constant.
@@ -150,7 +160,7 @@ export async function normalizeOnnx(bytes: Uint8Array, what = "model", options: 
     try {
       // No graph optimisations: only the values are wanted, and fusions (e.g. Pad into a pool) can
       // refuse graphs that are valid node by node.
-      const session = await ort.InferenceSession.create(onnx.ModelProto.encode(evalModel).finish(), { graphOptimizationLevel: "disabled", logSeverityLevel: 3 });
+      const session = await ort.InferenceSession.create(onnx.ModelProto.encode(evalModel).finish(), { graphOptimizationLevel: "disabled", logSeverityLevel: 4 });
       const feeds: Record<string, OrtTensor> = {};
       for (const i of dataInputs(evalModel)) feeds[i.name ?? ""] = zeroFeed(ort, i, what);
       values = await session.run(feeds);
@@ -183,11 +193,32 @@ export async function normalizeOnnx(bytes: Uint8Array, what = "model", options: 
     out.push(n);
   }
   g.node = out;
+  // A batch that was fixed at B > 1: Reshape targets [B, ...] (constants torch folded from
+  // x.size(0)) become [1, ...]; the lowering still checks that the sizes agree.
+  for (const i of dataInputs(m)) if (batchWas[i.name ?? ""]) i.type!.tensorType!.shape!.dim![0]!.dimValue = 1 as never;
+  const batches = new Set(Object.values(batchWas));
+  if (batches.size === 1) {
+    const b = [...batches][0]!;
+    const inits = new Map((g.initializer ?? []).map((t) => [t.name ?? "", t]));
+    for (const n of out) {
+      const t = n.opType === "Reshape" ? inits.get((n.input ?? [])[1] ?? "") : undefined;
+      if (!t || (t.dataType !== 7 && t.dataType !== 6)) continue;
+      const shape = Array.from(tensorOf(t as Parameters<typeof tensorOf>[0], `${what}: Reshape ${n.name} shape`).data);
+      if (shape.length < 2 || shape[0] !== b) continue;
+      const name = `${t.name}.batch1`;
+      if (!inits.has(name)) {
+        const v = onnx.TensorProto.create({ name, dims: [shape.length], dataType: 7, rawData: new Uint8Array(BigInt64Array.from([1, ...shape.slice(1)].map(BigInt)).buffer) });
+        g.initializer = [...(g.initializer ?? []), v] as typeof g.initializer;
+        inits.set(name, v);
+      }
+      n.input = [(n.input ?? [])[0]!, name, ...(n.input ?? []).slice(2)];
+    }
+  }
   // Keep the initializers' and inputs' lists consistent: drop initializers nobody reads.
   const read = new Set(out.flatMap((n) => n.input ?? []));
   g.initializer = (g.initializer ?? []).filter((t) => read.has(t.name ?? "") || graphOutputs.has(t.name ?? ""));
   const initLeft = new Set((g.initializer ?? []).map((t) => t.name ?? ""));
   g.input = (g.input ?? []).filter((i) => !initNames.has(i.name ?? "") || initLeft.has(i.name ?? ""));
   g.valueInfo = [];
-  return { bytes: onnx.ModelProto.encode(m).finish(), report: { fixedBatch, ...(options.fixed ? { fixedDims: Object.fromEntries(Object.entries(options.fixed).map(([k, v]) => [k, [...v]])) } : {}), folded: countBy(folded), removed } };
+  return { bytes: onnx.ModelProto.encode(m).finish(), report: { fixedBatch, ...(Object.keys(batchWas).length ? { batchWas } : {}), ...(options.fixed ? { fixedDims: Object.fromEntries(Object.entries(options.fixed).map(([k, v]) => [k, [...v]])) } : {}), folded: countBy(folded), removed } };
 }

@@ -103,7 +103,7 @@ export async function loadSequenceTestSet(
 /** onnxruntime's outputs of the model's own file, one sequence per call (batch 1), split per step. */
 export async function sequenceFloatOutputs(m: SequenceModel, seqs: readonly ArrayLike<number>[]): Promise<SequenceOutputs> {
   const { ort } = await loadOrt();
-  const session = await ort.InferenceSession.create(m.bytes, { logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(m.bytes, { logSeverityLevel: 4 });
   const out: SequenceOutputs = [];
   try {
     for (const s of seqs) {
