@@ -109,7 +109,7 @@ export function functionalPackedTable(wp: usize, rows: i32, cols: i32, x: usize,
 }
 
 /**
- * functionalPackedTable by the formula F with LDPU gain K and flags (ReLU if flags & 3):
+ * functionalPackedTable by the formula F with LDPU gain K and flags (ReLU if flags & 7: no link inputs here, so any of the three ReLUs is the same):
  * the same bits where functionalLdpuFormula(table, K, flags) returned 1. The clamp is left
  * out when F saturates at both ends (so larger counts change nothing) and no count can
  * take x beyond 2^21 (where the rounding additions would fail).
@@ -117,7 +117,7 @@ export function functionalPackedTable(wp: usize, rows: i32, cols: i32, x: usize,
 export function functionalPackedLdpu(wp: usize, rows: i32, cols: i32, x: usize, batch: i32, countsPerUnit: f64, K: f64, flags: i32, out: usize, outStride: i32): i32 {
   if (!(Math.abs(countsPerUnit) < 1.0)) return 0;
   const X = formulaClamp(K);
-  const relu = (flags & 3) != 0;
+  const relu = (flags & 7) != 0;
   const lo = relu ? <f32>0 : -X;
   const e = ldpu4(i32x4(4095, -4095, 0, 0), <f32>K, lo, X, true);
   const top = i32x4.extract_lane(e, 0), bottom = i32x4.extract_lane(e, 1);
@@ -138,10 +138,10 @@ function packedUnclamped(wp: usize, rows: i32, cols: i32, x: usize, batch: i32, 
   packedProduct(wp, rows, cols, x, batch, out, <usize>outStride, UNCLAMPED, k, 0, K, lo, X);
 }
 
-/** 1 if F (gain K, ReLU if flags & 3) equals the LDPU table (ldpuTable) at every count −4095..4095. */
+/** 1 if F (gain K, ReLU if flags & 7) equals the LDPU table (ldpuTable) at every count −4095..4095. */
 export function functionalLdpuFormula(table: usize, K: f64, flags: i32): i32 {
   const X = formulaClamp(K);
-  const lo = (flags & 3) != 0 ? <f32>0 : -X;
+  const lo = (flags & 7) != 0 ? <f32>0 : -X;
   for (let c = -4095; c <= 4095; c += 4) {
     let f = ldpu4(i32x4(c, c + 1, c + 2, c + 3), <f32>K, lo, X, true);
     f = i32x4.max_s(i32x4.min_s(f, i32x4.splat(127)), i32x4.splat(-128));

@@ -105,6 +105,7 @@ export function ldpuX2(
     ok = v128.and(ok, v128.or(m, exactX2(kp, p, h, s)));
     h = v128.bitselect(h, r16x2(kp, s), m);
   }
+  if (flags & 4) h = reluX2(h);
   okx2 = ok;
   return i32x4.trunc_sat_f64x2_s_zero(f64x2.min(f64x2.max(f64x2.nearest(h), kc(kp, C_M128)), kc(kp, C_127)));
 }

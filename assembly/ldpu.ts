@@ -9,6 +9,9 @@
 //   h = fma(f16(res), Q_r, h)          a second INT8 link input (a residual), scaled: this
 //                                      model's assumption for a receiver that gets partial
 //                                      sums and residual data at once (paper §V)
+//   h = relu(h)                        optional (flag 4): the paper's last optional ReLU,
+//                                      after the data from the links, here after the
+//                                      residual too (relu(x + residual), ResNet's BasicBlock)
 //   out = int8(h)                      nearest, ties to even, saturating
 // Every operation rounds once to nearest-even (assembly/fp16.ts). How the two FMAs of the
 // convert-and-scale block split the work (gain on both counters, the offset once) is this
@@ -22,6 +25,7 @@ import { f16Fma, f16Relu, f16ToF64, f16ToI8Sat, i8ToF16, u12ToF16 } from "./fp16
 export const LDPU_ROW_BYTES: usize = 16;
 export const LDPU_RELU_1: i32 = 1;
 export const LDPU_RELU_2: i32 = 2;
+export const LDPU_RELU_3: i32 = 4;
 
 /** One LDPU output from two counts, an INT8 link input and row `row`'s parameters. */
 // @ts-ignore: decorator
@@ -36,6 +40,7 @@ export function ldpuValue(pos: u32, neg: u32, rx: i32, params: usize, row: i32, 
   if (rx != 0) h = f16Fma(i8ToF16(rx), load<u16>(rp, 8), h);
   if (flags & LDPU_RELU_2) h = f16Relu(h);
   if (res != 0) h = f16Fma(i8ToF16(res), load<u16>(rp, 10), h);
+  if (flags & LDPU_RELU_3) h = f16Relu(h);
   return f16ToI8Sat(h);
 }
 
@@ -85,6 +90,7 @@ export function ldpuValueFast(pos: u32, neg: u32, rx: i32, params: usize, row: i
   if (rx != 0) h = fma16(<f64>rx, f16ToF64(load<u16>(rp, 8)), h);
   if ((flags & LDPU_RELU_2) && h <= 0.0) h = 0.0;
   if (res != 0) h = fma16(<f64>res, f16ToF64(load<u16>(rp, 10)), h);
+  if ((flags & LDPU_RELU_3) && h <= 0.0) h = 0.0;
   if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags, res);
   return <i32>min(max(f64.nearest(h), -128.0), 127.0);
 }
@@ -123,6 +129,7 @@ export function ldpuValueDecoded(pos: u32, neg: u32, rx: i32, dec: usize, params
   if (rx != 0) h = fma16(<f64>rx, load<f64>(dec, 32), h);
   if ((flags & LDPU_RELU_2) && h <= 0.0) h = 0.0;
   if (res != 0) h = fma16(<f64>res, load<f64>(dec, 56), h);
+  if ((flags & LDPU_RELU_3) && h <= 0.0) h = 0.0;
   if (!fastOk) return ldpuValue(pos, neg, rx, params, row, flags, res);
   return <i32>min(max(f64.nearest(h), -128.0), 127.0);
 }

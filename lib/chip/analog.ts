@@ -199,7 +199,7 @@ export class ChipAtTime {
     const rows = options.rows ?? N;
     if (!Number.isInteger(rows) || rows < 1 || rows > N) throw new ArgumentError("rows", `an integer in 1..${N} (rows to read)`, options.rows);
     const { flags = 0, ...ldpu } = options.ldpu ?? {};
-    if (!Number.isInteger(flags) || flags < 0 || flags > 3) throw new ArgumentError("ldpu.flags", "0..3 (1: ReLU before the RX add, 2: after)", flags);
+    if (!Number.isInteger(flags) || flags < 0 || flags > 7) throw new ArgumentError("ldpu.flags", "0..7 (ReLU 1: before the RX add, 2: after it, 4: after the residual add)", flags);
     const st = this.state(c.index, pc.scheme, pc.weights, pc.wmax);
     const gain = ((outputScale * pc.wmax) / countsPerWeightUnit(pc.gmax)) * st.gainFactor;
     const task: ReadTemplate = {

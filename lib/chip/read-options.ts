@@ -35,7 +35,7 @@ export interface MvmOptions {
   /** LDPU settings after the ADC gain: per-channel affine scale and bias, link-input scales,
    * and ReLU flags (1: before the RX add, 2: after it). Default: identity, no ReLU. */
   ldpu?: LdpuSettings & {
-    /** ReLU flags, 0..3: 1 = ReLU before the RX add, 2 = after it (3 = both); default 0. */
+    /** ReLU flags, 0..7, summed: 1 = ReLU before the RX add, 2 = after it, 4 = after the residual add (relu(x + residual)); default 0. */
     flags?: number;
   };
   /** INT8 partial sums arriving over the links (batch × 256), added in the LDPU. */

@@ -94,7 +94,7 @@ export interface ReadOptions {
   phases: Phases;
   /** Read noise on (default) or off. */
   noise?: boolean;
-  /** LDPU flags (assembly/ldpu.ts): 1 = ReLU before the RX add, 2 = after. */
+  /** LDPU flags (assembly/ldpu.ts): 1 = ReLU before the RX add, 2 = after it, 4 = after the residual add. */
   ldpuFlags?: number;
   /** Independent repetition of the same reads (0..65535; default 0): its own read noise. */
   draw?: number;

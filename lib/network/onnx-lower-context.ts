@@ -11,9 +11,6 @@ export class LowerContext {
   readonly alias = new Map<string, string>();
   /** ONNX tensor → its ONNX dims where they differ from the IR's (a no-op Transpose's output). */
   readonly relaid = new Map<string, number[]>();
-  /** Errors raised only if the network fits the chip (lowerOnnx): a too-large network is
-   * refused first with the cores it needs. */
-  readonly deferred: OnnxError[] = [];
   private counter = 0;
   private shapeCache: { count: number; shapes: Map<string, Shape> } | undefined;
 

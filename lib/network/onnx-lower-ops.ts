@@ -16,8 +16,7 @@ export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
   const ins = n.input ?? [];
   switch (op) {
     case "Relu":
-      afterResidual(cx, n);
-      return cx.push(n, { op: "relu", name: cx.fresh(n, "relu"), input: cx.get(ins[0]!, n) });
+          return cx.push(n, { op: "relu", name: cx.fresh(n, "relu"), input: cx.get(ins[0]!, n) });
     case "Clip":
       return lowerClip(cx, n);
     case "BatchNormalization": {
@@ -71,17 +70,6 @@ export function lowerOtherOp(cx: LowerContext, n: NodeProto): void {
   }
 }
 
-/** A ReLU (or clip) of a residual Add's output — relu(x + residual), as in ResNet's
- * BasicBlock — has no unit (refused once the network is known to fit, so that a network too
- * large for the chip is refused with the cores it needs): the receiver's LDPU applies its ReLU before it adds the residual
- * (assembly/ldpu.ts), so the chip would compute relu(x) + residual. */
-function afterResidual(cx: LowerContext, n: NodeProto): void {
-  const src = cx.alias.get((n.input ?? [])[0] ?? "");
-  if (src !== undefined && cx.nodes.find((k) => k.name === src)?.op === "add") {
-    cx.deferred.push(cx.error(n, `reads the residual Add ${src}: relu(x + residual) (ResNet's BasicBlock order) has no unit on this chip, whose LDPU applies the ReLU before it adds the residual (relu(x) + residual, the paper's ResNet-9 order)`));
-  }
-}
-
 /** Clip(0, max) is a clipped ReLU; any other clip has no unit. */
 function lowerClip(cx: LowerContext, n: NodeProto): void {
   const ins = n.input ?? [];
@@ -105,7 +93,6 @@ function lowerClip(cx: LowerContext, n: NodeProto): void {
     cx.nodes[cx.nodes.length - 1] = { ...prev, max: hi };
     return void cx.alias.set((n.output ?? [])[0] ?? "", prev.name);
   }
-  afterResidual(cx, n);
   if (lo !== 0 || hi === undefined || !(hi > 0) || !Number.isFinite(hi)) {
     throw cx.error(n, `clips to [${lo ?? "−∞"}, ${hi ?? "∞"}]; the chip runs only Clip(0, max > 0) (a ReLU whose INT8 scale saturates at max, e.g. ReLU6)`);
   }

@@ -23,7 +23,6 @@ import { INPUT, inferShapes, type Network } from "./graph.ts";
 import { attr, channelsLastInput, OnnxError, tensorOf, type HeadOp, type ModelProto, type NodeProto, type Tensor, type TensorProto } from "./onnx-decode.ts";
 import { LowerContext, windowPads } from "./onnx-lower-context.ts";
 import { lowerOtherOp, OTHER_OPS } from "./onnx-lower-ops.ts";
-import { mappingNeeds } from "./needs.ts";
 
 /** Host-side final activations and what may follow them. */
 const HEAD_OPS: Record<string, HeadOp> = { Sigmoid: "sigmoid", Tanh: "tanh", Softmax: "softmax", LogSoftmax: "logSoftmax" };
@@ -100,10 +99,6 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
     inferShapes(net);
   } catch (e) {
     throw new OnnxError(`${what}: inconsistent shapes: ${(e as Error).message}`);
-  }
-  if (cx.deferred.length > 0) {
-    const needs = mappingNeeds(net);
-    if (needs.cores <= needs.chip.cores && needs.weights <= needs.chip.weights) throw cx.deferred[0]!;
   }
   const lastOut = (g.output ?? [])[0]?.name;
   const last = lastOut ? cx.alias.get(lastOut) : undefined;

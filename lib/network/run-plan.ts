@@ -133,7 +133,10 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
       }
       const residual = p.ldpu.find((l) => l.op === "add");
       const resScale = residual && residual.op === "add" ? scales[residual.residual]! : 1;
-      const relu = p.ldpu.some((l) => l.op === "relu");
+      // The receiver's ReLU: after the partial sums (flag 2), or after the residual add when
+      // it follows the add in the epilogue (relu(x + residual), flag 4; assembly/ldpu.ts).
+      const addAt = p.ldpu.findIndex((l) => l.op === "add");
+      const reluFlags = p.ldpu.reduce((f, l, i) => (l.op !== "relu" ? f : f | (addAt >= 0 && i > addAt ? 4 : 2)), 0);
       const pack = groupPacking(n);
       const blocks: BlockPlan[] = [];
       for (let ob = 0; ob < p.blocks.outputs; ob++) {
@@ -168,7 +171,7 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
                 outputScale: 1 / sIn,
                 ldpu: {
                   scale: st.A,
-                  ...(receiver ? { bias: C, flags: relu ? 2 : 0 } : {}),
+                  ...(receiver ? { bias: C, flags: reluFlags } : {}),
                   rxScale: st.rx,
                   ...(receiver && residual ? { residualScale: sOut / resScale } : {}),
                 },

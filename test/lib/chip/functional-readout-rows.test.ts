@@ -12,7 +12,7 @@ const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
 const rt = WasmRuntime.get();
 const k = rt.kernels;
 
-test("functionalReadoutRows = functionalReadout row by row (rows 1, 10, 111, 256; flags 0..3; rx, residual)", () => {
+test("functionalReadoutRows = functionalReadout row by row (rows 1, 10, 111, 256; flags 0..7; rx, residual)", () => {
   const batch = 37;
   const dots = rt.alloc(batch * 256 * 4);
   const params = rt.alloc(256 * 16);
@@ -41,7 +41,7 @@ test("functionalReadoutRows = functionalReadout row by row (rows 1, 10, 111, 256
   for (const rows of [1, 10, 111, 256]) {
     const d = rt.i32(dots, batch * rows);
     for (let i = 0; i < d.length; i++) d[i] = Math.floor((rnd() - 0.5) * 2e6);
-    for (const flags of [0, 1, 2, 3]) {
+    for (const flags of [0, 1, 2, 3, 4, 6]) {
       for (const [x, q] of [[0, 0], [rx, 0], [rx, res]] as const) {
         const cpu = 3e-3 * (0.5 + rnd());
         // The reference: functionalReadout writes batch × rows (its stride is rows), with link inputs at the same stride.

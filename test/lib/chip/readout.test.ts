@@ -121,7 +121,7 @@ test("LDPU with per-row affine, both ReLUs and both INT8 link inputs equals the 
     RX[i] = rand() < 0.3 ? 0 : Math.round(254 * rand() - 127);
     RES[i] = rand() < 0.3 ? 0 : Math.round(254 * rand() - 127);
   }
-  for (const flags of [0, 1, 2, 3]) {
+  for (const flags of [0, 1, 2, 3, 4, 5, 6, 7]) {
     setLdpuGain(rt, buf, GAIN, { scale: A, bias: C, rxScale: R, residualScale: Q });
     readChunk(rt, buf, scales, { seed: 9n, core: 3, adcTable: adcs.ptr, timeKey: 0, phases: 4, noise: false, ldpuFlags: flags, rows: 255 }, xPtr, BATCH, 0, outPtr, countsPtr, rxPtr, resPtr);
     const out = rt.i8(outPtr, BATCH * 256);
@@ -144,6 +144,7 @@ test("LDPU with per-row affine, both ReLUs and both INT8 link inputs equals the 
         if (RX[i] !== 0) h = fmaHalf(toHalf(RX[i]!), toHalf(R), h);
         if (flags & 2) h = relu(h);
         if (RES[i] !== 0) h = fmaHalf(toHalf(RES[i]!), toHalf(Q), h);
+        if (flags & 4) h = relu(h);
         if (counts[2 * i] !== ref.pos || counts[2 * i + 1] !== ref.neg || out[i] !== halfToInt8(h)) mism++;
         if (Math.abs(out[i]!) === 127 || out[i] === -128) clipped++;
       }
