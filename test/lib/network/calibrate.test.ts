@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit } from "../../fixtures/quiet-fit.ts";
 import { GraphBuilder } from "../../../lib/network/builders.ts";
 import { evaluate } from "../../../lib/network/graph-eval.ts";
 import { mapNetwork } from "../../../lib/network/mapper.ts";
@@ -96,8 +96,7 @@ const cx = Array.from({ length: 12 }, () => {
 });
 
 test("a chain whose first partial sum is 10× its output: the range covers it, and a noise-free chip matches float64 (one copy and two)", async () => {
-  const fit = loadFit();
-  const quiet = { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
+  const quiet = quietFit();
   const cal = evaluate(cancel, cx);
   // The largest product of each input block (columns 0..255 and 256..511).
   const blockMax = [0, 256].map((c0) => {

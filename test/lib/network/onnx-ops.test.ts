@@ -9,7 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import ort from "onnxruntime-node";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit } from "../../fixtures/quiet-fit.ts";
 import { avgPool, evaluate } from "../../../lib/network/graph-eval.ts";
 import { GraphBuilder } from "../../../lib/network/builders.ts";
 import { exportOnnx } from "../../../lib/network/onnx-export.ts";
@@ -170,8 +170,7 @@ test("a CNN with AveragePool, GlobalAveragePool, a no-op Transpose and a final S
   assert.equal(classes, [3, 0, 1, 2, 3, 3]);
   // Noise-free functional chip: only INT8 quantisation (the pools' rounding included) separates it
   // from float64; the default functional chip adds its weight noise.
-  const fit = loadFit();
-  const quiet = { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
+  const quiet = quietFit();
   const chip = Chip.create({ seed: 4, fidelity: "functional" });
   try {
     const q = await runOnChip(chip, net, images, { fit: quiet });

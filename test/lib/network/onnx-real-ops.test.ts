@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import ort from "onnxruntime-node";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit } from "../../fixtures/quiet-fit.ts";
 import { evaluate } from "../../../lib/network/graph-eval.ts";
 import { applyHead, OnnxError, readModel } from "../../../lib/network/onnx.ts";
 import { runOnChip } from "../../../lib/network/run.ts";
@@ -28,10 +28,6 @@ async function ortOutputs(bytes: Uint8Array, shape: readonly number[], xs: Float
   return out;
 }
 
-const quietFit = () => {
-  const fit = loadFit();
-  return { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
-};
 
 /** Float64 vs onnxruntime (max |diff| < 1e-4 relative to the output range) and the quiet chip (error < maxChip, argmax agreement ≥ 3/4). */
 async function check(bytes: Uint8Array, label: string, maxChip = 0.06, count = 8): Promise<{ ops: string[]; host: readonly string[]; cores: number }> {

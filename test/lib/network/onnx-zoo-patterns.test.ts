@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit } from "../../fixtures/quiet-fit.ts";
 import { evaluate } from "../../../lib/network/graph-eval.ts";
 import { onnxruntimeOutputs } from "../../../lib/network/onnx-float.ts";
 import { applyHead, OnnxError, readModel } from "../../../lib/network/onnx.ts";
@@ -13,10 +13,6 @@ import { runOnChip } from "../../../lib/network/run.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
 import { f32, i64, int, ints, node, onnxModel as model, rand } from "../../fixtures/onnx-models.ts";
 
-const quietFit = () => {
-  const fit = loadFit();
-  return { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
-};
 
 /** Float64 (IR) vs onnxruntime on the same IR-layout inputs (max |diff| < 1e-4 of the range),
  * then a quiet chip (error < maxChip, agreement ≥ 3/4). Returns the IR ops and input shape. */

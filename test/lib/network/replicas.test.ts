@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit } from "../../fixtures/quiet-fit.ts";
 import { layerStepCost } from "../../../lib/cost/model.ts";
 import { networkCost } from "../../../lib/cost/network.ts";
 import { GraphBuilder } from "../../../lib/network/builders.ts";
@@ -76,8 +76,7 @@ test("mapping: every tile copied on its own core, replica indices, cost counts t
 });
 
 test("noise-free functional chip: 8 copies give the function of one (INT8 only; no systematic rounding of the copies' shares)", async () => {
-  const fit = loadFit();
-  const quiet = { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
+  const quiet = quietFit();
   const err: number[] = [];
   for (const replicas of [1, 8]) {
     const m = mapNetwork(net, { replicas });
@@ -166,8 +165,7 @@ test("column copies: each row's weights m times side by side, m bounded by the A
 });
 
 test("column copies on a noise-free chip: the function of one copy (dense, conv and packed depthwise); on the physical chip less error", async () => {
-  const fit = loadFit();
-  const quiet = { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
+  const quiet = quietFit();
   for (const [n, x] of [[net, xs], [dwNet, dxs]] as const) {
     const err: number[] = [];
     const phys: number[] = [];

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit } from "../../fixtures/quiet-fit.ts";
 import { resnet9 } from "../../../lib/network/builders.ts";
 import { mapNetwork } from "../../../lib/network/mapper.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
@@ -18,8 +18,7 @@ const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const images = Array.from({ length: 3 }, () => Float32Array.from({ length: 3 * 32 * 32 }, () => rnd()));
 
 test("noise-free functional chip: only INT8 quantisation separates it from float64", async () => {
-  const fit = loadFit();
-  const quiet = { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
+  const quiet = quietFit();
   const chip = Chip.create({ seed: 5, fidelity: "functional" });
   await programNetwork(chip, net, mapping, "tdp");
   const r = await runNetwork(chip, net, mapping, images, { fit: quiet });

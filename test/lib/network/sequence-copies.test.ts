@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ADC, MVM, PROGRAMMING } from "../../../lib/chip/config.ts";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit as quiet } from "../../fixtures/quiet-fit.ts";
 import { route } from "../../../lib/chip/links.ts";
 import { CHARGE_LSB_PER_COUNT_NS } from "../../../lib/chip/readout.ts";
 import { lstmCost } from "../../../lib/cost/network.ts";
@@ -87,10 +87,6 @@ test("lstmCost counts every copy: k × the chain's tiles, column copies' cells i
   assert.ok(c8.energyUj > c1.energyUj && c8.latencyUs > c1.latencyUs);
 });
 
-const quiet = () => {
-  const fit = loadFit();
-  return { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
-};
 const T = 6;
 const seqs = (n: number, f: number) => Array.from({ length: n }, () => Float32Array.from({ length: T * f }, () => rnd() * 2 - 1));
 

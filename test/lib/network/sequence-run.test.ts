@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { loadFit } from "../../../lib/chip/functional-fit.ts";
+import { quietFit } from "../../fixtures/quiet-fit.ts";
 import { loadSequenceModel } from "../../../lib/network/onnx-sequence.ts";
 import { mapSequenceModel, programSequenceModel, runSequenceModel, runSequences } from "../../../lib/network/sequence-run.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
@@ -13,10 +13,6 @@ import { rnd } from "../../fixtures/onnx-models.ts";
 import { seqModel, type SeqModelOptions } from "../../fixtures/sequence-models.ts";
 
 const T = 6;
-const quietFit = () => {
-  const fit = loadFit();
-  return { ...fit, schemes: Object.fromEntries(Object.entries(fit.schemes).map(([k, f]) => [k, { ...f, cores: f!.cores.map((c) => ({ poly: c.poly.map(() => [0, 0, 0]), alpha: c.alpha })) }])) };
-};
 const sequences = (n: number, features: number, vocab?: number, steps = T) =>
   Array.from({ length: n }, () => Float32Array.from({ length: steps * features }, () => (vocab ? Math.floor(rnd() * vocab) : rnd() * 2 - 1)));
 
