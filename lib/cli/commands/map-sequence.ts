@@ -38,21 +38,23 @@ async function loadForMap(path: string, steps: string | undefined): Promise<{ mo
   return { model, stepsKnown: own !== undefined || T !== undefined };
 }
 
-/** The mapping of `model` with `--replicas` (MappingError of the plain layout: exit 1). */
+/** The mapping of `model` with `--replicas`. When it does not fit, the plain layout (one
+ * copy) tells whose fault it is: the model's (too large: exit 1) or the flag's (exit 2). */
 export function mapSequenceOrFail(model: SequenceModel, replicasFlag: string | undefined): LstmMapping {
   const replicas = parseReplicas(replicasFlag ?? MODEL_REPLICAS, "--replicas");
   try {
-    mapSequenceModel(model, { replicas: 1 });
-  } catch (e) {
-    // Too large is the model's fault, not the command line's: exit 1.
-    if (e instanceof MappingError) throw Object.assign(new Error(e.message), { name: "ModelTooLargeError" });
-    throw e;
-  }
-  try {
     return mapSequenceModel(model, { replicas });
   } catch (e) {
-    if (e instanceof MappingError) throw new ArgumentError("--replicas", `copies that fit on the chip (${e.message})`, replicasFlag);
-    throw e;
+    if (!(e instanceof MappingError)) throw e;
+    if (replicas === 1) throw Object.assign(new Error(e.message), { name: "ModelTooLargeError" });
+    try {
+      mapSequenceModel(model, { replicas: 1 });
+    } catch (plain) {
+      // Too large is the model's fault, not the command line's: exit 1.
+      if (plain instanceof MappingError) throw Object.assign(new Error(plain.message), { name: "ModelTooLargeError" });
+      throw plain;
+    }
+    throw new ArgumentError("--replicas", `copies that fit on the chip (${e.message})`, replicasFlag);
   }
 }
 
