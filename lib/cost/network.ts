@@ -6,7 +6,8 @@
 // independent cascades whose partial sums travel over the links to their receiver.
 
 import { layerStepCost, type ReadMode } from "./index.ts";
-import { inferShapes, type Network } from "../network/graph.ts";
+import { type Network } from "../network/graph.ts";
+import { inferShapes } from "../network/graph-shapes.ts";
 import { lstmStackOf, type LstmMapping } from "../network/lstm-map.ts";
 import type { Mapping } from "../network/mapper.ts";
 import { inputLinkCost, type InputLinkCost } from "./input-links.ts";

@@ -24,7 +24,8 @@
 import { CHIP_CORE, normals, Purpose, streamId } from "../chip/rng.ts";
 import type { Seed } from "../chip/rng.ts";
 import { ArgumentError, describe, seedToBigInt } from "../runtime/validate.ts";
-import { inferShapes, INPUT, posInt, type Network, type Node, type Pads, type Shape } from "./graph.ts";
+import { INPUT, type Network, type Node, type Pads, type Shape } from "./graph.ts";
+import { inferShapes, posInt } from "./graph-shapes.ts";
 
 // ---- builder ---------------------------------------------------------------------------
 

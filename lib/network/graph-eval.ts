@@ -1,7 +1,8 @@
 // The float64 reference of a network (lib/network/graph.ts): every node's output for a batch of
 // inputs, in the layouts the chip uses ([C, H, W] per image, row-major).
 
-import { denseConvWeights, inferShapes, INPUT, poolOut, poolPads, type Conv2dNode, type Network, type Node, type Pads } from "./graph.ts";
+import { denseConvWeights, INPUT, poolOut, poolPads, type Conv2dNode, type Network, type Node, type Pads } from "./graph.ts";
+import { inferShapes } from "./graph-shapes.ts";
 import { WasmRuntime } from "../runtime/wasm.ts";
 
 /** Every node's float64 outputs (and "input"'s): node name → one array per input, [C, H, W] row-major. */

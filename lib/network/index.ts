@@ -8,7 +8,8 @@
 // (needs.ts) and test sets (test-set.ts over npy.ts and idx.ts; text.ts).
 // May import: lib/runtime, lib/chip.
 
-export { INPUT, inferShapes, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
+export { INPUT, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
+export { inferShapes } from "./graph-shapes.ts";
 export type { NodeBase, Conv2dNode, DenseNode, BatchNormNode, ReluNode, AddNode, MaxPoolNode, AvgPoolNode, FlattenNode, PadNode, ConcatNode, Pads } from "./graph.ts";
 export { GraphBuilder, resnet9, RESNET9_WIDTHS, RESNET9_WEIGHTS, type Resnet9Options } from "./builders.ts";
 export { OnnxError, loadOnnx, importOnnx, readOnnx, type HeadOp } from "./onnx.ts";

@@ -53,7 +53,8 @@
 // link route to its receiver (within `maxHops`), gets one MappingError stating the need.
 
 
-import { convGroups, inferShapes, isWeightNode, matrixShape, weightCount } from "./graph.ts";
+import { convGroups, isWeightNode, matrixShape, weightCount } from "./graph.ts";
+import { inferShapes } from "./graph-shapes.ts";
 import type { Network } from "./graph.ts";
 import { CORES, transferCycles } from "../chip/links.ts";
 import { ArgumentError, knownKeys } from "../runtime/validate.ts";

@@ -6,7 +6,8 @@
 // zoo write models).
 
 import onnxProto from "onnx-proto";
-import { convGroups, inferShapes, INPUT, poolPads, type Network } from "./graph.ts";
+import { convGroups, INPUT, poolPads, type Network } from "./graph.ts";
+import { inferShapes } from "./graph-shapes.ts";
 import { ArgumentError } from "../runtime/validate.ts";
 
 const { onnx } = onnxProto;

@@ -1,7 +1,8 @@
 // The state of one ONNX → IR lowering (lib/network/onnx-lower.ts) and helpers that name the
 // node in every error.
 
-import { INPUT, inferShapes, type Node, type Shape } from "./graph.ts";
+import { INPUT, type Node, type Shape } from "./graph.ts";
+import { inferShapes } from "./graph-shapes.ts";
 import { attr, OnnxError, type NodeProto, type Tensor } from "./onnx-decode.ts";
 
 /** What the lowering of one node sees: the graph so far and helpers that name the node in errors. */

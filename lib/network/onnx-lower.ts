@@ -19,7 +19,8 @@
 // no unit on this chip (the LDPU has ReLU only; the GDPU's sigmoid / tanh serve LSTM gates):
 // one OnnxError naming the node.
 
-import { INPUT, inferShapes, type Network } from "./graph.ts";
+import { INPUT, type Network } from "./graph.ts";
+import { inferShapes } from "./graph-shapes.ts";
 import { attr, channelsLastInput, OnnxError, tensorOf, type HeadOp, type ModelProto, type NodeProto, type Tensor, type TensorProto } from "./onnx-decode.ts";
 import { LowerContext, windowPads } from "./onnx-lower-context.ts";
 import { lowerOtherOp, OTHER_OPS } from "./onnx-lower-ops.ts";

@@ -5,7 +5,8 @@
 import { Chip } from "../../chip/chip.ts";
 import { FIDELITIES, type Fidelity } from "../../chip/config.ts";
 import { formatDuration, parseDuration } from "../../runtime/duration.ts";
-import { inferShapes, INPUT } from "../../network/graph.ts";
+import { INPUT } from "../../network/graph.ts";
+import { inferShapes } from "../../network/graph-shapes.ts";
 import { mapNetwork } from "../../network/mapper.ts";
 import { loadOnnxLstm } from "../../network/onnx-lstm.ts";
 import { bitsPerCharacter, encodeText, readVocabulary } from "../../network/text.ts";

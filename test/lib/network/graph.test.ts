@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { countParameters, inferShapes, matrixShape, outputShape } from "../../../lib/network/graph.ts";
+import { matrixShape } from "../../../lib/network/graph.ts";
+import { countParameters, inferShapes, outputShape } from "../../../lib/network/graph-shapes.ts";
 import { GraphBuilder, RESNET9_BIASES, RESNET9_WEIGHTS, RESNET9_WIDTHS, resnet9 } from "../../../lib/network/builders.ts";
 import type { Network, WeightNode } from "../../../lib/network/graph.ts";
 
