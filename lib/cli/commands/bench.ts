@@ -1,8 +1,12 @@
 // `hermes-sim bench`: run the benchmark suites (bench/*.bench.ts, each in its own process
 // so one suite's garbage and JIT state do not skew the next), collect their JSON, print a
 // summary, and with --check compare against a committed baseline (the regression guard).
-// Speeds are judged as ratios against references measured in the same run (numpy's float32
-// product, the project's f32 kernel, one thread vs two), never as absolute times.
+// Speeds are judged as ratios against references measured in the same run, never as absolute
+// times. The guard's ratios are to the project's own references (its f32 SIMD kernel, a
+// plain-JS loop, one thread vs two): wasm and V8 scale together from machine to machine. The
+// ratio to numpy's float32 product is reported with the core OpenBLAS chose, not guarded: it
+// moved from 0.89 to 0.30–0.56 between two 2-core CI machines with the same code (our
+// kernel 57 → 15–17 GMAC/s, numpy 52–64 → 30–51; docs/performance.md).
 
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -46,6 +50,8 @@ export function summarise(r: Record<string, Json>): Json {
         gmacsPacked: m["gmacs"]["i16PackedBatch1024"],
         ratioToNumpy: m["ratios"]["i16ToNumpy"],
         ratioToF32: m["ratios"]["i16ToF32"],
+        ratioToPlainJs: m["ratios"]["i16ToPlainJsBatch1"],
+        numpyBlasCore: m["numpyBlasCore"] ?? null,
       },
     }),
     ...(p && { pipelinePhysical: p["pipelinePhysical"], pipelineFunctional: p["pipelineFunctional"] }),
@@ -149,7 +155,7 @@ export function benchCommand(opts: BenchCommandOptions, out: (s: string) => void
     const f = (v: unknown, d = 2) => (typeof v === "number" ? v.toFixed(d) : "n/a");
     out(
       [
-        `MVM kernel (int16, 256×256, batch 1,024, 1 thread): ${f(summary["mvm"]?.["gmacs"], 1)} GMAC/s, ${f(summary["mvm"]?.["ratioToNumpy"])}× numpy, ${f(summary["mvm"]?.["ratioToF32"])}× f32 kernel`,
+        `MVM kernel (int16, 256×256, batch 1,024, 1 thread): ${f(summary["mvm"]?.["gmacs"], 1)} GMAC/s, ${f(summary["mvm"]?.["ratioToNumpy"])}× numpy (OpenBLAS ${summary["mvm"]?.["numpyBlasCore"] ?? "n/a"}), ${f(summary["mvm"]?.["ratioToF32"])}× f32 kernel`,
         `physical pipeline: ${f(summary["pipelinePhysical"]?.["gmacs"])} GMAC/s (${f(summary["pipelinePhysical"]?.["ratioToNumpy"])}× numpy); functional: ${f(summary["pipelineFunctional"]?.["gmacs"])} GMAC/s (${f(summary["pipelineFunctional"]?.["ratioToNumpy"])}× numpy)`,
         `TDP programming, 64 cores, 1 thread: ${f(summary["programTdp64"]?.["seconds"])} s`,
         `2 threads vs 1: ${Object.entries(summary["threads2Speedup"] as Json).map(([k, v]) => `${k} ${f(v)}×`).join(", ")}`,
@@ -189,9 +195,9 @@ export function baselineFrom(s: Json): { note: string; entries: BaselineEntry[] 
     return typeof v === "number" ? [{ path, value: Number(v.toFixed(6)), absolute }] : [];
   };
   return {
-    note: "Ratios measured in one run on a shared 2-core machine; `tolerance` is the allowed fractional drop. Accuracy figures are deterministic for the seed and must match within `absolute`.",
+    note: "Ratios to the project's own same-run references (f32 SIMD kernel, plain-JS loop, one thread vs two, float64 evaluator, onnxruntime), measured on a shared 2-core machine; `tolerance` is the allowed fractional drop. The ratio to numpy is reported but not guarded (it depends on the machine: docs/performance.md). Accuracy figures are deterministic for the seed and must match within `absolute`.",
     entries: [
-      ...ratio("mvm.ratioToNumpy", 0.3),
+      ...ratio("mvm.ratioToPlainJs", 0.5),
       ...ratio("mvm.ratioToF32", 0.3),
       ...ratio("pipelinePhysical.ratioToF32", 0.3),
       ...ratio("pipelineFunctional.ratioToF32", 0.3),

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { baselineFrom, checkBaseline, summarise } from "../../../../lib/cli/commands/bench.ts";
 
 const results = {
-  mvm: { gmacs: { i16Batch1024: 50, i16PackedBatch1024: 52 }, ratios: { i16ToNumpy: 0.8, i16ToF32: 2 }, machine: { cpu: "x" } },
+  mvm: { gmacs: { i16Batch1024: 50, i16PackedBatch1024: 52 }, ratios: { i16ToNumpy: 0.8, i16ToF32: 2 }, numpyBlasCore: "SkylakeX", machine: { cpu: "x" } },
   pipeline: {
     pipelinePhysical: { gmacs: 3, ratioToNumpy: null, ratioToF32: 0.12 },
     pipelineFunctional: { gmacs: 8, ratioToNumpy: null, ratioToF32: 0.3 },
@@ -43,6 +43,14 @@ test("a figure whose reference is absent (numpy) is skipped with a note, a missi
   const fails = checkBaseline(s, [{ path: "pipelinePhysical.ratioToNumpy", value: 0.05, tolerance: 0.3 }, { path: "nothing.here", value: 1, tolerance: 0.3 }], skipped);
   assert.is(skipped.length, 1);
   assert.equal(fails, ["nothing.here: not measured (baseline 1)"]);
+});
+
+test("the guard's baseline holds ratios to the project's own references, not to numpy (machine-dependent)", () => {
+  const s = summarise({ ...results, mvm: { ...results.mvm, ratios: { ...results.mvm.ratios, i16ToPlainJsBatch1: 30 } } });
+  assert.is(s["mvm"].numpyBlasCore, "SkylakeX");
+  const paths = baselineFrom(s).entries.map((e) => e.path);
+  assert.ok(paths.includes("mvm.ratioToF32") && paths.includes("mvm.ratioToPlainJs"));
+  assert.not.ok(paths.some((p) => /Numpy/i.test(p)));
 });
 
 test.run();
