@@ -3,6 +3,7 @@
 
 import { denseConvWeights, INPUT, poolOut, poolPads, type Conv2dNode, type Network, type Node, type Pads } from "./graph.ts";
 import { inferShapes } from "./graph-shapes.ts";
+import { activationValue } from "./activation.ts";
 import { WasmRuntime } from "../runtime/wasm.ts";
 
 /** Every node's float64 outputs (and "input"'s): node name → one array per input, [C, H, W] row-major. */
@@ -46,6 +47,10 @@ function evalNode(n: Node, acts: Activations, i: number, shapes: Map<string, rea
     case "relu": {
       const m = n.max ?? Infinity;
       return x.map((v) => (v > 0 ? Math.min(v, m) : 0));
+    }
+    case "activation": {
+      const per = x.length / inShape[0]!;
+      return x.map((v, j) => activationValue(n, v, Math.floor(j / per)));
     }
     case "add": {
       const b = acts.get(n.inputs[1])!.at(i)!;

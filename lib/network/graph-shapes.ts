@@ -4,6 +4,7 @@
 // node types and the per-node arithmetic helpers.
 
 import { ArgumentError } from "../runtime/validate.ts";
+import { ACTIVATION_FNS } from "./activation.ts";
 import { INPUT, isWeightNode, poolOut, poolPads, weightCount, type Network, type Shape } from "./graph.ts";
 
 const fmt = (s: Shape): string => `[${s.join(", ")}]`;
@@ -102,6 +103,17 @@ export function inferShapes(net: Network): Map<string, Shape> {
         }
         out = x;
         break;
+      case "activation": {
+        if (!ACTIVATION_FNS.has(n.fn)) throw new ArgumentError(`${name}.fn`, `one of ${[...ACTIVATION_FNS].join(", ")}`, n.fn);
+        for (const k of ["alpha", "beta", "gamma"] as const) {
+          if (n[k] !== undefined && !Number.isFinite(n[k])) throw new ArgumentError(`${name}.${k}`, "a finite number", n[k]);
+        }
+        if (n.fn === "prelu" && !(n.slope instanceof Float32Array && (n.slope.length === 1 || n.slope.length === x[0]))) {
+          throw new ArgumentError(`${name}.slope`, `a Float32Array of 1 or ${x[0]} (the channels) values`, n.slope?.length);
+        }
+        out = x;
+        break;
+      }
       case "add": {
         const y = inShapes[1]!;
         if (fmt(x) !== fmt(y)) throw new ArgumentError(`${name}.inputs`, "two tensors of the same shape", `${fmt(x)} and ${fmt(y)}`);
@@ -147,7 +159,7 @@ export function inferShapes(net: Network): Map<string, Shape> {
         out = [x.reduce((a, b) => a * b, 1)];
         break;
       default:
-        throw new ArgumentError(`${name}.op`, `one of "conv2d", "dense", "batchNorm", "relu", "add", "maxPool", "avgPool", "flatten", "pad", "concat"`, (n as { op: unknown }).op);
+        throw new ArgumentError(`${name}.op`, `one of "conv2d", "dense", "batchNorm", "relu", "add", "maxPool", "avgPool", "flatten", "pad", "concat", "activation"`, (n as { op: unknown }).op);
     }
     shapes.set(name, out);
   });

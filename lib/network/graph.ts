@@ -159,8 +159,31 @@ export interface ConcatNode extends Base {
   /** Names of the input nodes, in order (one or more). */
   readonly inputs: readonly string[];
 }
+/** Elementwise activations the chip has no unit for between layers (ONNX names in
+ * lib/network/activation.ts); `silu` is x·sigmoid(x), `hardSwish` x·hardSigmoid(x). */
+export type ActivationFn =
+  | "leakyRelu" | "prelu" | "hardSigmoid" | "hardSwish" | "sigmoid" | "silu" | "tanh" | "elu" | "selu" | "celu"
+  | "gelu" | "geluTanh" | "softplus" | "softsign" | "mish" | "thresholdedRelu";
+/** Host-side elementwise activation between layers (opt-in: `hostActivations`): off-chip, on
+ * the INT8 values, one 256-entry table per channel (lib/network/activation.ts). */
+export interface ActivationNode extends Base {
+  /** The node's kind. */
+  readonly op: "activation";
+  /** Name of the input node. */
+  readonly input: string;
+  /** The function. */
+  readonly fn: ActivationFn;
+  /** ONNX's alpha (LeakyRelu, Elu, Selu, Celu, HardSigmoid / HardSwish, ThresholdedRelu), if the function has one. */
+  readonly alpha?: number;
+  /** ONNX's beta (HardSigmoid / HardSwish). */
+  readonly beta?: number;
+  /** ONNX's gamma (Selu). */
+  readonly gamma?: number;
+  /** PRelu's negative slope: one value, or one per channel. */
+  readonly slope?: Float32Array;
+}
 /** A node of a network: one of the op kinds, told apart by `op`. */
-export type Node = Conv2dNode | DenseNode | BatchNormNode | ReluNode | AddNode | MaxPoolNode | AvgPoolNode | FlattenNode | PadNode | ConcatNode;
+export type Node = Conv2dNode | DenseNode | BatchNormNode | ReluNode | AddNode | MaxPoolNode | AvgPoolNode | FlattenNode | PadNode | ConcatNode | ActivationNode;
 export type Op = Node["op"];
 /** A node whose weights run as MVMs on crossbar cores. */
 export type WeightNode = Conv2dNode | DenseNode;

@@ -10,9 +10,10 @@
 
 export { INPUT, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
 export { inferShapes } from "./graph-shapes.ts";
-export type { NodeBase, Conv2dNode, DenseNode, BatchNormNode, ReluNode, AddNode, MaxPoolNode, AvgPoolNode, FlattenNode, PadNode, ConcatNode, Pads } from "./graph.ts";
+export type { NodeBase, Conv2dNode, DenseNode, BatchNormNode, ReluNode, AddNode, MaxPoolNode, AvgPoolNode, FlattenNode, PadNode, ConcatNode, ActivationNode, ActivationFn, Pads } from "./graph.ts";
+export { activationValue, activationTable, ONNX_ACTIVATIONS } from "./activation.ts";
 export { GraphBuilder, resnet9, RESNET9_WIDTHS, RESNET9_WEIGHTS, type Resnet9Options } from "./builders.ts";
-export { OnnxError, loadOnnx, importOnnx, readOnnx, type HeadOp } from "./onnx.ts";
+export { OnnxError, loadOnnx, importOnnx, readOnnx, type HeadOp, type LowerOptions } from "./onnx.ts";
 export type { ModelProto } from "./onnx-decode.ts";
 export { loadOnnxLstm, type OnnxLstm } from "./onnx-lstm.ts";
 export { exportOnnx, type ExportOptions } from "./onnx-export.ts";

@@ -70,8 +70,9 @@ export { CHIP_WEIGHTS, splitRange, tileMatrix, tiling, XBAR_COLS, XBAR_ROWS } fr
 export { SNAKE_ORDER } from "./placement.ts";
 
 const n0 = (x: number): string => x.toLocaleString("en-US");
-/** Ops the host runs between layers (data movement and pooling, as on the chip's host). */
-const HOST_OPS = new Set(["maxPool", "avgPool", "flatten", "pad", "concat"]);
+/** Ops the host runs between layers (data movement and pooling, as on the chip's host; the
+ * opt-in host activations of lib/network/activation.ts). */
+const HOST_OPS = new Set(["maxPool", "avgPool", "flatten", "pad", "concat", "activation"]);
 
 /** The copies an ONNX model gets by default (`run|map|cost|drift --model`, queue workers):
  * as many as the free cores allow (MapOptions.replicas). */

@@ -94,6 +94,8 @@ export function exportOnnx(net: Network, options: ExportOptions = {}): Uint8Arra
       case "flatten":
         nodes.push({ opType: "Flatten", name: n.name, input: [tensor(n.input)], output: [out], attribute: [{ name: "axis", type: 2, i: 1 }] });
         break;
+      case "activation":
+        throw new ArgumentError(`${n.name}.op`, "an op exportOnnx writes (host activations come from an ONNX model already: run that file on onnxruntime)", n.op);
     }
   }
   const last = net.nodes[net.nodes.length - 1]!;

@@ -73,31 +73,46 @@ export async function onnxruntimeOutputs(source: string | { name: string; bytes:
     if (!toHwc) return x.set(img, at);
     for (let ci = 0; ci < c!; ci++) for (let p = 0; p < h! * w!; p++) x[at + p * c! + ci] = img[ci * h! * w! + p]!;
   };
-  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4 }).catch((e: Error) => {
-    throw new Error(`${path}: onnxruntime (${backend}) could not load the model for the float reference: ${e.message}`);
-  });
+  // onnxruntime's default graph optimisations can break a valid model (a Pad fused into the
+  // pool after it with pads not smaller than the kernel, which the pool then refuses): the
+  // model as written, without them, is the reference then.
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4 })
+    .catch(() => ort.InferenceSession.create(bytes, { logSeverityLevel: 4, graphOptimizationLevel: "disabled" }))
+    .catch((e: Error) => {
+      throw new Error(`${path}: onnxruntime (${backend}) could not load the model for the float reference: ${e.message}`);
+    });
   const inputName = info && session.inputNames.includes(info.name) ? info.name : session.inputNames[0]!;
   const outputs: Float32Array[] = [];
+  const runBatch = async (first: number, n: number): Promise<Float32Array[]> => {
+    const b = fixedBatch ? batch : n;
+    const x = new Float32Array(b * size);
+    for (let i = 0; i < n; i++) put(x, images[first + i]!, i * size);
+    const res = await session.run({ [inputName]: new ort.Tensor("float32", x, [b, ...own]) }).catch((e: Error) => {
+      throw new Error(`${path}: the float reference (${backend}) failed on input ${inputName} [${[b, ...own].join(", ")}]: ${e.message}`);
+    });
+    const y = Float32Array.from(res[session.outputNames[0]!]!.data as ArrayLike<number>);
+    const k = y.length / b;
+    return Array.from({ length: n }, (_, i) => y.slice(i * k, (i + 1) * k));
+  };
+  const runAll = async (per: number) => {
+    for (let i0 = 0; i0 < images.length; i0 += per) outputs.push(...(await runBatch(i0, Math.min(per, images.length - i0))));
+  };
+  let per = batch;
   try {
-    for (let i0 = 0; i0 < images.length; i0 += batch) {
-      const n = Math.min(batch, images.length - i0);
-      const b = fixedBatch ? batch : n;
-      const x = new Float32Array(b * size);
-      for (let i = 0; i < n; i++) put(x, images[i0 + i]!, i * size);
-      let res: Awaited<ReturnType<typeof session.run>>;
-      try {
-        res = await session.run({ [inputName]: new ort.Tensor("float32", x, [b, ...own]) });
-      } catch (e) {
-        throw new Error(`${path}: the float reference (${backend}) failed on input ${inputName} [${[b, ...own].join(", ")}]: ${(e as Error).message}`);
-      }
-      const y = Float32Array.from(res[session.outputNames[0]!]!.data as ArrayLike<number>);
-      const k = y.length / b;
-      for (let i = 0; i < n; i++) outputs.push(y.slice(i * k, (i + 1) * k));
+    try {
+      await runAll(per);
+    } catch (e) {
+      // A free batch axis that the graph does not honour (PyTorch's x.view(1, -1), a Reshape
+      // to a constant shape): one image per call, as the front end reads the model (batch 1).
+      if (fixedBatch || per === 1) throw e;
+      outputs.length = 0;
+      per = 1;
+      await runAll(per);
     }
   } finally {
     await session.release?.();
   }
-  return { outputs, batch, fixedBatch, backend };
+  return { outputs, batch: per, fixedBatch, backend };
 }
 
 /** Top-1 accuracy (fraction in [0, 1]) of `outputs` against `labels`. */

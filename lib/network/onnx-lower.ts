@@ -15,24 +15,31 @@
 //              Softmax / LogSoftmax (monotonic: dropped from the chip graph, `head`).
 // A channels-last input (N × H × W × C read by a Transpose perm [0, 3, 1, 2]) is read as
 // C × H × W. GRU / RNN nodes and 1-D convs are refused naming the node.
-// LeakyRelu, PRelu, HardSwish, HardSigmoid, Elu, Gelu and Sigmoid / Tanh between layers have
-// no unit on this chip (the LDPU has ReLU only; the GDPU's sigmoid / tanh serve LSTM gates):
-// one OnnxError naming the node.
+// LeakyRelu, PRelu, HardSwish, HardSigmoid, Elu, Selu, Celu, Gelu, Softplus, Softsign, Mish,
+// ThresholdedRelu and Sigmoid / Tanh between layers have no unit on this chip (the LDPU has
+// ReLU only; the GDPU's sigmoid / tanh serve LSTM gates): one OnnxError naming the node, or
+// with `hostActivations` a host-side activation between layers (onnx-lower-activation.ts).
 
 import { INPUT, type Network } from "./graph.ts";
 import { inferShapes } from "./graph-shapes.ts";
 import { attr, channelsLastInput, OnnxError, tensorOf, type HeadOp, type ModelProto, type NodeProto, type Tensor, type TensorProto } from "./onnx-decode.ts";
 import { LowerContext, windowPads } from "./onnx-lower-context.ts";
 import { lowerOtherOp, OTHER_OPS } from "./onnx-lower-ops.ts";
+import { lowerActivation, NO_UNIT } from "./onnx-lower-activation.ts";
 
 /** Host-side final activations and what may follow them. */
 const HEAD_OPS: Record<string, HeadOp> = { Sigmoid: "sigmoid", Tanh: "tanh", Softmax: "softmax", LogSoftmax: "logSoftmax" };
 const TAIL_OPS = new Set([...Object.keys(HEAD_OPS), "Identity", "Dropout", "Flatten", "Reshape", "Squeeze", "Constant"]);
-/** Activations with no unit on the chip between layers. */
-const NO_UNIT = new Set(["LeakyRelu", "PRelu", "HardSwish", "HardSigmoid", "Elu", "Selu", "Gelu", "Celu", "Softplus", "Softsign", "Mish", "ThresholdedRelu", "Sigmoid", "Tanh"]);
+/** How a model is lowered. */
+export interface LowerOptions {
+  /** Run the activations the chip has no unit for between layers (LeakyRelu, PRelu,
+   * HardSwish, Sigmoid, ...) on the host, off-chip, on the INT8 values (lib/network/activation.ts),
+   * instead of refusing the model (default false). */
+  hostActivations?: boolean;
+}
 
 /** Lower a decoded, canonical ONNX model; `what` names it in errors. */
-export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Network; head: HeadOp[] } {
+export function lowerOnnx(m: ModelProto, what: string, name?: string, options: LowerOptions = {}): { net: Network; head: HeadOp[] } {
   const g = m.graph!;
   const inits = new Map<string, Tensor>();
   for (const t of g.initializer ?? []) inits.set(t.name ?? "", tensorOf(t as TensorProto, `${what}: initializer ${t.name}`));
@@ -88,7 +95,8 @@ export function lowerOnnx(m: ModelProto, what: string, name?: string): { net: Ne
       cx.alias.set(out, cx.get(ins[0]!, n, true));
       if (cx.relaid.has(ins[0]!)) cx.relaid.set(out, cx.relaid.get(ins[0]!)!);
     } else if (NO_UNIT.has(op)) {
-      throw cx.error(n, `between layers has no unit on this chip: the LDPU applies only ReLU (and a clip through its INT8 saturation), and the GDPU's sigmoid / tanh serve LSTM gates${HEAD_OPS[op] ? " (as the final op of the graph it would run on the host)" : ""}`);
+      const mul = lowerActivation(cx, n, options.hostActivations ?? false, HEAD_OPS[op] ? " (as the final op of the graph it would run on the host)" : "");
+      if (mul) skip.add(mul);
     } else if (OTHER_OPS.has(op)) {
       lowerOtherOp(cx, n);
     } else {

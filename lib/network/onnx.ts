@@ -8,9 +8,10 @@
 
 import { decodeOnnx, modelBytes, type HeadOp, type ModelProto } from "./onnx-decode.ts";
 import type { Network } from "./graph.ts";
-import { lowerOnnx } from "./onnx-lower.ts";
+import { lowerOnnx, type LowerOptions } from "./onnx-lower.ts";
 import { normalizeOnnx, type NormalizeReport } from "./onnx-normalize.ts";
 
+export type { LowerOptions } from "./onnx-lower.ts";
 export { OnnxError, tensorOf, attr, decodeOnnx, modelBytes, type HeadOp, type Tensor } from "./onnx-decode.ts";
 
 /** An ONNX model given as a path or as bytes, decoded; `what` names it in errors. */
@@ -20,8 +21,8 @@ export function readOnnx(source: string | Uint8Array): { model: ModelProto; what
 }
 
 /** Load an ONNX model (path or bytes) as a network of lib/network/graph.ts (final activations dropped). */
-export function loadOnnx(source: string | Uint8Array, name?: string): Network {
-  return importOnnx(source, name).net;
+export function loadOnnx(source: string | Uint8Array, name?: string, options: LowerOptions = {}): Network {
+  return importOnnx(source, name, options).net;
 }
 
 /** The final activations `head` (of importOnnx) applied to one output vector: the ONNX model's
@@ -43,9 +44,9 @@ export function applyHead(head: readonly HeadOp[], y: ArrayLike<number>): Float6
 
 /** Lower an ONNX model (path or bytes, already canonical: see `readModel`) to a network of
  * lib/network/graph.ts plus the dropped final activations. */
-export function importOnnx(source: string | Uint8Array, name?: string): { net: Network; head: HeadOp[] } {
+export function importOnnx(source: string | Uint8Array, name?: string, options: LowerOptions = {}): { net: Network; head: HeadOp[] } {
   const { model, what } = readOnnx(source);
-  return lowerOnnx(model, what, name);
+  return lowerOnnx(model, what, name, options);
 }
 
 /**
@@ -53,11 +54,14 @@ export function importOnnx(source: string | Uint8Array, name?: string): { net: N
  * (batch 1, constant subgraphs folded, Identity / Dropout removed; lib/network/onnx-normalize.ts)
  * and lower it to the IR. Throws OnnxError naming the file and the node for anything the
  * chip cannot run, ArgumentError for an unreadable file, OrtMissingError without onnxruntime.
+ * `options.hostActivations` runs activations without a unit on the chip on the host (LowerOptions).
  */
-export async function readModel(source: string | Uint8Array | { name: string; bytes: Uint8Array }, name?: string): Promise<{ net: Network; head: HeadOp[]; report: NormalizeReport }> {
+export async function readModel(
+  source: string | Uint8Array | { name: string; bytes: Uint8Array }, name?: string, options: LowerOptions = {},
+): Promise<{ net: Network; head: HeadOp[]; report: NormalizeReport }> {
   const what = typeof source === "string" ? source : source instanceof Uint8Array ? "model" : source.name;
   const bytes = typeof source === "string" || source instanceof Uint8Array ? modelBytes(source) : source.bytes;
   const { bytes: canonical, report } = await normalizeOnnx(bytes, what);
   const { model } = readOnnx(canonical);
-  return { ...lowerOnnx(model, what, name), report };
+  return { ...lowerOnnx(model, what, name, options), report };
 }

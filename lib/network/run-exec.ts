@@ -48,6 +48,8 @@ function runStep(rt: WasmRuntime, s: StepPlan, t: Map<string, Int8Array[]>, firs
         const c = Math.floor(j / s.per);
         return Math.max(-128, Math.min(127, Math.round(s.sOut * ((s.scale[c]! * q) / s.sIn + s.shift[c]!))));
       }));
+    case "lut":
+      return x.map((v) => Int8Array.from(v, (q, j) => s.table[Math.floor(j / s.per) * 256 + q + 128]!));
     case "weights":
       return runWeights(rt, s, x, t, firstImage, mem);
   }

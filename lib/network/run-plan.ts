@@ -16,6 +16,7 @@ import type { ReadTemplate } from "../chip/readout.ts";
 import { INPUT, nodeInputs, poolPads, type BatchNormNode, type Network, type Pads } from "./graph.ts";
 import type { LayerPlacement, Mapping, Tile } from "./mapper.ts";
 import { groupPacking } from "./tiling.ts";
+import { activationTable } from "./activation.ts";
 
 const N = 256;
 
@@ -53,7 +54,10 @@ export type StepPlan =
   | { op: "concat"; name: string; input: string; inputs: readonly string[] }
   /** A host-side affine on INT8 (a batch norm or constant arithmetic no weight layer folds):
    * y = round(sOut · (scale_c · x / sIn + shift_c)), saturated to INT8; `per` values per channel. */
-  | { op: "affine"; name: string; input: string; scale: Float32Array; shift: Float32Array; per: number; sIn: number; sOut: number };
+  | { op: "affine"; name: string; input: string; scale: Float32Array; shift: Float32Array; per: number; sIn: number; sOut: number }
+  /** A host-side activation (lib/network/activation.ts): y = table[c·256 + q + 128], channel
+   * c = floor(j / per) when there is a table per channel, else table 0. */
+  | { op: "lut"; name: string; input: string; table: Int8Array; per: number };
 
 export interface RunPlan {
   /** The tensor the executor receives as INT8 (the input, or the last leading affine's output). */
@@ -198,6 +202,10 @@ export function buildPlan(at: ChipAtTime, net: Network, m: Mapping, shapes: Map<
       steps.push({ op: "pad", name: n.name, input: n.input, inShape: shapes.get(n.input)!, pads: n.pads });
     } else if (n.op === "concat") {
       steps.push({ op: "concat", name: n.name, input: n.inputs[0]!, inputs: n.inputs });
+    } else if (n.op === "activation") {
+      const size = shapes.get(n.name)!.reduce((a, b) => a * b, 1);
+      const table = activationTable(n, scales[n.input]!, scales[n.name]!);
+      steps.push({ op: "lut", name: n.name, input: n.input, table, per: table.length === 256 ? size : size / (table.length / 256) });
     } else if (n.op === "batchNorm" && host.has(n.name) && !skip.has(n.name)) {
       const size = shapes.get(n.name)!.reduce((a, b) => a * b, 1);
       steps.push({ op: "affine", name: n.name, input: n.input, scale: n.scale, shift: n.shift, per: size / n.scale.length, sIn: scales[n.input]!, sOut: scales[n.name]! });

@@ -141,7 +141,7 @@ export function calibrateScales(net: Network, m: Mapping, cal: Map<string, Float
     } else if (n.op === "concat") {
       natural[n.name] = 127 / amax(n.name);
       for (const i of n.inputs) union(n.name, i);
-    } else if (n.op === "batchNorm" && m.host.includes(n.name)) {
+    } else if ((n.op === "batchNorm" && m.host.includes(n.name)) || n.op === "activation") {
       natural[n.name] = 127 / amax(n.name);
     }
   }

@@ -26,7 +26,7 @@ import { loadTestSet, type InputTransform, type Layout, type TestSet } from "../
 import { assertFits } from "../network/needs.ts";
 import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../network/mapper.ts";
 import { runStudy, type StudyResult } from "./montecarlo.ts";
-import { readModel } from "../network/onnx.ts";
+import { readModel, type LowerOptions } from "../network/onnx.ts";
 import { programNetwork } from "../network/run.ts";
 import { CALIBRATION_IMAGES, countCorrect, inferImages, modelScales, outputScale } from "./model-run.ts";
 import type { Scheme } from "../chip/targets.ts";
@@ -97,13 +97,15 @@ export function fileSha256(path: string, flag: string): string {
  * @throws {@link ArgumentError} on an unreadable file or a bad limit or transform (named by its CLI flag);
  *   {@link OnnxError} for a model the chip cannot run; {@link ModelTooLargeError} when it does not fit on 64 cores
  */
-export async function loadModelData(files: { model: string; images: string; labels: string }, limit: number, transform: InputTransform = {}): Promise<ModelData> {
+export async function loadModelData(
+  files: { model: string; images: string; labels: string }, limit: number, transform: InputTransform = {}, lower: LowerOptions = {},
+): Promise<ModelData> {
   if (!Number.isInteger(limit) || limit < 1) throw new ArgumentError("--limit", "a positive integer (test images per chip and time)", limit);
   if (transform.inputScale !== undefined && (!(transform.inputScale > 0) || !Number.isFinite(transform.inputScale))) {
     throw new ArgumentError("--input-scale", "a number > 0 (input = stored value × scale)", transform.inputScale);
   }
   const sha256 = { model: fileSha256(files.model, "--model"), images: fileSha256(files.images, "--images"), labels: fileSha256(files.labels, "--labels") };
-  const net = (await readModel(files.model)).net;
+  const net = (await readModel(files.model, undefined, lower)).net;
   assertFits(net, files.model);
   const classes = outputShape(net).reduce((a, b) => a * b, 1);
   const set = loadTestSet({ images: files.images, labels: files.labels, limit, classes, ...transform }, net.inputShape);

@@ -47,11 +47,15 @@ export interface PreparedModelRun extends ChipModel {
   float: FloatOutputs;
 }
 
-/** How a model is mapped: its weight copies (MapOptions.replicas), default MODEL_REPLICAS
- * ("auto", as `run --model`; 1 gives the plain mapping). */
+/** How a model is read and mapped: its weight copies (MapOptions.replicas), default
+ * MODEL_REPLICAS ("auto", as `run --model`; 1 gives the plain mapping), and whether
+ * activations without a unit on the chip run on the host (LowerOptions.hostActivations). */
 export interface ModelMapOptions {
   /** Copies of each layer's weights on free cores and columns: "auto" or 1..64. */
   replicas?: MapOptions["replicas"];
+  /** Run LeakyRelu, PRelu, HardSwish, Sigmoid, ... between layers on the host, off-chip
+   * (default false: such a model is refused naming the node). */
+  hostActivations?: boolean;
 }
 
 const nameOf = (s: FileSource): string => (typeof s === "string" ? s : s.name);
@@ -63,7 +67,7 @@ const nameOf = (s: FileSource): string => (typeof s === "string" ? s : s.name);
  */
 export async function loadChipModel(model: FileSource, map: ModelMapOptions = {}): Promise<ChipModel> {
   const what = nameOf(model);
-  const { net, head } = await readModel(model);
+  const { net, head } = await readModel(model, undefined, { hostActivations: map.hostActivations ?? false });
   assertFits(net, what);
   return { model: what, source: model, net, head, mapping: mapNetwork(net, { replicas: map.replicas ?? MODEL_REPLICAS }) };
 }

@@ -8,6 +8,7 @@ import { lstmCost, networkCost } from "../../cost/network.ts";
 import { parsePhases } from "../../chip/readout.ts";
 import { ArgumentError, parseSeedArg } from "../../runtime/validate.ts";
 import { modelReplicas, networkOf } from "./map.ts";
+import { hostActivationsFlag } from "./model-flags.ts";
 import { assertFits } from "../../network/needs.ts";
 import { costSequenceCommand } from "./map-sequence.ts";
 import { isSequenceModelFile } from "./run-sequence.ts";
@@ -23,6 +24,8 @@ export interface CostCommandOptions {
   replicas?: string;
   /** With a sequence --model: timesteps per sequence (default: the model's own). */
   steps?: string;
+  /** With a CNN --model: activations without a unit on the chip run on the host (LowerOptions.hostActivations). */
+  hostActivations?: boolean;
   json?: boolean;
 }
 
@@ -66,6 +69,7 @@ async function networkCostCommand(opts: CostCommandOptions, out: (s: string) => 
   const phases = parsePhases(opts.phases ?? "4", "--phases");
   const mode = phases === 4 ? "4-phase" : "1-phase";
   if (opts.steps !== undefined && (opts.model === undefined || !isSequenceModelFile(opts.model))) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
+  hostActivationsFlag(opts, opts.model !== undefined && isSequenceModelFile(opts.model));
   if (opts.model !== undefined && isSequenceModelFile(opts.model)) return costSequenceCommand(opts, mode, out);
   const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;

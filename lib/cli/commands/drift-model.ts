@@ -22,6 +22,8 @@ export interface DriftModelCommandOptions {
   limit: number;
   /** Input scale, mean / std and layout (lib/network/test-set.ts); defaults when absent. */
   transform: InputTransform;
+  /** Activations without a unit on the chip run on the host (LowerOptions.hostActivations). */
+  hostActivations?: boolean;
   seed: bigint;
   trials: number;
   times: number[];
@@ -51,7 +53,7 @@ export async function driftModelCommand(o: DriftModelCommandOptions, out: (s: st
 
 async function driftModel(o: DriftModelCommandOptions, submission: Submission | undefined, out: (s: string) => void): Promise<void> {
   const t0 = performance.now();
-  const data = await loadModelData(o.files, o.limit, o.transform);
+  const data = await loadModelData(o.files, o.limit, o.transform, { hostActivations: o.hostActivations ?? false });
   // Locally, the float reference first (a model onnxruntime cannot run fails before the chips'
   // work); on a queue, once the jobs are queued, while the workers run them (onnxruntime-node
   // runs on this thread: started earlier, it would hold up the queueing).

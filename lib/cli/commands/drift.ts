@@ -23,7 +23,7 @@ import { withSignalHandling } from "../../runtime/signals.ts";
 import { parseScheme } from "../../chip/targets.ts";
 import { parseTransformFlags } from "../../network/test-set.ts";
 import { ArgumentError, oneOf, parseIntArg, parseSeedArg, parseThreadsArg } from "../../runtime/validate.ts";
-import type { ModelTestSetFlags } from "./model-flags.ts";
+import { hostActivationsFlag, type ModelTestSetFlags } from "./model-flags.ts";
 
 /** `drift` flags; with --model (ModelTestSetFlags) a model study (lib/study/drift-model.ts) instead of the characterisation workload. */
 export interface DriftCommandOptions extends ModelTestSetFlags {
@@ -78,6 +78,7 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
   // A sequence (LSTM) model's study runs locally only: refused before connecting to a queue.
   const sequence = opts.model !== undefined && isSequenceModelFile(opts.model);
   if (sequence && opts.queue !== undefined) throw new RangeError(`--queue is not supported for sequence models yet: ${opts.model} has an LSTM node; leave --queue out to run its drift study locally`);
+  const hostActivations = hostActivationsFlag(opts, sequence);
   // Checked before any file is read: the URL, a --tls-ca file.
   const queue = opts.queue === undefined ? undefined : queueTarget({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) }).display;
   if (opts.trials !== undefined && opts.chips !== undefined) throw new ArgumentError("--chips", "left out when --trials is given (they are the same option)", opts.chips);
@@ -96,7 +97,7 @@ export async function driftCommand(opts: DriftCommandOptions, out: (s: string) =
     const jobImages = opts.jobImages === undefined ? undefined : parseIntArg(opts.jobImages, 1, 1_000_000, "--job-images");
     return (sequence ? driftSequenceCommand : driftModelCommand)(
       {
-        files: { model: opts.model, images: opts.images!, labels: opts.labels! }, limit, transform,
+        files: { model: opts.model, images: opts.images!, labels: opts.labels! }, limit, transform, ...(hostActivations ? { hostActivations } : {}),
         seed, trials, times, scheme, fidelity, threads, ...(fit ? { fit } : {}),
         ...(path ? { checkpoint: path } : {}), resume: opts.resume ?? false,
         ...(opts.json ? { json: true } : {}), ...(opts.out ? { out: opts.out } : {}),

@@ -6,6 +6,7 @@ import { floorplan } from "../../network/floorplan-text.ts";
 import { MODEL_REPLICAS, mapNetwork, type Mapping } from "../../network/mapper.ts";
 import { parseReplicas } from "../../network/replicas.ts";
 import { isSequenceModelFile } from "./run-sequence.ts";
+import { hostActivationsFlag } from "./model-flags.ts";
 import { lstmGridText, mapSequenceCommand } from "./map-sequence.ts";
 import { readModel } from "../../network/onnx.ts";
 import { mappingNeeds, ModelTooLargeError, needsLines, tooLargeMessage, type MappingNeeds } from "../../network/needs.ts";
@@ -24,8 +25,9 @@ export function networkByName(name: string, seed: bigint) {
 const LSTMS: Record<string, LstmSpec> = { "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION };
 
 /** The network of `--model` (an ONNX CNN; sequence models go to map-sequence.ts first) or else the built-in `--network`. */
-export async function networkOf(opts: { network?: string; model?: string; seed?: string }) {
-  if (opts.model !== undefined) return (await readModel(opts.model)).net;
+export async function networkOf(opts: { network?: string; model?: string; seed?: string; hostActivations?: boolean }) {
+  const hostActivations = hostActivationsFlag(opts, false);
+  if (opts.model !== undefined) return (await readModel(opts.model, undefined, { hostActivations })).net;
   return networkByName(opts.network ?? "resnet9", parseSeedArg(opts.seed ?? "1", "--seed"));
 }
 
@@ -84,7 +86,10 @@ function mapLstmCommand(spec: LstmSpec, opts: { json?: boolean; out?: string }, 
   );
 }
 
-export async function mapCommand(opts: { network: string; model?: string; seed: string; replicas?: string; steps?: string; json?: boolean; out?: string }, out: (s: string) => void): Promise<void> {
+export async function mapCommand(
+  opts: { network: string; model?: string; seed: string; replicas?: string; steps?: string; hostActivations?: boolean; json?: boolean; out?: string }, out: (s: string) => void,
+): Promise<void> {
+  hostActivationsFlag(opts, opts.model !== undefined && isSequenceModelFile(opts.model));
   if (opts.steps !== undefined && (opts.model === undefined || !isSequenceModelFile(opts.model))) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
   if (opts.model !== undefined && isSequenceModelFile(opts.model)) return mapSequenceCommand(opts, out);
   const replicas = modelReplicas(opts);

@@ -2,6 +2,8 @@
 // sequence run, drift --model), as commander hands them over: strings, parsed by the command
 // (parseTransformFlags in lib/network/test-set.ts for the transform).
 
+import { ArgumentError } from "../../runtime/validate.ts";
+
 /** `--model`, `--images`, `--labels`, `--limit` and the input transform flags. */
 export interface ModelTestSetFlags {
   model?: string;
@@ -12,4 +14,17 @@ export interface ModelTestSetFlags {
   mean?: string;
   std?: string;
   layout?: string;
+  /** `--host-activations` (commander's boolean). */
+  hostActivations?: boolean;
+}
+
+/**
+ * `--host-activations`: given only with an ONNX CNN `--model` (a sequence model's LSTM gates
+ * run on the GDPU already) and not with `--queue` (queue workers read the model without it).
+ */
+export function hostActivationsFlag(opts: { model?: string; hostActivations?: boolean; queue?: string }, sequence: boolean): boolean {
+  if (opts.hostActivations === undefined) return false;
+  if (opts.model === undefined || sequence) throw new ArgumentError("--host-activations", "given only with an ONNX CNN --model", true);
+  if (opts.queue !== undefined) throw new ArgumentError("--host-activations", "left out with --queue (queue workers read the model without it yet); run on this machine", true);
+  return true;
 }

@@ -22,7 +22,7 @@ import type { RunTally } from "../../study/model-run.ts";
 import { chipModelRun, modelRunDoc, prepareModelInputs } from "../../study/model-run-local.ts";
 import { onnxruntimeOutputs } from "../../network/onnx-float.ts";
 import { Submission, modelRunOnQueue, queueTarget } from "../../study/queue/index.ts";
-import type { ModelTestSetFlags } from "./model-flags.ts";
+import { hostActivationsFlag, type ModelTestSetFlags } from "./model-flags.ts";
 
 export interface RunModelOptions extends ModelTestSetFlags {
   replicas?: string;
@@ -67,11 +67,12 @@ export async function runModelCommand(seed: bigint, opts: RunModelOptions, out: 
   const jobImages = opts.jobImages === undefined ? JOB_IMAGES : parseIntArg(opts.jobImages, 1, 1_000_000, "--job-images");
   if (opts.resume && !opts.checkpoint) throw new ArgumentError("--resume", "given with --checkpoint FILE", true);
   const replicas = parseReplicas(opts.replicas ?? MODEL_REPLICAS, "--replicas");
+  const hostActivations = hostActivationsFlag(opts, false);
 
   // Connect first: a wrong password or an unreachable server fails before any work.
   const submission = opts.queue === undefined ? undefined : await Submission.open({ queue: opts.queue, ...(opts.tlsCa !== undefined ? { tlsCa: opts.tlsCa } : {}) });
   try {
-    await runModel(seed, opts, { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas }, out);
+    await runModel(seed, opts, { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas, hostActivations }, out);
   } finally {
     await submission?.close();
   }
@@ -89,10 +90,11 @@ interface Parsed {
   jobImages: number;
   submission: Submission | undefined;
   replicas: number | "auto";
+  hostActivations: boolean;
 }
 
 async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s: string) => void): Promise<void> {
-  const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas } = p;
+  const { limit, transform, scheme, fidelity, t, threads, runs, queue, jobImages, submission, replicas, hostActivations } = p;
   const t0 = performance.now();
   // The model (ModelTooLargeError first), the test set and the mapping: the steps the browser
   // playground (web/) takes too (lib/study/model-run-local.ts). Locally, the float reference
@@ -100,7 +102,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
   // jobs are queued, while the workers run them (onnxruntime-node runs on this thread: started
   // earlier, it would hold up the queueing); a failure stops the run and removes the jobs no
   // worker has started.
-  const inputs = await prepareModelInputs(opts.model!, { images: opts.images!, labels: opts.labels!, limit, transform }, { replicas });
+  const inputs = await prepareModelInputs(opts.model!, { images: opts.images!, labels: opts.labels!, limit, transform }, { replicas, hostActivations });
   const { net, head, set, mapping } = inputs;
   const { images, labels } = set;
   let floatP: ReturnType<typeof onnxruntimeOutputs> | undefined;

@@ -25,6 +25,7 @@ import { networkFigures } from "../../report/model-run.ts";
 import { LSTM_CAPTION, LSTM_PTB, type LstmSpec } from "../../network/lstm-map.ts";
 import { randomLstm, runLstmOnChip } from "../../network/lstm-run.ts";
 import { isSequenceModelFile, runSequenceCommand } from "./run-sequence.ts";
+import { hostActivationsFlag } from "./model-flags.ts";
 
 export interface RunCommandOptions {
   network: string;
@@ -38,6 +39,8 @@ export interface RunCommandOptions {
   mean?: string;
   std?: string;
   layout?: string;
+  /** With a CNN --model: activations without a unit on the chip run on the host (LowerOptions.hostActivations). */
+  hostActivations?: boolean;
   text?: string;
   vocab?: string;
   runs?: string;
@@ -69,6 +72,7 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
   if (opts.replicas !== undefined && (opts.model === undefined || opts.text !== undefined)) {
     throw new ArgumentError("--replicas", "given only with --model and a test set (--images, --labels)", opts.replicas);
   }
+  hostActivationsFlag(opts, opts.model !== undefined && (opts.text !== undefined || isSequenceModelFile(opts.model)));
   if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
   if (opts.model !== undefined && isSequenceModelFile(opts.model)) {
     for (const [k, flag] of MODEL_QUEUE_ONLY) {

@@ -12,7 +12,8 @@ import { GraphBuilder } from "../../../lib/network/builders.ts";
 import { evaluate } from "../../../lib/network/graph-eval.ts";
 import { exportOnnx } from "../../../lib/network/onnx-export.ts";
 import { accuracyOf, compareOutputs, onnxDataInput, onnxruntimeAccuracy, onnxruntimeOutputs } from "../../../lib/network/onnx-float.ts";
-import { rand, rnd } from "../../fixtures/onnx-models.ts";
+import { f32, i64, int, ints, node, onnxModel, rand, rnd } from "../../fixtures/onnx-models.ts";
+import { loadOnnx } from "../../../lib/network/onnx.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-onnx-float-"));
 const b = new GraphBuilder("fixed-batch", [1, 6, 6]);
@@ -78,6 +79,42 @@ test("batch fixed at 3 (7 images: the last call padded) and a free batch: the sa
   const labels = ref.map(argmax);
   labels[2] = (labels[2]! + 1) % 5;
   assert.is(await onnxruntimeAccuracy(one, [1, 6, 6], images, labels), 6 / 7);
+});
+
+/** The float64 evaluation of an ONNX model read by the front end (batch 1), per image. */
+const float64Of = (bytes: Uint8Array, xs: Float32Array[]) => {
+  const n = loadOnnx(bytes);
+  return evaluate(n, xs).get(n.nodes[n.nodes.length - 1]!.name)!;
+};
+
+test("a free batch axis the graph does not honour (x.view(1, -1)): one image per call after the batched call fails", async () => {
+  const bytes = onnxModel([1, 4, 4], [
+    node("Conv", ["x", "w"], ["c"], [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])]),
+    node("Relu", ["c"], ["r"]),
+    node("Reshape", ["r", "one"], ["f"]),
+    node("Gemm", ["f", "wd"], ["y"], [int("transB", 1)]),
+  ], [f32("w", [2, 1, 3, 3], rand(18, 0.5)), i64("one", [1, -1]), f32("wd", [3, 32], rand(96, 0.3))]);
+  const xs = Array.from({ length: 5 }, () => rand(16));
+  const r = await onnxruntimeOutputs({ name: "view1", bytes }, [1, 4, 4], xs);
+  assert.ok(!r.fixedBatch && r.batch === 1);
+  const want = float64Of(bytes, xs);
+  r.outputs.forEach((y, i) => y.forEach((v, j) => assert.ok(Math.abs(v - want[i]![j]!) < 1e-5, `${i},${j}: ${v} vs ${want[i]![j]}`)));
+});
+
+test("a model onnxruntime's own optimiser breaks (a Pad fused into the AveragePool after it, pads = kernel) is the reference without it", async () => {
+  const bytes = onnxModel([1, 4, 4], [
+    node("Pad", ["x", "pads"], ["p"]),
+    node("AveragePool", ["p"], ["a"], [ints("kernel_shape", [2, 2]), ints("strides", [2, 2]), int("count_include_pad", 1)]),
+    node("Flatten", ["a"], ["f"]),
+    node("Gemm", ["f", "wd"], ["y"], [int("transB", 1)]),
+  ], [i64("pads", [0, 0, 2, 2, 0, 0, 2, 2]), f32("wd", [3, 16], rand(48, 0.3))]);
+  let refused = "";
+  await ort.InferenceSession.create(bytes).catch((e: Error) => (refused = e.message));
+  assert.match(refused, /Pad should be smaller than kernel/);
+  const xs = Array.from({ length: 3 }, () => rand(16));
+  const r = await onnxruntimeOutputs({ name: "padpool", bytes }, [1, 4, 4], xs);
+  const want = float64Of(bytes, xs);
+  r.outputs.forEach((y, i) => y.forEach((v, j) => assert.ok(Math.abs(v - want[i]![j]!) < 1e-5, `${i},${j}: ${v} vs ${want[i]![j]}`)));
 });
 
 test("compareOutputs: top-1 agreement and ‖y_chip − y_float‖ / ‖y_float‖ over the whole set", () => {

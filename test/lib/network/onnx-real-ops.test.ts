@@ -5,11 +5,9 @@
 // unit for give one OnnxError naming the node.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import ort from "onnxruntime-node";
 import { Chip } from "../../../lib/chip/chip.ts";
-import { quietFit } from "../../fixtures/quiet-fit.ts";
-import { evaluate } from "../../../lib/network/graph-eval.ts";
-import { applyHead, OnnxError, readModel } from "../../../lib/network/onnx.ts";
+import { checkOnnxModel } from "../../fixtures/onnx-check.ts";
+import { OnnxError, readModel } from "../../../lib/network/onnx.ts";
 import { runOnChip } from "../../../lib/network/run.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
 import { f32, float, i64, int, ints, node, onnxModel as model, rand, str } from "../../fixtures/onnx-models.ts";
@@ -20,39 +18,8 @@ const pos = (n: number, k = 1) => rand(n, k).map((v) => Math.abs(v) + 0.1);
 const bn = (name: string, c: number) => [f32(`${name}.g`, [c], pos(c)), f32(`${name}.b`, [c], rand(c, 0.2)), f32(`${name}.m`, [c], rand(c, 0.2)), f32(`${name}.v`, [c], pos(c))];
 const bnNode = (x: string, name: string, y: string) => node("BatchNormalization", [x, `${name}.g`, `${name}.b`, `${name}.m`, `${name}.v`], [y], [], name);
 
-/** onnxruntime's outputs for `xs` (batch 1 at a time, the model's own input dims). */
-async function ortOutputs(bytes: Uint8Array, shape: readonly number[], xs: Float32Array[]): Promise<Float32Array[]> {
-  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, graphOptimizationLevel: "disabled" });
-  const out: Float32Array[] = [];
-  for (const x of xs) out.push((await session.run({ x: new ort.Tensor("float32", x, [1, ...shape]) }))["y"]!.data as Float32Array);
-  return out;
-}
-
-
-/** Float64 vs onnxruntime (max |diff| < 1e-4 relative to the output range) and the quiet chip (error < maxChip, argmax agreement ≥ 3/4). */
-async function check(bytes: Uint8Array, label: string, maxChip = 0.06, count = 8): Promise<{ ops: string[]; host: readonly string[]; cores: number }> {
-  const { net, head } = await readModel(bytes, label);
-  const size = net.inputShape.reduce((a, b) => a * b, 1);
-  const xs = Array.from({ length: count }, () => rand(size));
-  const ours = evaluate(net, xs).get(net.nodes[net.nodes.length - 1]!.name)!.map((y) => applyHead(head, y));
-  const theirs = await ortOutputs(bytes, net.inputShape, xs);
-  let worst = 0;
-  let range = 0;
-  ours.forEach((y, i) => y.forEach((v, j) => {
-    worst = Math.max(worst, Math.abs(v - theirs[i]![j]!));
-    range = Math.max(range, Math.abs(theirs[i]![j]!));
-  }));
-  assert.ok(worst <= 1e-4 * Math.max(1, range), `${label}: float64 vs onnxruntime max |diff| ${worst} (range ${range})`);
-  const chip = Chip.create({ seed: 9, fidelity: "functional" });
-  try {
-    const r = await runOnChip(chip, net, xs, { fit: quietFit() });
-    assert.ok(r.error < maxChip, `${label}: quiet-chip error ${r.error}`);
-    assert.ok(r.agreement >= 0.75, `${label}: agreement ${r.agreement}`);
-    return { ops: net.nodes.map((n) => n.op), host: r.mapping.host, cores: r.mapping.cores };
-  } finally {
-    chip.dispose();
-  }
-}
+/** The shared check (test/fixtures/onnx-check.ts): float64 vs onnxruntime, then the quiet chip. */
+const check = (bytes: Uint8Array, label: string, maxChip?: number, count?: number) => checkOnnxModel(bytes, label, { maxChip, count });
 
 test("PyTorch view(): Shape → Gather → Unsqueeze → Concat → Reshape over a dynamic batch, Identity over an initializer, Dropout", async () => {
   const m = model([2, 6, 6], [

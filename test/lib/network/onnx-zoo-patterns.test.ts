@@ -4,41 +4,14 @@
 // onnxruntimeOutputs, the CLI's float reference), then on a noise-free functional chip.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Chip } from "../../../lib/chip/chip.ts";
-import { quietFit } from "../../fixtures/quiet-fit.ts";
-import { evaluate } from "../../../lib/network/graph-eval.ts";
-import { onnxruntimeOutputs } from "../../../lib/network/onnx-float.ts";
-import { applyHead, OnnxError, readModel } from "../../../lib/network/onnx.ts";
-import { runOnChip } from "../../../lib/network/run.ts";
+import { checkOnnxModel } from "../../fixtures/onnx-check.ts";
+import { OnnxError, readModel } from "../../../lib/network/onnx.ts";
 import { shutdownPool } from "../../../lib/runtime/pool.ts";
 import { f32, i64, int, ints, node, onnxModel as model, rand } from "../../fixtures/onnx-models.ts";
 
 
-/** Float64 (IR) vs onnxruntime on the same IR-layout inputs (max |diff| < 1e-4 of the range),
- * then a quiet chip (error < maxChip, agreement ≥ 3/4). Returns the IR ops and input shape. */
-async function check(bytes: Uint8Array, label: string, maxChip = 0.06, count = 8): Promise<{ ops: string[]; inputShape: readonly number[] }> {
-  const { net, head } = await readModel({ name: label, bytes });
-  const size = net.inputShape.reduce((a, b) => a * b, 1);
-  const xs = Array.from({ length: count }, () => rand(size));
-  const ours = evaluate(net, xs).get(net.nodes[net.nodes.length - 1]!.name)!.map((y) => applyHead(head, y));
-  const theirs = (await onnxruntimeOutputs({ name: label, bytes }, net.inputShape, xs)).outputs;
-  let worst = 0;
-  let range = 0;
-  ours.forEach((y, i) => y.forEach((v, j) => {
-    worst = Math.max(worst, Math.abs(v - theirs[i]![j]!));
-    range = Math.max(range, Math.abs(theirs[i]![j]!));
-  }));
-  assert.ok(worst <= 1e-4 * Math.max(1, range), `${label}: float64 vs onnxruntime max |diff| ${worst} (range ${range})`);
-  const chip = Chip.create({ seed: 9, fidelity: "functional" });
-  try {
-    const r = await runOnChip(chip, net, xs, { fit: quietFit() });
-    assert.ok(r.error < maxChip, `${label}: quiet-chip error ${r.error}`);
-    assert.ok(r.agreement >= 0.75, `${label}: agreement ${r.agreement}`);
-  } finally {
-    chip.dispose();
-  }
-  return { ops: net.nodes.map((n) => n.op), inputShape: net.inputShape };
-}
+/** The shared check (test/fixtures/onnx-check.ts): float64 vs onnxruntime, then the quiet chip. */
+const check = (bytes: Uint8Array, label: string, maxChip?: number, count?: number) => checkOnnxModel(bytes, label, { maxChip, count });
 
 const conv = (x: string, y: string, w = "w", b = "b") => node("Conv", [x, w, b], [y], [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])]);
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { main } from "../../../../lib/cli/main.ts";
-import { rnd, smallCnn, tinyCharLstm } from "../../../fixtures/onnx-models.ts";
+import { f32, float, ints, node, onnxModel, rand, rnd, smallCnn, tinyCharLstm } from "../../../fixtures/onnx-models.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hermes-run-model-"));
 function idx(dims: number[], data: Uint8Array): Uint8Array {
@@ -67,6 +67,32 @@ test("an ONNX character LSTM over a text: bits per character on the chip and in 
   assert.is(d.characters, 200);
   assert.is(d.cores, 3);
   assert.ok(d.floatBpc > 0 && d.floatBpc < 6 && Math.abs(d.bpc - d.floatBpc) < 0.5, JSON.stringify(d));
+});
+
+test("--host-activations: a LeakyRelu between layers runs on the host (same digest on 1 and 2 threads); without it exit 1 naming the node", async () => {
+  writeFileSync(join(dir, "leaky.onnx"), onnxModel([1, 8, 8], [
+    node("Conv", ["x", "w1", "b1"], ["c1"], [ints("kernel_shape", [3, 3]), ints("pads", [1, 1, 1, 1])]),
+    node("LeakyRelu", ["c1"], ["a"], [float("alpha", 0.1)], "leaky"),
+    node("Flatten", ["a"], ["f"]),
+    node("Gemm", ["f", "wd", "bd"], ["y"], [{ name: "transB", type: 2, i: 1 }]),
+  ], [f32("w1", [4, 1, 3, 3], rand(36, 0.5)), f32("b1", [4], rand(4, 0.1)), f32("wd", [10, 256], rand(2560, 0.1)), f32("bd", [10], rand(10, 0.1))]));
+  const args = ["run", "--model", join(dir, "leaky.onnx"), "--images", join(dir, "x.gz"), "--labels", join(dir, "y"), "--limit", "12", "--json"];
+  const refused = await run(args);
+  assert.is(refused.code, 1);
+  const runs = await Promise.all(["1", "2"].map((t) => run([...args, "--host-activations", "--threads", t])));
+  for (const r of runs) assert.is(r.code, 0, r.out);
+  const [a, b] = runs.map((r) => JSON.parse(r.out) as { digest: string; agreement: number; n: number });
+  assert.is(a!.digest, b!.digest);
+  assert.ok(a!.n === 12 && a!.agreement >= 0.75, JSON.stringify(a));
+  // map and cost read the model the same way; the host node is listed.
+  const m = await run(["map", "--model", join(dir, "leaky.onnx"), "--host-activations", "--json"]);
+  assert.is(m.code, 0, m.out);
+  assert.ok((JSON.parse(m.out) as { mapping: { host: string[] } }).mapping.host.includes("leaky"), m.out);
+  assert.is((await run(["cost", "--model", join(dir, "leaky.onnx"), "--host-activations", "--json"])).code, 0);
+  // Where the flag has no meaning: exit 2.
+  assert.is((await run(["run", "--host-activations"])).code, 2);
+  assert.is((await run([...args, "--host-activations", "--queue", "redis://127.0.0.1:1"])).code, 2);
+  assert.is((await run(["map", "--host-activations", "--json"])).code, 2);
 });
 
 test("bad usage", async () => {
