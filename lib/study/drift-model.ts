@@ -64,6 +64,8 @@ export interface ModelData {
   layout?: Layout;
   /** The transform with its defaults resolved (what queue workers are told). */
   input: Pick<TestSet["info"], "layout" | "inputScale" | "mean" | "std">;
+  /** The model was read with LowerOptions.hostActivations (queue workers read it the same way). */
+  hostActivations?: boolean;
 }
 
 /** What a model drift trial computes besides its seed and times. */
@@ -112,6 +114,7 @@ export async function loadModelData(
   return {
     net, mapping: mapNetwork(net, { replicas: MODEL_REPLICAS }), images: set.images, labels: set.labels, files, sha256, limit, inputScale: set.info.inputScale,
     input: { layout: set.info.layout, inputScale: set.info.inputScale, mean: set.info.mean, std: set.info.std },
+    ...(lower.hostActivations ? { hostActivations: true } : {}),
     ...(transform.mean ? { mean: set.info.mean } : {}), ...(transform.std ? { std: set.info.std } : {}), ...(transform.layout ? { layout: set.info.layout } : {}),
   };
 }

@@ -18,13 +18,10 @@ export interface ModelTestSetFlags {
   hostActivations?: boolean;
 }
 
-/**
- * `--host-activations`: given only with an ONNX CNN `--model` (a sequence model's LSTM gates
- * run on the GDPU already) and not with `--queue` (queue workers read the model without it).
- */
-export function hostActivationsFlag(opts: { model?: string; hostActivations?: boolean; queue?: string }, sequence: boolean): boolean {
+/** `--host-activations`: given only with an ONNX CNN `--model` (a sequence model's LSTM gates
+ * run on the GDPU already). */
+export function hostActivationsFlag(opts: { model?: string; hostActivations?: boolean }, sequence: boolean): boolean {
   if (opts.hostActivations === undefined) return false;
   if (opts.model === undefined || sequence) throw new ArgumentError("--host-activations", "given only with an ONNX CNN --model", true);
-  if (opts.queue !== undefined) throw new ArgumentError("--host-activations", "left out with --queue (queue workers read the model without it yet); run on this machine", true);
   return true;
 }

@@ -118,7 +118,7 @@ async function runModel(seed: bigint, opts: RunModelOptions, p: Parsed, out: (s:
           queue: opts.queue!, submission,
           files, sha256: { model: fileSha256(files.model), images: fileSha256(files.images), labels: fileSha256(files.labels) },
           net, head, mapping, images, labels, float: async () => (await floatRun()).outputs, info: set.info,
-          seed, scheme, fidelity, replicas, t, runs, jobImages, signal, onProgress: bar.update,
+          seed, scheme, fidelity, replicas, hostActivations, t, runs, jobImages, signal, onProgress: bar.update,
           ...(opts.checkpoint ? { checkpoint: { path: opts.checkpoint, resume: opts.resume ?? false } } : {}),
           log: (line) => void process.stderr.write(`hermes-sim: ${line}\n`),
         }),

@@ -46,7 +46,7 @@ export interface InferJobData extends JobBase {
   /** SHA-256 of the images file (a blob) and the transform (lib/network/test-set.ts), defaults resolved. */
   images: { sha256: string; layout: Layout; inputScale: number; mean: number[]; std: number[] };
   /** The chip: seed (decimal), programming scheme, fidelity, functional fit (a blob) if any. */
-  chip: { seed: string; scheme: Scheme; fidelity: Fidelity; fitSha256?: string; replicas?: number | "auto" };
+  chip: { seed: string; scheme: Scheme; fidelity: Fidelity; fitSha256?: string; replicas?: number | "auto"; hostActivations?: true };
   t: number;
   draw: number;
   /** INT8 scales per tensor (lib/study/model-run.ts modelScales, computed by the submitter). */
@@ -141,6 +141,7 @@ function checkInfer(d: Record<string, unknown>): InferJobData {
   if (!FIDELITIES.includes(ch["fidelity"] as Fidelity)) bad("chip.fidelity");
   if (ch["fitSha256"] !== undefined && (typeof ch["fitSha256"] !== "string" || !SHA.test(ch["fitSha256"]))) bad("chip.fitSha256");
   if (ch["replicas"] !== undefined && ch["replicas"] !== "auto" && !isInt(ch["replicas"], 1, 64)) bad("chip.replicas");
+  if (ch["hostActivations"] !== undefined && ch["hostActivations"] !== true) bad("chip.hostActivations");
   if (!finite(d["t"]) || (d["t"] as number) < 0) bad("t");
   if (!isInt(d["draw"], 0, 0xffff)) bad("draw");
   if (!isInt(d["first"], 0, 0x7fffffff)) bad("first");

@@ -27,6 +27,8 @@ export interface InferBase {
   fitSha256?: string;
   /** The mapping's copies (MapOptions.replicas), when not MODEL_REPLICAS (the workers' default). */
   replicas?: number | "auto";
+  /** The model is read with LowerOptions.hostActivations (workers read it the same way). */
+  hostActivations?: boolean;
   scales: Record<string, number>;
 }
 
@@ -53,7 +55,8 @@ export function inferSpec(base: InferBase, hash: string, seed: string, t: number
   const data: InferJobData = {
     protocol: PROTOCOL, kind: "infer", hermesSim: VERSION, studyHash: hash,
     model: base.model, images: base.images,
-    chip: { seed, scheme: base.scheme, fidelity: base.fidelity, ...(base.fitSha256 ? { fitSha256: base.fitSha256 } : {}), ...(base.replicas !== undefined && base.replicas !== MODEL_REPLICAS ? { replicas: base.replicas } : {}) },
+    chip: { seed, scheme: base.scheme, fidelity: base.fidelity, ...(base.fitSha256 ? { fitSha256: base.fitSha256 } : {}), ...(base.replicas !== undefined && base.replicas !== MODEL_REPLICAS ? { replicas: base.replicas } : {}),
+      ...(base.hostActivations ? { hostActivations: true as const } : {}) },
     t, draw, scales: base.scales, first, count,
   };
   return jobSpec(inferJobId(data), data);
@@ -108,7 +111,7 @@ export async function modelDriftStudyOnQueue(o: ModelDriftQueueOptions): Promise
     const up = await uploadModelInputs(sub, d.files, d.sha256, o.fit);
     const base: InferBase = {
       model: up.model, images: { sha256: up.images, ...d.input },
-      scheme: o.scheme, fidelity: o.fidelity, scales, ...(up.fitSha256 ? { fitSha256: up.fitSha256 } : {}),
+      scheme: o.scheme, fidelity: o.fidelity, scales, ...(up.fitSha256 ? { fitSha256: up.fitSha256 } : {}), ...(d.hostActivations ? { hostActivations: true } : {}),
     };
     const specs = (trial: number): JobSpec[] =>
       o.times.flatMap((t) => ranges.map((r) => inferSpec(base, hash, trialSeed(o.seed, trial).toString(), t, 0, r.first, r.count)));

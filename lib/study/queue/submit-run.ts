@@ -62,6 +62,8 @@ export interface ModelRunQueueOptions extends QueueAccess {
   fidelity: Fidelity;
   /** The copies of `mapping` (MapOptions.replicas; default MODEL_REPLICAS): workers map the model the same way. */
   replicas?: number | "auto";
+  /** The model was read with LowerOptions.hostActivations: workers read it the same way. */
+  hostActivations?: boolean;
   /** Read time, s since programming. */
   t: number;
   /** Runs over all images, each with its own read noise. */
@@ -150,7 +152,7 @@ export async function modelRunOnQueue(o: ModelRunQueueOptions): Promise<ReturnTy
     const up = await uploadModelInputs(sub, o.files, o.sha256, undefined);
     base = {
       model: up.model, images: { sha256: up.images, layout: o.info.layout, inputScale: o.info.inputScale, mean: o.info.mean, std: o.info.std },
-      scheme: o.scheme, fidelity: o.fidelity, scales, ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
+      scheme: o.scheme, fidelity: o.fidelity, scales, ...(o.replicas !== undefined ? { replicas: o.replicas } : {}), ...(o.hostActivations ? { hostActivations: true } : {}),
     };
     queued = true;
     for (let u = start; u < units; u += 1000) await sub.add(Array.from({ length: Math.min(1000, units - u) }, (_, k) => spec(u + k)));

@@ -94,10 +94,11 @@ export class InferRunner {
   /** Fetch (once) and check what the job names; a RefusedJob if anything does not fit. */
   async inputs(d: InferJobData): Promise<InferInputs> {
     const replicas = d.chip.replicas ?? MODEL_REPLICAS;
-    const model = await this.models.get(`${d.model}/${replicas}`, () =>
+    const hostActivations = d.chip.hostActivations === true;
+    const model = await this.models.get(`${d.model}/${replicas}/${hostActivations}`, () =>
       refuseOn(`model ${d.model.slice(0, 12)}`, async () => {
         const bytes = await getBlob(this.client, d.model, "model");
-        const { net } = await readModel(bytes, `model ${d.model.slice(0, 12)}`);
+        const { net } = await readModel(bytes, `model ${d.model.slice(0, 12)}`, { hostActivations });
         assertFits(net, `model ${d.model.slice(0, 12)}`);
         return { net, mapping: mapNetwork(net, { replicas }), classes: outputShape(net).reduce((a, b) => a * b, 1) };
       }),
@@ -119,7 +120,7 @@ export class InferRunner {
 
   /** The job's INT8 outputs. */
   async run(d: InferJobData, x: InferInputs): Promise<InferResult> {
-    const key = `${d.model}/${d.chip.seed}/${d.chip.scheme}/${d.chip.fidelity}/${d.chip.replicas ?? MODEL_REPLICAS}`;
+    const key = `${d.model}/${d.chip.seed}/${d.chip.scheme}/${d.chip.fidelity}/${d.chip.replicas ?? MODEL_REPLICAS}/${d.chip.hostActivations === true}`;
     const { net, mapping } = x.model;
     const e = this.acquire(key, async () => {
       const chip = Chip.create({ seed: BigInt(d.chip.seed), fidelity: d.chip.fidelity });

@@ -165,6 +165,21 @@ if (!REDIS) {
     noSecret(sub.stdout() + sub.stderr() + b.stderr(), "output");
   });
 
+  test("--host-activations (act-mix: HardSwish, Sigmoid, PRelu on the host): run and drift on the queue give the local digests", async () => {
+    const act = ["--model", join(FIX, "act-mix.onnx"), "--images", join(FIX, "fmnist-500-u8.npy"), "--labels", join(FIX, "fmnist-500-labels.npy"), "--host-activations", "--threads", "1", "--json"];
+    for (const args of [["run", ...act, "--limit", "24"], ["drift", ...act, "--limit", "16", "--chips", "1", "--times", "25"]]) {
+      const local = cli(args, env);
+      const sub = cli([...args, "--queue", redis.url], env);
+      const [l, q] = await Promise.all([local.exit, sub.exit]);
+      assert.is(l.code, 0, local.stderr());
+      assert.is(q.code, 0, sub.stderr());
+      const want = JSON.parse(local.stdout()) as Doc;
+      const got = JSON.parse(sub.stdout()) as Doc;
+      assert.match(String(want["digest"]), /^[0-9a-f]{64}$/);
+      assert.is(got["digest"], want["digest"], `${args[0]}: same digest as the local run`);
+    }
+  });
+
   test("a submitter stopped by SIGINT removes the jobs no worker has started (run --model and drift --model)", async () => {
     const url1 = `${redis.url}/1`; // no worker listens on database 1
     const conn = new Redis({ host: "127.0.0.1", port: redis.port, password: redis.password, db: 1, maxRetriesPerRequest: null });
