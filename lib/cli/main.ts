@@ -35,6 +35,10 @@ export function parseIntArg(name: string, lo: number, hi: number) {
   };
 }
 
+/** `--host-activations` of run, map, cost and drift. */
+const HOST_ACTIVATIONS_HELP =
+  "with an ONNX CNN --model: run LeakyRelu, PRelu, HardSwish, SiLU, Sigmoid, Tanh, ... between layers on the host, off-chip, on the INT8 values (the chip has no unit for them; default: such a model is refused naming the node)";
+
 function program(out: (s: string) => void): Command {
   const cmd = new Command("hermes-sim")
     .description("Simulator of the IBM HERMES 64-core PCM analog in-memory computing chip")
@@ -107,7 +111,7 @@ function program(out: (s: string) => void): Command {
     .option("--mean <list>", "with --model: then (input − mean) / std per channel: one value or one per channel, comma-separated (default 0)")
     .option("--std <list>", "with --model: see --mean (default 1)")
     .option("--layout <l>", "with --model: nchw (default; also N×H×W) or nhwc (N×H×W×C images)")
-    .option("--host-activations", "with an ONNX CNN --model: run LeakyRelu, PRelu, HardSwish, SiLU, Sigmoid, Tanh, ... between layers on the host, off-chip, on the INT8 values (the chip has no unit for them; default: such a model is refused naming the node)")
+    .option("--host-activations", HOST_ACTIVATIONS_HELP)
     .option("--fidelity <level>", "physical or functional", "physical")
     .option("--fit <file>", "functional fit (default lib/chip/functional-fit.json)")
     .option("--seed <n>", "study seed; chip i gets a seed derived from (seed, i)", "1")
@@ -140,7 +144,7 @@ function program(out: (s: string) => void): Command {
     .option("--network <name>", "resnet9, lstm-ptb or lstm-caption (the paper's three networks)", "resnet9")
     .option("--model <file>", "an ONNX CNN or sequence (LSTM) model (see docs/models.md) instead of --network")
     .option("--replicas <n>", "with --model: copies of each layer's weights on free cores: auto (default) or 1..64 (see run --help)")
-    .option("--host-activations", "with an ONNX CNN --model: run LeakyRelu, PRelu, HardSwish, SiLU, Sigmoid, Tanh, ... between layers on the host, off-chip, on the INT8 values (the chip has no unit for them; default: such a model is refused naming the node)")
+    .option("--host-activations", HOST_ACTIVATIONS_HELP)
     .option("--steps <n>", "with a sequence --model whose sequence axis is free: timesteps per sequence, for the cost per sequence")
     .option("--seed <n>", "network weight seed", "1")
     .option("--json", "print one JSON document")
@@ -163,7 +167,7 @@ function program(out: (s: string) => void): Command {
     .option("--std <list>", "with --model: see --mean (default 1)")
     .option("--layout <l>", "with --model: nchw (default; also N×H×W) or nhwc (N×H×W×C images)")
     .option("--replicas <n>", "with --model: copies of each layer's weights on the cores the model leaves free, averaged on the chip (1/√n of the analog error, n × the reads and MVM energy): auto (default: as many as fit, at most 8) or 1..64")
-    .option("--host-activations", "with an ONNX CNN --model: run LeakyRelu, PRelu, HardSwish, SiLU, Sigmoid, Tanh, ... between layers on the host, off-chip, on the INT8 values (the chip has no unit for them; default: such a model is refused naming the node)")
+    .option("--host-activations", HOST_ACTIVATIONS_HELP)
     .option("--text <file>", "with an LSTM --model: a text to predict character by character (reports bits per character)")
     .option("--vocab <file>", "with --text: the model's vocabulary (JSON, see README)")
     .option("--scheme <scheme>", "odp | tdp | tdp-maxfill", "tdp")
@@ -188,7 +192,7 @@ function program(out: (s: string) => void): Command {
     .option("--network <name>", "per-layer latency, energy and utilisation of a mapped network: resnet9 (per image), lstm-ptb or lstm-caption (per timestep)")
     .option("--model <file>", "the same for an ONNX CNN (per image) or sequence model (per timestep and per sequence)")
     .option("--replicas <n>", "with --model: copies of each layer's weights on free cores: auto (default) or 1..64 (see run --help)")
-    .option("--host-activations", "with an ONNX CNN --model: run LeakyRelu, PRelu, HardSwish, SiLU, Sigmoid, Tanh, ... between layers on the host, off-chip, on the INT8 values (the chip has no unit for them; default: such a model is refused naming the node)")
+    .option("--host-activations", HOST_ACTIVATIONS_HELP)
     .option("--steps <n>", "with a sequence --model whose sequence axis is free: timesteps per sequence (default: the model's own)")
     .option("--phases <n>", "read mode for --network: 4 or 1", "4")
     .option("--seed <n>", "network weight seed (does not change costs)", "1")

@@ -28,11 +28,6 @@ export const ACTIVATION_DEFAULTS: Readonly<Partial<Record<ActivationFn, { alpha?
   thresholdedRelu: { alpha: 1 },
 };
 
-/** Every function an ActivationNode may name. */
-export const ACTIVATION_FNS: ReadonlySet<ActivationFn> = new Set<ActivationFn>([
-  "leakyRelu", "prelu", "hardSigmoid", "hardSwish", "sigmoid", "silu", "tanh", "elu", "selu", "celu", "gelu", "geluTanh", "softplus", "softsign", "mish", "thresholdedRelu",
-]);
-
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const softplus = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
 

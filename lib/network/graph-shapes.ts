@@ -4,8 +4,7 @@
 // node types and the per-node arithmetic helpers.
 
 import { ArgumentError } from "../runtime/validate.ts";
-import { ACTIVATION_FNS } from "./activation.ts";
-import { INPUT, isWeightNode, poolOut, poolPads, weightCount, type Network, type Shape } from "./graph.ts";
+import { ACTIVATION_FNS, INPUT, isWeightNode, poolOut, poolPads, weightCount, type Network, type Shape } from "./graph.ts";
 
 const fmt = (s: Shape): string => `[${s.join(", ")}]`;
 
@@ -104,7 +103,7 @@ export function inferShapes(net: Network): Map<string, Shape> {
         out = x;
         break;
       case "activation": {
-        if (!ACTIVATION_FNS.has(n.fn)) throw new ArgumentError(`${name}.fn`, `one of ${[...ACTIVATION_FNS].join(", ")}`, n.fn);
+        if (!(ACTIVATION_FNS as readonly string[]).includes(n.fn)) throw new ArgumentError(`${name}.fn`, `one of ${ACTIVATION_FNS.join(", ")}`, n.fn);
         for (const k of ["alpha", "beta", "gamma"] as const) {
           if (n[k] !== undefined && !Number.isFinite(n[k])) throw new ArgumentError(`${name}.${k}`, "a finite number", n[k]);
         }

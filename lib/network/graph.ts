@@ -161,9 +161,12 @@ export interface ConcatNode extends Base {
 }
 /** Elementwise activations the chip has no unit for between layers (ONNX names in
  * lib/network/activation.ts); `silu` is x·sigmoid(x), `hardSwish` x·hardSigmoid(x). */
-export type ActivationFn =
-  | "leakyRelu" | "prelu" | "hardSigmoid" | "hardSwish" | "sigmoid" | "silu" | "tanh" | "elu" | "selu" | "celu"
-  | "gelu" | "geluTanh" | "softplus" | "softsign" | "mish" | "thresholdedRelu";
+/** Every function an ActivationNode may name. */
+export const ACTIVATION_FNS = [
+  "leakyRelu", "prelu", "hardSigmoid", "hardSwish", "sigmoid", "silu", "tanh", "elu", "selu", "celu", "gelu", "geluTanh", "softplus", "softsign", "mish", "thresholdedRelu",
+] as const;
+/** One of ACTIVATION_FNS. */
+export type ActivationFn = (typeof ACTIVATION_FNS)[number];
 /** Host-side elementwise activation between layers (opt-in: `hostActivations`): off-chip, on
  * the INT8 values, one 256-entry table per channel (lib/network/activation.ts). */
 export interface ActivationNode extends Base {

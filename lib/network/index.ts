@@ -8,7 +8,7 @@
 // (needs.ts) and test sets (test-set.ts over npy.ts and idx.ts; text.ts).
 // May import: lib/runtime, lib/chip.
 
-export { INPUT, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
+export { INPUT, ACTIVATION_FNS, weightCount, type Network, type Node, type Shape, type WeightNode } from "./graph.ts";
 export { inferShapes } from "./graph-shapes.ts";
 export type { NodeBase, Conv2dNode, DenseNode, BatchNormNode, ReluNode, AddNode, MaxPoolNode, AvgPoolNode, FlattenNode, PadNode, ConcatNode, ActivationNode, ActivationFn, Pads } from "./graph.ts";
 export { activationValue, activationTable, ONNX_ACTIVATIONS } from "./activation.ts";

@@ -68,9 +68,10 @@ export async function costCommand(opts: CostCommandOptions, out: (s: string) => 
 async function networkCostCommand(opts: CostCommandOptions, out: (s: string) => void): Promise<void> {
   const phases = parsePhases(opts.phases ?? "4", "--phases");
   const mode = phases === 4 ? "4-phase" : "1-phase";
-  if (opts.steps !== undefined && (opts.model === undefined || !isSequenceModelFile(opts.model))) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
-  hostActivationsFlag(opts, opts.model !== undefined && isSequenceModelFile(opts.model));
-  if (opts.model !== undefined && isSequenceModelFile(opts.model)) return costSequenceCommand(opts, mode, out);
+  const sequence = opts.model !== undefined && isSequenceModelFile(opts.model);
+  if (opts.steps !== undefined && !sequence) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
+  hostActivationsFlag(opts, sequence);
+  if (sequence) return costSequenceCommand(opts, mode, out);
   const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? ({ "lstm-ptb": LSTM_PTB, "lstm-caption": LSTM_CAPTION } as Record<string, LstmSpec>)[opts.network!] : undefined;
   const c = lstm ? lstmCost(mapLstm(lstm), mode) : await (async () => {

@@ -89,9 +89,10 @@ function mapLstmCommand(spec: LstmSpec, opts: { json?: boolean; out?: string }, 
 export async function mapCommand(
   opts: { network: string; model?: string; seed: string; replicas?: string; steps?: string; hostActivations?: boolean; json?: boolean; out?: string }, out: (s: string) => void,
 ): Promise<void> {
-  hostActivationsFlag(opts, opts.model !== undefined && isSequenceModelFile(opts.model));
-  if (opts.steps !== undefined && (opts.model === undefined || !isSequenceModelFile(opts.model))) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
-  if (opts.model !== undefined && isSequenceModelFile(opts.model)) return mapSequenceCommand(opts, out);
+  const sequence = opts.model !== undefined && isSequenceModelFile(opts.model);
+  hostActivationsFlag(opts, sequence);
+  if (opts.steps !== undefined && !sequence) throw new ArgumentError("--steps", "given only with a sequence (LSTM) --model", opts.steps);
+  if (sequence) return mapSequenceCommand(opts, out);
   const replicas = modelReplicas(opts);
   const lstm = opts.model === undefined ? LSTMS[opts.network] : undefined;
   if (lstm) return mapLstmCommand(lstm, opts, out);

@@ -72,9 +72,10 @@ export async function runCommand(opts: RunCommandOptions, out: (s: string) => vo
   if (opts.replicas !== undefined && (opts.model === undefined || opts.text !== undefined)) {
     throw new ArgumentError("--replicas", "given only with --model and a test set (--images, --labels)", opts.replicas);
   }
-  hostActivationsFlag(opts, opts.model !== undefined && (opts.text !== undefined || isSequenceModelFile(opts.model)));
+  const sequence = opts.model !== undefined && opts.text === undefined && isSequenceModelFile(opts.model);
+  hostActivationsFlag(opts, opts.text !== undefined || sequence);
   if (opts.model !== undefined && opts.text !== undefined) return runTextCommand(seed, opts, out);
-  if (opts.model !== undefined && isSequenceModelFile(opts.model)) {
+  if (sequence) {
     for (const [k, flag] of MODEL_QUEUE_ONLY) {
       if (opts[k] !== undefined) throw new ArgumentError(flag, "given only with a CNN --model (sequence models run on this machine)", opts[k]);
     }

@@ -152,14 +152,18 @@ if (!REDIS) {
     }
   });
 
-  test("drift --model: the series and digest of a local run, on the same worker", async () => {
-    const local = cli(DRIFT, env);
-    const sub = cli([...DRIFT, "--queue", redis.url], env);
-    const [l, s] = await Promise.all([local.exit, sub.exit]);
+  /** The same command run locally and on the queue, at once: both JSON documents (both must exit 0). */
+  async function localAndQueued(args: string[]): Promise<{ want: Doc; got: Doc; sub: Proc }> {
+    const local = cli(args, env);
+    const sub = cli([...args, "--queue", redis.url], env);
+    const [l, q] = await Promise.all([local.exit, sub.exit]);
     assert.is(l.code, 0, local.stderr());
-    assert.is(s.code, 0, sub.stderr());
-    const want = JSON.parse(local.stdout()) as Doc;
-    const got = JSON.parse(sub.stdout()) as Doc;
+    assert.is(q.code, 0, sub.stderr());
+    return { want: JSON.parse(local.stdout()) as Doc, got: JSON.parse(sub.stdout()) as Doc, sub };
+  }
+
+  test("drift --model: the series and digest of a local run, on the same worker", async () => {
+    const { want, got, sub } = await localAndQueued(DRIFT);
     for (const k of ["series", "digest", "studyHash", "floatAccuracy", "options", "n"]) assert.is(JSON.stringify(got[k]), JSON.stringify(want[k]), k);
     assert.match(sub.stderr(), /2 chips × 2 read times in 4 jobs/);
     noSecret(sub.stdout() + sub.stderr() + b.stderr(), "output");
@@ -168,13 +172,7 @@ if (!REDIS) {
   test("--host-activations (act-mix: HardSwish, Sigmoid, PRelu on the host): run and drift on the queue give the local digests", async () => {
     const act = ["--model", join(FIX, "act-mix.onnx"), "--images", join(FIX, "fmnist-500-u8.npy"), "--labels", join(FIX, "fmnist-500-labels.npy"), "--host-activations", "--threads", "1", "--json"];
     for (const args of [["run", ...act, "--limit", "24"], ["drift", ...act, "--limit", "16", "--chips", "1", "--times", "25"]]) {
-      const local = cli(args, env);
-      const sub = cli([...args, "--queue", redis.url], env);
-      const [l, q] = await Promise.all([local.exit, sub.exit]);
-      assert.is(l.code, 0, local.stderr());
-      assert.is(q.code, 0, sub.stderr());
-      const want = JSON.parse(local.stdout()) as Doc;
-      const got = JSON.parse(sub.stdout()) as Doc;
+      const { want, got } = await localAndQueued(args);
       assert.match(String(want["digest"]), /^[0-9a-f]{64}$/);
       assert.is(got["digest"], want["digest"], `${args[0]}: same digest as the local run`);
     }
